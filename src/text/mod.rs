@@ -1,2 +1,9 @@
 //! Text handling shared by both detectors: folding with offset maps,
 //! paragraph segmentation and shingles.
+
+mod fold;
+#[allow(dead_code)]
+mod t2s_table;
+
+pub(crate) use fold::{Class, classify, fold_keyword};
+pub use fold::{Folded, Folding, MAX_NOISE_LIMIT, fold};

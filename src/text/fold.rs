@@ -1,0 +1,584 @@
+//! Folding: one pass over the haystack that undoes the disguises spammers use,
+//! keeping a map from every folded character back to the original bytes.
+//!
+//! Both detectors read the folded text: the keyword detector runs its automaton
+//! over it, the fingerprinter takes its shingles from it. Offsets reported to
+//! users are always offsets into the original text, so [`Folded::original_range`]
+//! turns a range of the folded text back into the exact bytes it came from.
+//!
+//! # What is folded
+//!
+//! Each fold is switched by [`Folding`], all on by default:
+//!
+//! | fold | effect |
+//! |---|---|
+//! | width | full-width ASCII (`ＡＢＣ１２３`, `！`) → ASCII; the ideographic space U+3000 → ` `; circled, parenthesized, full-stop and dingbat digits and letters (`①`, `⑵`, `⒈`, `❶`, `ⓐ`) → ASCII digits and letters (`⑩` → `10`) |
+//! | case | ASCII upper case → lower case (after width, so `Ｋ` → `k`) |
+//! | traditional | traditional Chinese → simplified, one character to one character, from OpenCC's `TSCharacters` table (`體` → `体`) |
+//! | invisible | zero-width and formatting characters are removed: U+00AD, U+034F, U+061C, U+180E, U+200B–U+200F, U+202A–U+202E, U+2060–U+2064, U+2066–U+2069, U+FEFF, variation selectors U+FE00–U+FE0F and U+E0100–U+E01EF, tag characters U+E0001 and U+E0020–U+E007F |
+//! | noise | a run of at most `max_noise` noise characters (default 3) is removed; a longer run is kept as it is |
+//!
+//! *Noise* is whitespace other than line breaks, ASCII and CJK punctuation
+//! except the sentence enders, symbols, dingbats, box drawing and emoji. Invisible
+//! characters inside a run do not count towards its length. Sentence-ending
+//! punctuation (`。！？!?｡‼⁇⁈⁉` and the small forms `﹒﹖﹗`) and line breaks are
+//! never noise and never removed, so a keyword never matches across two
+//! sentences or two lines.
+//!
+//! # The offset map
+//!
+//! The map is sparse: it holds a mark `(folded offset, original offset)` only
+//! where the two stop advancing together, that is after a removed character or
+//! where a fold changes a character's length in UTF-8 (`Ａ` is three bytes, `a`
+//! one). Text that folds to itself costs nothing; Chinese text with its
+//! punctuation removed costs one mark per punctuation mark.
+
+use std::ops::Range;
+
+use super::t2s_table::t2s;
+
+/// The largest supported `max_noise`.
+pub const MAX_NOISE_LIMIT: usize = 255;
+
+/// Which disguises to undo. All folds are on by default, with `max_noise` 3.
+///
+/// ```
+/// use spamsift::text::{fold, Folding};
+///
+/// let folded = fold("金 博*體-育ＡＢＣ", &Folding::default());
+/// assert_eq!(folded.as_str(), "金博体育abc");
+///
+/// let mut plain = Folding::none();
+/// plain.case(true);
+/// assert_eq!(fold("金 博ABC", &plain).as_str(), "金 博abc");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Folding {
+    width: bool,
+    case: bool,
+    traditional: bool,
+    invisible: bool,
+    max_noise: usize,
+}
+
+impl Default for Folding {
+    fn default() -> Folding {
+        Folding {
+            width: true,
+            case: true,
+            traditional: true,
+            invisible: true,
+            max_noise: 3,
+        }
+    }
+}
+
+impl Folding {
+    /// Every fold on, `max_noise` 3: the same as [`Folding::default`].
+    pub fn new() -> Folding {
+        Folding::default()
+    }
+
+    /// Every fold off: the folded text is the haystack itself.
+    pub fn none() -> Folding {
+        Folding {
+            width: false,
+            case: false,
+            traditional: false,
+            invisible: false,
+            max_noise: 0,
+        }
+    }
+
+    /// Fold full-width ASCII, the ideographic space and enclosed digits and
+    /// letters to ASCII. Default: on.
+    pub fn width(&mut self, yes: bool) -> &mut Folding {
+        self.width = yes;
+        self
+    }
+
+    /// Fold ASCII upper case to lower case. Default: on.
+    pub fn case(&mut self, yes: bool) -> &mut Folding {
+        self.case = yes;
+        self
+    }
+
+    /// Fold traditional Chinese characters to simplified ones. Default: on.
+    pub fn traditional(&mut self, yes: bool) -> &mut Folding {
+        self.traditional = yes;
+        self
+    }
+
+    /// Remove zero-width and formatting characters. Default: on.
+    pub fn invisible(&mut self, yes: bool) -> &mut Folding {
+        self.invisible = yes;
+        self
+    }
+
+    /// Remove runs of at most `n` noise characters (`n <= 255`); 0 turns the
+    /// noise fold off. Default: 3. The value is checked by the builders that
+    /// take a `Folding`; [`fold`] clamps it to [`MAX_NOISE_LIMIT`].
+    pub fn max_noise(&mut self, n: usize) -> &mut Folding {
+        self.max_noise = n;
+        self
+    }
+
+    /// Whether the width fold is on.
+    pub fn is_width(&self) -> bool {
+        self.width
+    }
+
+    /// Whether the case fold is on.
+    pub fn is_case(&self) -> bool {
+        self.case
+    }
+
+    /// Whether the traditional → simplified fold is on.
+    pub fn is_traditional(&self) -> bool {
+        self.traditional
+    }
+
+    /// Whether invisible characters are removed.
+    pub fn is_invisible(&self) -> bool {
+        self.invisible
+    }
+
+    /// The longest run of noise characters that is removed (0: none is).
+    pub fn noise_len(&self) -> usize {
+        self.max_noise
+    }
+
+    /// Checks the settings, naming the value that is out of range.
+    pub(crate) fn validate(&self) -> crate::Result<()> {
+        if self.max_noise > MAX_NOISE_LIMIT {
+            return Err(crate::Error::Config(format!(
+                "max_noise {} is above the supported maximum {MAX_NOISE_LIMIT}",
+                self.max_noise
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// What a character is, before folding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Class {
+    /// A zero-width or formatting character.
+    Invisible,
+    /// Sentence-ending punctuation or a line break: never removed.
+    Barrier,
+    /// Whitespace, punctuation, symbols, emoji.
+    Noise,
+    /// Everything else: letters, digits, Han characters.
+    Text,
+}
+
+/// Classifies a character of the original text.
+#[inline]
+pub(crate) fn classify(c: char) -> Class {
+    let u = c as u32;
+    if u < 0x80 {
+        return ASCII_CLASS[u as usize];
+    }
+    match u {
+        0x85
+        | 0x2028
+        | 0x2029
+        | 0x3002
+        | 0xFF01
+        | 0xFF1F
+        | 0xFF61
+        | 0xFE52
+        | 0xFE56
+        | 0xFE57
+        | 0x203C
+        | 0x2047..=0x2049 => Class::Barrier,
+        0xAD
+        | 0x34F
+        | 0x61C
+        | 0x180E
+        | 0x200B..=0x200F
+        | 0x202A..=0x202E
+        | 0x2060..=0x2064
+        | 0x2066..=0x2069
+        | 0xFEFF
+        | 0xFE00..=0xFE0F
+        | 0xE0001
+        | 0xE0020..=0xE007F
+        | 0xE0100..=0xE01EF => Class::Invisible,
+        // Latin-1 punctuation and symbols, except the letters and digits among them.
+        0xA0..=0xBF if !matches!(u, 0xAA | 0xB2 | 0xB3 | 0xB5 | 0xB9 | 0xBA) => Class::Noise,
+        0xD7 | 0xF7 => Class::Noise,
+        0x1680 | 0x2000..=0x200A | 0x202F | 0x205F => Class::Noise,
+        // General punctuation, currency symbols, combining marks for symbols (keycaps).
+        0x2010..=0x2027 | 0x2030..=0x205E | 0x20A0..=0x20FF => Class::Noise,
+        // Arrows through miscellaneous symbols and arrows, except enclosed
+        // alphanumerics and the dingbat digits, which the width fold reads.
+        0x2190..=0x245F | 0x2500..=0x2775 | 0x2794..=0x2BFF => Class::Noise,
+        // CJK symbols and punctuation, except the iteration and number marks.
+        0x3000
+        | 0x3001
+        | 0x3003
+        | 0x3008..=0x3011
+        | 0x3012..=0x301F
+        | 0x3020
+        | 0x3030
+        | 0x303D
+        | 0x30FB => Class::Noise,
+        // Vertical, compatibility and small forms.
+        0xFE10..=0xFE19 | 0xFE30..=0xFE4F | 0xFE50..=0xFE6B => Class::Noise,
+        // Full-width and half-width punctuation.
+        0xFF02..=0xFF0F
+        | 0xFF1A..=0xFF1E
+        | 0xFF20
+        | 0xFF3B..=0xFF40
+        | 0xFF5B..=0xFF60
+        | 0xFF62..=0xFF65
+        | 0xFFE0..=0xFFEE => Class::Noise,
+        // Emoji, mahjong, domino and playing cards, regional indicators, pictographs.
+        0x1F000..=0x1FAFF => Class::Noise,
+        _ => Class::Text,
+    }
+}
+
+static ASCII_CLASS: [Class; 128] = {
+    let mut t = [Class::Text; 128];
+    let mut i = 0;
+    while i < 128 {
+        let b = i as u8;
+        t[i] = if b == b'\n' || b == b'\r' || b == b'!' || b == b'?' {
+            Class::Barrier
+        } else if b.is_ascii_whitespace() || b == 0x0B || b.is_ascii_punctuation() {
+            Class::Noise
+        } else {
+            Class::Text
+        };
+        i += 1;
+    }
+    t
+};
+
+/// The width fold of one character: `Some` ASCII text when it has one.
+#[inline]
+fn fold_width(c: char) -> Option<Expansion> {
+    let u = c as u32;
+    let digit = |n: u32| Expansion::number(n);
+    let letter = |n: u32, base: u8| Expansion::one((base + n as u8) as char);
+    Some(match u {
+        0xFF01..=0xFF5E => Expansion::one(char::from_u32(u - 0xFF01 + 0x21)?),
+        0x3000 => Expansion::one(' '),
+        0x2460..=0x2473 => digit(u - 0x2460 + 1),
+        0x2474..=0x2487 => digit(u - 0x2474 + 1),
+        0x2488..=0x249B => digit(u - 0x2488 + 1),
+        0x249C..=0x24B5 => letter(u - 0x249C, b'a'),
+        0x24B6..=0x24CF => letter(u - 0x24B6, b'A'),
+        0x24D0..=0x24E9 => letter(u - 0x24D0, b'a'),
+        0x24EA | 0x24FF => digit(0),
+        0x24EB..=0x24F4 => digit(u - 0x24EB + 11),
+        0x24F5..=0x24FE => digit(u - 0x24F5 + 1),
+        0x2776..=0x277F => digit(u - 0x2776 + 1),
+        0x2780..=0x2789 => digit(u - 0x2780 + 1),
+        0x278A..=0x2793 => digit(u - 0x278A + 1),
+        _ => return None,
+    })
+}
+
+/// At most two ASCII characters that one character folds to.
+#[derive(Clone, Copy, Debug)]
+struct Expansion {
+    bytes: [u8; 2],
+    len: u8,
+}
+
+impl Expansion {
+    fn one(c: char) -> Expansion {
+        Expansion {
+            bytes: [c as u8, 0],
+            len: 1,
+        }
+    }
+
+    fn number(n: u32) -> Expansion {
+        if n < 10 {
+            Expansion {
+                bytes: [b'0' + n as u8, 0],
+                len: 1,
+            }
+        } else {
+            Expansion {
+                bytes: [b'0' + (n / 10) as u8, b'0' + (n % 10) as u8],
+                len: 2,
+            }
+        }
+    }
+}
+
+/// Text after folding, with the map back to the original byte offsets.
+///
+/// Build one with [`fold`], or keep one around and refill it with
+/// [`Folded::refill`] to reuse its buffers across documents.
+#[derive(Clone, Debug, Default)]
+pub struct Folded {
+    text: String,
+    /// `(folded offset, original offset)`: from each mark on, both advance
+    /// together until the next mark. The first mark is always `(0, 0)`.
+    marks: Vec<(usize, usize)>,
+    /// Original offsets of the noise characters waiting in the current run.
+    pending: Vec<(usize, char)>,
+}
+
+/// Folds `haystack`, returning the folded text and its offset map.
+///
+/// Never fails and never panics: every `&str` folds, in one pass, in time and
+/// memory linear in its length.
+pub fn fold(haystack: &str, folding: &Folding) -> Folded {
+    let mut folded = Folded::default();
+    folded.refill(haystack, folding);
+    folded
+}
+
+/// Folds a dictionary entry: like [`fold`], except that, with the noise fold
+/// on, every noise character is removed whatever the length of its run.
+pub(crate) fn fold_keyword(entry: &str, folding: &Folding) -> String {
+    let mut folded = Folded::default();
+    let limit = if folding.max_noise > 0 { usize::MAX } else { 0 };
+    folded.fill(entry, folding, limit);
+    folded.text
+}
+
+impl Folded {
+    /// Replaces the contents with the folding of `haystack`, reusing the buffers.
+    pub fn refill(&mut self, haystack: &str, folding: &Folding) {
+        self.fill(haystack, folding, folding.max_noise.min(MAX_NOISE_LIMIT));
+    }
+
+    fn fill(&mut self, haystack: &str, folding: &Folding, max_noise: usize) {
+        self.text.clear();
+        self.marks.clear();
+        self.pending.clear();
+        self.text.reserve(haystack.len());
+        self.marks.push((0, 0));
+        // A run of noise is held back until its end shows whether it is short
+        // enough to remove; once it is known to be long it is copied through.
+        let mut long_run = false;
+        for (pos, c) in haystack.char_indices() {
+            match classify(c) {
+                Class::Invisible if folding.invisible => continue,
+                Class::Noise if max_noise > 0 => {
+                    if long_run {
+                        self.push_char(pos, c);
+                    } else if self.pending.len() < max_noise {
+                        self.pending.push((pos, c));
+                    } else {
+                        long_run = true;
+                        for i in 0..self.pending.len() {
+                            let (p, pc) = self.pending[i];
+                            self.push_char(p, pc);
+                        }
+                        self.pending.clear();
+                        self.push_char(pos, c);
+                    }
+                    continue;
+                }
+                _ => {}
+            }
+            // Anything that is not noise ends the run; a short run is dropped.
+            self.pending.clear();
+            long_run = false;
+            self.push_folded(pos, c, folding);
+        }
+        // A short run at the very end is dropped too.
+        self.pending.clear();
+    }
+
+    /// Appends the fold of `c`, found at original offset `pos`.
+    #[inline]
+    fn push_folded(&mut self, pos: usize, c: char, folding: &Folding) {
+        if folding.width {
+            if let Some(e) = fold_width(c) {
+                for &b in &e.bytes[..e.len as usize] {
+                    let mut b = b;
+                    if folding.case {
+                        b = b.to_ascii_lowercase();
+                    }
+                    self.push_char(pos, b as char);
+                }
+                return;
+            }
+        }
+        let mut out = c;
+        if folding.case {
+            out = out.to_ascii_lowercase();
+        }
+        if folding.traditional && (c as u32) >= 0x3400 {
+            out = t2s(out);
+        }
+        self.push_char(pos, out);
+    }
+
+    /// Appends `out`, whose source character starts at original offset `pos`,
+    /// marking the map where the two texts stop advancing together.
+    #[inline]
+    fn push_char(&mut self, pos: usize, out: char) {
+        let &(f, o) = self.marks.last().expect("marks start with (0, 0)");
+        if o + (self.text.len() - f) != pos {
+            self.marks.push((self.text.len(), pos));
+        }
+        self.text.push(out);
+    }
+
+    /// The folded text.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The length of the folded text in bytes.
+    pub fn len(&self) -> usize {
+        self.text.len()
+    }
+
+    /// Whether the folded text is empty.
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty()
+    }
+
+    /// The original offset of the character that produced the folded
+    /// character starting at `folded`. For `folded == self.len()` it is the
+    /// offset just past the last folded character's mapping.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `folded` is greater than [`Folded::len`].
+    pub fn original_offset(&self, folded: usize) -> usize {
+        assert!(
+            folded <= self.text.len(),
+            "offset {folded} is past the folded text"
+        );
+        let i = self.marks.partition_point(|&(f, _)| f <= folded) - 1;
+        let (f, o) = self.marks[i];
+        o + (folded - f)
+    }
+
+    /// The original byte range that the folded range `folded` came from:
+    /// from the start of the source character of its first character to the
+    /// end of the source character of its last one. `haystack` must be the
+    /// text this was folded from. An empty range maps to an empty range.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `folded` is out of bounds or not on character boundaries of
+    /// the folded text, or if `haystack` is not the text that was folded.
+    pub fn original_range(&self, haystack: &str, folded: Range<usize>) -> Range<usize> {
+        let start = self.original_offset(folded.start);
+        if folded.is_empty() {
+            return start..start;
+        }
+        let last = self.text[..folded.end]
+            .char_indices()
+            .next_back()
+            .map_or(folded.start, |(i, _)| i);
+        let last_start = self.original_offset(last);
+        let len = haystack[last_start..]
+            .chars()
+            .next()
+            .map_or(0, char::len_utf8);
+        start..last_start + len
+    }
+
+    /// Whether the folded character starting at `folded` comes from the same
+    /// original character as the one before it (as the `0` of `⑩` → `10` does).
+    pub(crate) fn continues_previous(&self, folded: usize) -> bool {
+        if folded == 0 || folded >= self.text.len() {
+            return false;
+        }
+        let prev = self.text[..folded]
+            .char_indices()
+            .next_back()
+            .map_or(0, |(i, _)| i);
+        self.original_offset(prev) == self.original_offset(folded)
+    }
+
+    /// The number of bytes of heap memory held.
+    pub fn memory_usage(&self) -> usize {
+        self.text.capacity()
+            + self.marks.capacity() * std::mem::size_of::<(usize, usize)>()
+            + self.pending.capacity() * std::mem::size_of::<(usize, char)>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Checks every folded character start maps to a character start of the
+    /// original text that folds (alone) to a string containing it.
+    fn check_map(haystack: &str, folding: &Folding) {
+        let f = fold(haystack, folding);
+        let mut last = 0;
+        for (i, _) in f.as_str().char_indices() {
+            let o = f.original_offset(i);
+            assert!(o >= last, "map not monotone at {i} in {haystack:?}");
+            assert!(haystack.is_char_boundary(o));
+            last = o;
+        }
+    }
+
+    #[test]
+    fn table() {
+        let all = Folding::default();
+        let cases: &[(&str, &str)] = &[
+            ("金 博*体-育", "金博体育"),
+            ("金·博·体·育", "金博体育"),
+            ("金🎰博体育", "金博体育"),
+            ("金\u{200b}博\u{feff}体\u{ad}育", "金博体育"),
+            ("金博體育", "金博体育"),
+            ("ＫＹ体育", "ky体育"),
+            ("①⑵⒊❶ⓐⒶ⑩", "1231aa10"),
+            ("金    博", "金    博"),
+            ("金。博", "金。博"),
+            ("金\n博", "金\n博"),
+            ("金！博", "金!博"),
+            ("a \u{200b} \u{200b} b", "ab"),
+            ("a - - b", "a - - b"),
+            ("", ""),
+            ("  ", ""),
+        ];
+        for &(input, want) in cases {
+            assert_eq!(fold(input, &all).as_str(), want, "input {input:?}");
+            check_map(input, &all);
+        }
+        for &(input, _) in cases {
+            assert_eq!(fold(input, &Folding::none()).as_str(), input);
+        }
+    }
+
+    #[test]
+    fn ranges_map_back() {
+        let hay = "前文ＡＢ金 博*體-育⑩后";
+        let f = fold(hay, &Folding::default());
+        assert_eq!(f.as_str(), "前文ab金博体育10后");
+        let s = f.as_str().find("金博体育").unwrap();
+        let r = f.original_range(hay, s..s + "金博体育".len());
+        assert_eq!(&hay[r], "金 博*體-育");
+        let s = f.as_str().find("ab").unwrap();
+        assert_eq!(&hay[f.original_range(hay, s..s + 2)], "ＡＢ");
+        let s = f.as_str().find("10").unwrap();
+        assert_eq!(&hay[f.original_range(hay, s..s + 1)], "⑩");
+        assert!(f.continues_previous(s + 1));
+        assert!(!f.continues_previous(s));
+    }
+
+    #[test]
+    fn keyword_fold_removes_all_noise() {
+        assert_eq!(fold_keyword("金  -  博", &Folding::default()), "金博");
+        assert_eq!(fold_keyword("金 博", &Folding::none()), "金 博");
+    }
+
+    #[test]
+    fn validate_names_value() {
+        let mut f = Folding::default();
+        f.max_noise(300);
+        let err = f.validate().unwrap_err().to_string();
+        assert!(err.contains("max_noise 300"), "{err}");
+    }
+}
