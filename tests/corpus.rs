@@ -270,7 +270,7 @@ fn loads_jsonl_and_text() {
     let c = corpus::load(txt.to_str().unwrap());
     let texts: Vec<&str> = c.docs.iter().map(|d| d.text.as_str()).collect();
     assert_eq!(texts, ["甲\n乙\n", "丙\n"]);
-    assert_eq!(c.bytes, 9);
+    assert_eq!(c.bytes, 12);
     let lines: String = (0..45).map(|i| format!("{i}\n")).collect();
     std::fs::write(&txt, lines).unwrap();
     assert_eq!(corpus::load(txt.to_str().unwrap()).docs.len(), 3);

@@ -156,8 +156,8 @@ impl SplitMix64 {
     }
 
     /// An element of a non-empty slice.
-    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
+    pub fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len())]
     }
 
     /// An index in `0..n` with probability proportional to `1 / (i + 1)` (Zipf, s = 1),
@@ -237,15 +237,15 @@ pub fn keywords(n: usize, seed: u64) -> Vec<String> {
             "cannot make {n} distinct keywords"
         );
         let mut kw = String::with_capacity(24);
-        kw.push(*rng.pick(heads));
+        kw.push(rng.pick(heads));
         match rng.below(10) {
             0..=6 => {
                 for _ in 0..rng.range(1, 2) {
-                    kw.push(*rng.pick(&brand));
+                    kw.push(rng.pick(&brand));
                 }
             }
             7 | 8 => {
-                kw.push(*rng.pick(&brand));
+                kw.push(rng.pick(&brand));
                 kw.push_str(rng.pick(ASCII_PARTS));
             }
             _ => {
@@ -344,7 +344,8 @@ pub enum DupEdit {
     Truncate,
     /// A byline such as `（记者 张伟 报道）` appended.
     Byline,
-    /// A keyword spliced in (recorded in [`Corpus::injected`]).
+    /// A keyword spliced in (recorded in [`Corpus::injected`]); not when
+    /// [`Config::injection_rate`] is 0.
     SpliceKeyword,
 }
 
@@ -912,12 +913,12 @@ impl Gen<'_> {
                 };
                 let (pos, placement) = match placement {
                     Placement::MidSentence if !f.word_gaps.is_empty() => {
-                        (*self.rng.pick(&f.word_gaps), placement)
+                        (self.rng.pick(&f.word_gaps), placement)
                     }
                     Placement::BeforeFullStop if !f.full_stops.is_empty() => {
-                        (*self.rng.pick(&f.full_stops), placement)
+                        (self.rng.pick(&f.full_stops), placement)
                     }
-                    Placement::AdSentence => (*self.rng.pick(&f.sentence_starts), placement),
+                    Placement::AdSentence => (self.rng.pick(&f.sentence_starts), placement),
                     _ => (0, Placement::ParagraphStart),
                 };
                 let inj = self.injection(kw, placement);
@@ -945,7 +946,7 @@ impl Gen<'_> {
 
     /// A whole ad sentence around an injection.
     fn ad(&mut self, inj: Piece) -> Vec<Piece> {
-        let pre = *self.rng.pick(&["免费", "推荐", ""]);
+        let pre = self.rng.pick(&["免费", "推荐", ""]);
         let post = match self.rng.below(3) {
             0 => format!(
                 "计划加（微信：{}）。",
@@ -1007,7 +1008,10 @@ impl Gen<'_> {
                     1 => DupEdit::Punctuation,
                     2 => DupEdit::Truncate,
                     3 => DupEdit::Byline,
-                    _ if self.cfg.keywords.is_empty() => DupEdit::Substitute,
+                    // A rate of 0 means no keywords at all, splices included.
+                    _ if self.cfg.keywords.is_empty() || self.cfg.injection_rate == 0.0 => {
+                        DupEdit::Substitute
+                    }
                     _ => DupEdit::SpliceKeyword,
                 };
                 if !edits.contains(&edit) {
@@ -1031,7 +1035,7 @@ impl Gen<'_> {
         if texts.is_empty() {
             return None;
         }
-        let i = *self.rng.pick(&texts);
+        let i = self.rng.pick(&texts);
         let Piece::Text(t) = &pieces[i] else {
             unreachable!()
         };
@@ -1169,7 +1173,7 @@ pub fn disguise(kw: &str, wanted: Disguise, rng: &mut SplitMix64) -> (String, Di
     // gaps[i] is what goes between chars i and i + 1.
     let mut gaps: Vec<String> = vec![String::new(); chars.len() - 1];
     let noise = |rng: &mut SplitMix64| -> String {
-        (0..rng.range(1, 3)).map(|_| *rng.pick(NOISE)).collect()
+        (0..rng.range(1, 3)).map(|_| rng.pick(NOISE)).collect()
     };
     match d {
         Disguise::Noise | Disguise::ZeroWidth => {
