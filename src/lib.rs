@@ -2,7 +2,9 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod discover;
 mod error;
+pub mod injection;
 pub mod text;
 
 pub use crate::error::{Error, Result};

@@ -6,3 +6,4 @@ mod t2s_table;
 
 pub(crate) use fold::{Class, classify, fold_keyword};
 pub use fold::{Folded, Folding, MAX_NOISE_LIMIT, fold};
+pub(crate) use t2s_table::t2s;
