@@ -2,8 +2,10 @@
 //! paragraph segmentation and shingles.
 
 mod fold;
+mod paragraph;
 #[allow(dead_code)]
 mod t2s_table;
 
 pub(crate) use fold::{Class, classify, fold_keyword};
 pub use fold::{Folded, Folding, MAX_NOISE_LIMIT, fold};
+pub use paragraph::{Paragraph, ParagraphMode, Paragraphs, paragraphs};
