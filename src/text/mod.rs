@@ -3,7 +3,6 @@
 
 mod fold;
 mod paragraph;
-#[allow(dead_code)]
 mod t2s_table;
 
 pub(crate) use fold::{Class, classify, fold_keyword};
