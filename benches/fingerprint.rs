@@ -9,9 +9,16 @@ use std::hint::black_box;
 
 /// Real text: the news paragraphs (or the seed page) repeated to about 4 MB.
 fn paragraphs() -> Vec<String> {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/news_1998.txt"))
-        .unwrap_or_else(|_| include_str!("../tests/data/000_214c2e03461503b2.txt").to_string());
-    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/news_1998.txt"
+    ))
+    .unwrap_or_else(|_| include_str!("../tests/data/000_214c2e03461503b2.txt").to_string());
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
     let mut out = Vec::new();
     let mut bytes = 0;
     while bytes < 4 << 20 {

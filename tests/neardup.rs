@@ -8,7 +8,9 @@ use unicode_segmentation::UnicodeSegmentation;
 const SEED: &str = include_str!("data/000_214c2e03461503b2.txt");
 
 fn masks(text: &str, keyword: &str) -> Vec<std::ops::Range<usize>> {
-    text.match_indices(keyword).map(|(i, s)| i..i + s.len()).collect()
+    text.match_indices(keyword)
+        .map(|(i, s)| i..i + s.len())
+        .collect()
 }
 
 fn cluster_sets(finder: &Finder) -> Vec<Vec<usize>> {
@@ -32,8 +34,14 @@ fn seed_page_clusters() {
     assert_eq!(cluster_sets(&finder), want);
     for o in &out {
         let i = o.paragraph.paragraph;
-        let expect = (9..=16).contains(&i).then(|| if i == 9 { 2 } else { i - 8 });
-        assert_eq!(o.duplicate_of.as_ref().map(|l| l.paragraph), expect, "{o:?}");
+        let expect = (9..=16)
+            .contains(&i)
+            .then(|| if i == 9 { 2 } else { i - 8 });
+        assert_eq!(
+            o.duplicate_of.as_ref().map(|l| l.paragraph),
+            expect,
+            "{o:?}"
+        );
     }
     // Spans point at the trimmed original text.
     assert!(SEED[out[10].paragraph.span.clone()].starts_with("5月8日"));
@@ -58,14 +66,18 @@ fn seed_page_unmasked_still_clusters_the_body() {
     finder.add_document(1, SEED, &[]);
     let sets = cluster_sets(&finder);
     for i in 2..=8 {
-        assert!(sets.iter().any(|s| s.contains(&i) && s.contains(&(i + 8))), "{i}: {sets:?}");
+        assert!(
+            sets.iter().any(|s| s.contains(&i) && s.contains(&(i + 8))),
+            "{i}: {sets:?}"
+        );
     }
 }
 
 #[test]
 fn folding_invariance() {
     let fp = Fingerprinter::new();
-    let base = "成都平原经济区正加快打造高能级产业空间载体，1490家企业开展跨市域产业协作。Good News 2023!";
+    let base =
+        "成都平原经济区正加快打造高能级产业空间载体，1490家企业开展跨市域产业协作。Good News 2023!";
     let variants = [
         // Full width, upper case.
         "成都平原经济区正加快打造高能级产业空间载体，１４９０家企业开展跨市域产业协作。ＧＯＯＤ ＮＥＷＳ ２０２３！",
@@ -83,7 +95,10 @@ fn folding_invariance() {
         assert_eq!(fp.analyze(v, &[]), fp.analyze(base, &[]), "{v:?}");
     }
     // Words stay words: merging two words is a change.
-    assert_ne!(fp.fingerprint("Good News everyone here"), fp.fingerprint("GoodNews everyone here"));
+    assert_ne!(
+        fp.fingerprint("Good News everyone here"),
+        fp.fingerprint("GoodNews everyone here")
+    );
 }
 
 #[test]
@@ -92,17 +107,29 @@ fn masking_cuts_the_keyword_out() {
     let clean = "1490家企业开展跨市域产业协作。成都软件和信息服务入选国家先进制造业集群。";
     let spam = "1490家企业开展跨市域产业协作金博体育。成都软件和信息服务入选国家先进制造业集群。";
     assert_ne!(fp.fingerprint(clean), fp.fingerprint(spam));
-    assert_eq!(fp.fingerprint_masked(spam, &masks(spam, "金博体育")), fp.fingerprint(clean));
-    assert_eq!(fp.analyze(spam, &masks(spam, "金博体育")), fp.analyze(clean, &[]));
+    assert_eq!(
+        fp.fingerprint_masked(spam, &masks(spam, "金博体育")),
+        fp.fingerprint(clean)
+    );
+    assert_eq!(
+        fp.analyze(spam, &masks(spam, "金博体育")),
+        fp.analyze(clean, &[])
+    );
     // A disguised keyword, masked by its original span.
-    let disguised = "1490家企业开展跨市域产业协作金 博*體-育。成都软件和信息服务入选国家先进制造业集群。";
+    let disguised =
+        "1490家企业开展跨市域产业协作金 博*體-育。成都软件和信息服务入选国家先进制造业集群。";
     assert_eq!(
         fp.fingerprint_masked(disguised, &masks(disguised, "金 博*體-育")),
         fp.fingerprint(clean)
     );
     // Unsorted, overlapping and out-of-bounds masks are fine.
     let m = masks(spam, "金博体育")[0].clone();
-    let messy = [m.start + 3..m.end, m.clone(), m.start..m.start + 3, 10_000..20_000];
+    let messy = [
+        m.start + 3..m.end,
+        m.clone(),
+        m.start..m.start + 3,
+        10_000..20_000,
+    ];
     assert_eq!(fp.fingerprint_masked(spam, &messy), fp.fingerprint(clean));
 }
 
@@ -141,7 +168,10 @@ fn across_documents_and_representatives() {
 #[test]
 fn blocks_mode() {
     let doc = "成都平原经济区如何激荡\n率先发展的澎湃动能？\n\n别的内容完全不一样的一段话在这里出现。\n\n成都平原经济区如何激荡率先发展的澎湃动能？\n";
-    let mut finder = Finder::builder().paragraph_mode(ParagraphMode::Blocks).build().unwrap();
+    let mut finder = Finder::builder()
+        .paragraph_mode(ParagraphMode::Blocks)
+        .build()
+        .unwrap();
     let out = finder.add_document(1, doc, &[]);
     assert_eq!(out.len(), 3);
     assert_eq!(out[2].duplicate_of.as_ref().map(|l| l.paragraph), Some(0));
@@ -151,7 +181,11 @@ fn blocks_mode() {
 #[test]
 fn words_agree_with_unicode_segmentation() {
     // With n = 1 every shingle is one unit.
-    let fp = Fingerprinter::builder().shingle_len(1).min_units(1).build().unwrap();
+    let fp = Fingerprinter::builder()
+        .shingle_len(1)
+        .min_units(1)
+        .build()
+        .unwrap();
     for text in [
         "The quick brown fox, jumps over the lazy dog!",
         "Résumé of naïve café owners in 2023 and 1990s",
@@ -159,7 +193,10 @@ fn words_agree_with_unicode_segmentation() {
         "x1 y22 z333 -- 44",
     ] {
         let ours = fp.shingle_strings(text);
-        let theirs: Vec<String> = text.unicode_words().map(|w| w.to_ascii_lowercase()).collect();
+        let theirs: Vec<String> = text
+            .unicode_words()
+            .map(|w| w.to_ascii_lowercase())
+            .collect();
         assert_eq!(ours, theirs, "{text:?}");
     }
 }
@@ -173,11 +210,19 @@ fn golden_fingerprints() {
         ("", 0),
         ("成都平原经济区如何激荡率先发展的澎湃动能？", GOLDEN[0]),
         ("The cat sat on the mat", GOLDEN[1]),
-        ("市域铁路S3、S5、S11线加快建设，成都铁路枢纽环线开通公交化运营。", GOLDEN[2]),
+        (
+            "市域铁路S3、S5、S11线加快建设，成都铁路枢纽环线开通公交化运营。",
+            GOLDEN[2],
+        ),
         ("短", GOLDEN[3]),
     ];
     for &(text, want) in golden {
-        assert_eq!(fp.fingerprint(text), want, "{text:?}: got {:#018x}", fp.fingerprint(text));
+        assert_eq!(
+            fp.fingerprint(text),
+            want,
+            "{text:?}: got {:#018x}",
+            fp.fingerprint(text)
+        );
     }
     let a = fp.analyze(SEED.lines().nth(4).unwrap(), &[]);
     assert_eq!(
@@ -190,24 +235,55 @@ fn golden_fingerprints() {
     );
 }
 
-const GOLDEN: [u64; 6] = [0, 0, 0, 0, 0, 0];
-const GOLDEN_CHUNKS: usize = 0;
+const GOLDEN: [u64; 6] = [
+    0x705a_1249_b84a_10e2,
+    0x4591_030d_6234_d8a0,
+    0x426d_cc80_2835_c228,
+    0x6c4c_f77a_7d67_ffb2,
+    0x30cb_1859_7e61_11b1,
+    0xe115_4034_635d_32c6,
+];
+const GOLDEN_CHUNKS: usize = 4;
 
 #[test]
 fn builders_reject_bad_values() {
-    let e = Fingerprinter::builder().shingle_len(9).build().unwrap_err().to_string();
+    let e = Fingerprinter::builder()
+        .shingle_len(9)
+        .build()
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("shingle_len 9"), "{e}");
-    let e = Fingerprinter::builder().min_units(2).build().unwrap_err().to_string();
+    let e = Fingerprinter::builder()
+        .min_units(2)
+        .build()
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("min_units 2"), "{e}");
-    let e = Fingerprinter::builder().chunk_len(3).build().unwrap_err().to_string();
+    let e = Fingerprinter::builder()
+        .chunk_len(3)
+        .build()
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("chunk_len 3"), "{e}");
-    let e = Finder::builder().max_distance(17).build().unwrap_err().to_string();
+    let e = Finder::builder()
+        .max_distance(17)
+        .build()
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("max_distance 17"), "{e}");
-    let e = Finder::builder().min_jaccard(1.5).build().unwrap_err().to_string();
+    let e = Finder::builder()
+        .min_jaccard(1.5)
+        .build()
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("min_jaccard 1.5"), "{e}");
     let mut f = Folding::default();
     f.max_noise(300);
-    let e = Finder::builder().folding(f).build().unwrap_err().to_string();
+    let e = Finder::builder()
+        .folding(f)
+        .build()
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("max_noise 300"), "{e}");
 }
 
@@ -222,7 +298,15 @@ fn send_and_sync() {
 fn strange_input_does_not_panic() {
     let fp = Fingerprinter::new();
     let mut finder = Finder::new();
-    for text in ["", "\n\n\n", "\u{feff}", "⑩⑩⑩", "a\u{200b}\n\u{3000}", "！？。\n\r\n", "\u{10FFFF}\u{0}"] {
+    for text in [
+        "",
+        "\n\n\n",
+        "\u{feff}",
+        "⑩⑩⑩",
+        "a\u{200b}\n\u{3000}",
+        "！？。\n\r\n",
+        "\u{10FFFF}\u{0}",
+    ] {
         fp.fingerprint(text);
         fp.analyze(text, &[0..usize::MAX, 5..2]);
         finder.add_document(0, text, &[0..1, 3..100]);

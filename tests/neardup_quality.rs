@@ -37,7 +37,14 @@ impl Rng {
 
 /// Spam keywords that are in no dictionary.
 const SPAM: &[&str] = &[
-    "鼎丰娱乐", "云顶国际", "bet9九州", "开元棋牌", "澳门银河", "新葡京娱乐城", "乐鱼体育", "pk10计划",
+    "鼎丰娱乐",
+    "云顶国际",
+    "bet9九州",
+    "开元棋牌",
+    "澳门银河",
+    "新葡京娱乐城",
+    "乐鱼体育",
+    "pk10计划",
 ];
 const BYLINES: &[&str] = &[
     "（记者 张晓明 李红）",
@@ -46,19 +53,30 @@ const BYLINES: &[&str] = &[
     "责任编辑：刘洋",
     "（本报记者 陈建国）",
 ];
-const OPENINGS: &[&str] = &["新华社北京1月5日电 ", "本报讯 ", "据新华社报道，", "记者从有关部门获悉，"];
+const OPENINGS: &[&str] = &[
+    "新华社北京1月5日电 ",
+    "本报讯 ",
+    "据新华社报道，",
+    "记者从有关部门获悉，",
+];
 
 /// The corpus paragraphs of at least 40 characters that share no run of 12
 /// Han characters with an earlier one. The newspaper quotes itself (a
 /// speech, then `江泽民说，` and the same paragraph), and those genuine near
 /// duplicates would otherwise count as false positives.
 fn corpus() -> Vec<String> {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/news_1998.txt"))
-        .expect("tests/data/news_1998.txt");
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/news_1998.txt"
+    ))
+    .expect("tests/data/news_1998.txt");
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::new();
     for line in text.lines().map(str::trim) {
-        let han: Vec<char> = line.chars().filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c)).collect();
+        let han: Vec<char> = line
+            .chars()
+            .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+            .collect();
         if line.chars().count() < 40 || han.len() < 12 {
             continue;
         }
@@ -94,7 +112,9 @@ fn punctuation(r: &mut Rng, s: &str) -> String {
             '“' | '”' => '"',
             '、' => ',',
             ',' => '，',
-            '０'..='９' if !full_digits => char::from_u32(c as u32 - 0xFF10 + '0' as u32).unwrap(),
+            '０'..='９' if !full_digits => {
+                char::from_u32(c as u32 - 0xFF10 + '0' as u32).unwrap()
+            }
             '0'..='9' if full_digits => char::from_u32(c as u32 - '0' as u32 + 0xFF10).unwrap(),
             _ => c,
         };
@@ -162,8 +182,14 @@ fn generate(sources: usize, negatives: usize) -> (Vec<Item>, Vec<(usize, usize)>
             };
         }
         planted.push((items.len(), items.len() + 1));
-        items.push(Item { text: p.clone(), group: g });
-        items.push(Item { text: copy, group: g });
+        items.push(Item {
+            text: p.clone(),
+            group: g,
+        });
+        items.push(Item {
+            text: copy,
+            group: g,
+        });
     }
     // Distinct paragraphs sharing boilerplate, preferring short ones, which
     // the boilerplate dominates most.
@@ -199,7 +225,11 @@ fn score(builder: &FinderBuilder, items: &[Item], planted: &[(usize, usize)]) ->
     let mut keys = 0usize;
     for (i, item) in items.iter().enumerate() {
         finder.add_document(i as u64, &item.text, &[]);
-        keys += finder.fingerprinter().analyze(&item.text, &[]).keys().count();
+        keys += finder
+            .fingerprinter()
+            .analyze(&item.text, &[])
+            .keys()
+            .count();
     }
     let mut cluster_of = HashMap::new();
     let (mut found, mut false_pairs) = (0usize, 0usize);
@@ -212,7 +242,9 @@ fn score(builder: &FinderBuilder, items: &[Item], planted: &[(usize, usize)]) ->
                 if items[x].group != items[y].group {
                     false_pairs += 1;
                     if std::env::var_os("SPAMSIFT_DEBUG").is_some() {
-                        let j = finder.fingerprinter().jaccard(&items[x].text, &items[y].text);
+                        let j = finder
+                            .fingerprinter()
+                            .jaccard(&items[x].text, &items[y].text);
                         println!("FALSE j={j:.3}\n  {}\n  {}", items[x].text, items[y].text);
                     }
                 }
@@ -222,7 +254,9 @@ fn score(builder: &FinderBuilder, items: &[Item], planted: &[(usize, usize)]) ->
     if std::env::var_os("SPAMSIFT_DEBUG").is_some() {
         for (a, b) in planted {
             if cluster_of.get(a).is_none() || cluster_of.get(a) != cluster_of.get(b) {
-                let j = finder.fingerprinter().jaccard(&items[*a].text, &items[*b].text);
+                let j = finder
+                    .fingerprinter()
+                    .jaccard(&items[*a].text, &items[*b].text);
                 println!("MISS j={j:.3}\n  {}\n  {}", items[*a].text, items[*b].text);
             }
         }
@@ -232,7 +266,11 @@ fn score(builder: &FinderBuilder, items: &[Item], planted: &[(usize, usize)]) ->
         .filter(|(a, b)| cluster_of.get(a).is_some() && cluster_of.get(a) == cluster_of.get(b))
         .count();
     Score {
-        precision: if found == 0 { 1.0 } else { (found - false_pairs) as f64 / found as f64 },
+        precision: if found == 0 {
+            1.0
+        } else {
+            (found - false_pairs) as f64 / found as f64
+        },
         recall: hits as f64 / planted.len() as f64,
         false_pairs,
         found_pairs: found,
@@ -276,7 +314,13 @@ fn sweep() {
     let q = |v: &[f64], f: f64| v[((v.len() - 1) as f64 * f) as usize];
     println!(
         "exact jaccard positives: min {:.3} p1 {:.3} p5 {:.3} median {:.3}; boilerplate negatives: median {:.3} p99 {:.3} max {:.3}",
-        q(&jp, 0.0), q(&jp, 0.01), q(&jp, 0.05), q(&jp, 0.5), q(&jn, 0.5), q(&jn, 0.99), q(&jn, 1.0)
+        q(&jp, 0.0),
+        q(&jp, 0.01),
+        q(&jp, 0.05),
+        q(&jp, 0.5),
+        q(&jn, 0.5),
+        q(&jn, 0.99),
+        q(&jn, 1.0)
     );
     let run = |name: String, b: &FinderBuilder| {
         let s = score(b, &items, &planted);
@@ -292,6 +336,9 @@ fn sweep() {
         run(format!("min_jaccard={j}"), Finder::builder().min_jaccard(j));
     }
     for (c, k) in [(0, 3), (0, 7), (0, 10)] {
-        run(format!("chunk_len={c} k={k}"), Finder::builder().chunk_len(c).max_distance(k));
+        run(
+            format!("chunk_len={c} k={k}"),
+            Finder::builder().chunk_len(c).max_distance(k),
+        );
     }
 }

@@ -276,7 +276,10 @@ impl Finder {
         line_starts.extend(ftext.match_indices('\n').map(|(i, _)| i + 1));
         let mut out = Vec::new();
         for p in paragraphs(haystack, self.mode) {
-            let start = line_starts.get(p.lines.start).copied().unwrap_or(ftext.len());
+            let start = line_starts
+                .get(p.lines.start)
+                .copied()
+                .unwrap_or(ftext.len());
             let end = line_starts
                 .get(p.lines.end)
                 .map_or(ftext.len(), |&s| s.saturating_sub(1))
@@ -286,7 +289,8 @@ impl Finder {
                 paragraph: p.index,
                 span: p.span,
             };
-            let duplicate_of = self.add_paragraph(haystack, folded, start..end, folded_masks, &location);
+            let duplicate_of =
+                self.add_paragraph(haystack, folded, start..end, folded_masks, &location);
             out.push(Outcome {
                 paragraph: location,
                 duplicate_of,
