@@ -253,7 +253,7 @@ fn score(builder: &FinderBuilder, items: &[Item], planted: &[(usize, usize)]) ->
     }
     if std::env::var_os("SPAMSIFT_DEBUG").is_some() {
         for (a, b) in planted {
-            if cluster_of.get(a).is_none() || cluster_of.get(a) != cluster_of.get(b) {
+            if !cluster_of.contains_key(a) || cluster_of.get(a) != cluster_of.get(b) {
                 let j = finder
                     .fingerprinter()
                     .jaccard(&items[*a].text, &items[*b].text);
@@ -263,7 +263,7 @@ fn score(builder: &FinderBuilder, items: &[Item], planted: &[(usize, usize)]) ->
     }
     let hits = planted
         .iter()
-        .filter(|(a, b)| cluster_of.get(a).is_some() && cluster_of.get(a) == cluster_of.get(b))
+        .filter(|(a, b)| cluster_of.contains_key(a) && cluster_of.get(a) == cluster_of.get(b))
         .count();
     Score {
         precision: if found == 0 {

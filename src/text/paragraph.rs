@@ -166,10 +166,18 @@ mod tests {
             .collect()
     }
 
+    /// `(name, haystack, mode, expected (text, line range) per paragraph)`.
+    type Case = (
+        &'static str,
+        &'static str,
+        ParagraphMode,
+        &'static [(&'static str, Range<usize>)],
+    );
+
     #[test]
     fn table() {
         use ParagraphMode::*;
-        let cases: &[(&str, &str, ParagraphMode, &[(&str, Range<usize>)])] = &[
+        let cases: &[Case] = &[
             ("empty", "", Lines, &[]),
             ("blank", " \u{3000}\n\r\n\u{feff}\n", Lines, &[]),
             ("one", "甲", Lines, &[("甲", 0..1)]),
