@@ -402,8 +402,10 @@ impl Fingerprinter {
     /// The SimHash of the range `range` of already folded text.
     ///
     /// `folded` must be the fold of `haystack` with this fingerprinter's
-    /// folding; `masks` are ranges of the folded text (sorted or not, they may
-    /// overlap and stick out of `range`). The result equals
+    /// folding (its offset map shows where folding removed the spaces between
+    /// two words, which the folded text alone no longer shows); `masks` are
+    /// ranges of the folded text (sorted or not, they may overlap and stick
+    /// out of `range`). The result equals
     /// [`fingerprint_masked`](Self::fingerprint_masked) of the original text
     /// of `range`. Ranges out of bounds are clamped; nothing panics.
     pub fn fingerprint_folded(
@@ -415,10 +417,10 @@ impl Fingerprinter {
     ) -> u64 {
         let (text, base) = slice(folded.as_str(), range);
         let masks = normalize(masks);
-        let gaps = gaps(haystack, folded, base..base + text.len());
+        let mut gaps = Gaps::new(haystack, folded, base);
         let mut acc = Acc::new();
         let mut shingles = Shingler::new(self.shingle_len);
-        units(text, base, &masks, &gaps, |u, _, _| {
+        units(text, base, &masks, &mut gaps, |u, _, _| {
             shingles.push(u, |h| acc.add(h));
         });
         shingles.finish(|h| acc.add(h));
@@ -449,7 +451,7 @@ impl Fingerprinter {
     ) {
         let (text, base) = slice(folded.as_str(), range);
         let masks = normalize(masks);
-        let gaps = gaps(haystack, folded, base..base + text.len());
+        let mut gaps = Gaps::new(haystack, folded, base);
         out.chunks.clear();
         out.sketch.clear();
         let mut para = Acc::new();
@@ -477,7 +479,7 @@ impl Fingerprinter {
                 chunk_n = 0;
             }
         };
-        units(text, base, &masks, &gaps, |u, _, _| {
+        units(text, base, &masks, &mut gaps, |u, _, _| {
             n_units += 1;
             exact = (exact ^ u).wrapping_mul(FNV_PRIME);
             shingles.push(u, &mut on_shingle);
@@ -518,9 +520,9 @@ impl Fingerprinter {
     pub fn shingle_strings(&self, text: &str) -> Vec<String> {
         let folded = fold(text, &self.folding);
         let s = folded.as_str();
-        let gaps = gaps(text, &folded, 0..s.len());
+        let mut gaps = Gaps::new(text, &folded, 0);
         let mut list: Vec<(usize, usize, bool)> = Vec::new();
-        units(s, 0, &[], &gaps, |_, start, end| {
+        units(s, 0, &[], &mut gaps, |_, start, end| {
             let word = !is_single_unit(s[start..end].chars().next().unwrap_or(' '));
             list.push((start, end, word));
         });
@@ -551,10 +553,10 @@ impl Fingerprinter {
         let set = |t: &str| {
             let folded = fold(t, &self.folding);
             let s = folded.as_str();
-            let gaps = gaps(t, &folded, 0..s.len());
+            let mut gaps = Gaps::new(t, &folded, 0);
             let mut v = Vec::new();
             let mut sh = Shingler::new(self.shingle_len);
-            units(s, 0, &[], &gaps, |u, _, _| sh.push(u, |h| v.push(h)));
+            units(s, 0, &[], &mut gaps, |u, _, _| sh.push(u, |h| v.push(h)));
             sh.finish(|h| v.push(h));
             v.sort_unstable();
             v.dedup();
@@ -640,37 +642,59 @@ pub(crate) fn to_folded(folded: &Folded, masks: &[Range<usize>]) -> Vec<Range<us
         .collect()
 }
 
-/// The folded offsets in `range` before which folding removed visible
-/// characters (whitespace, punctuation): word boundaries that the folded text
-/// no longer shows. Read from the offset map's marks, so it costs one step per
-/// mark, not per character. Never panics, even for a mismatched `haystack`.
-fn gaps(haystack: &str, folded: &Folded, range: Range<usize>) -> Vec<usize> {
-    let s = folded.as_str();
-    let marks = folded.marks();
-    let first = marks.partition_point(|&(f, _)| f <= range.start);
-    let mut out = Vec::new();
-    for &(f, o) in &marks[first..] {
-        if f >= range.end {
-            break;
-        }
-        let Some(prev) = s.get(..f).and_then(|p| p.chars().next_back()) else {
-            continue;
-        };
-        let p = f - prev.len_utf8();
-        let op = folded.original_offset(p);
-        let Some(len) = haystack.get(op..).and_then(|h| h.chars().next()) else {
-            continue;
-        };
-        let end = op + len.len_utf8();
-        if o > end
-            && haystack
-                .get(end..o)
-                .is_some_and(|skipped| skipped.chars().any(|c| classify(c) != Class::Invisible))
-        {
-            out.push(f);
+/// Word boundaries that the folded text no longer shows: the folded offsets
+/// before which folding removed visible characters (whitespace,
+/// punctuation). Read from the offset map's marks with a cursor that only
+/// moves forward, and only asked between two word characters, so Chinese
+/// text costs nothing. Never panics, even for a mismatched `haystack`.
+struct Gaps<'a> {
+    haystack: &'a str,
+    folded: &'a Folded,
+    marks: &'a [(usize, usize)],
+    next: usize,
+}
+
+impl<'a> Gaps<'a> {
+    fn new(haystack: &'a str, folded: &'a Folded, start: usize) -> Gaps<'a> {
+        let marks = folded.marks();
+        let next = marks.partition_point(|&(f, _)| f < start);
+        Gaps {
+            haystack,
+            folded,
+            marks,
+            next,
         }
     }
-    out
+
+    /// Whether a removed visible character precedes folded offset `pos`;
+    /// `pos` must not decrease between calls.
+    #[inline]
+    fn at(&mut self, pos: usize) -> bool {
+        while self.next < self.marks.len() && self.marks[self.next].0 < pos {
+            self.next += 1;
+        }
+        match self.marks.get(self.next) {
+            Some(&(f, o)) if f == pos => self.removed_before(f, o),
+            _ => false,
+        }
+    }
+
+    fn removed_before(&self, f: usize, o: usize) -> bool {
+        let s = self.folded.as_str();
+        let Some(prev) = s.get(..f).and_then(|p| p.chars().next_back()) else {
+            return false;
+        };
+        let op = self.folded.original_offset(f - prev.len_utf8());
+        let Some(c) = self.haystack.get(op..).and_then(|h| h.chars().next()) else {
+            return false;
+        };
+        let end = op + c.len_utf8();
+        o > end
+            && self
+                .haystack
+                .get(end..o)
+                .is_some_and(|skipped| skipped.chars().any(|c| classify(c) != Class::Invisible))
+    }
 }
 
 /// Whether `c` is a unit on its own (not part of a word).
@@ -686,16 +710,16 @@ fn is_single_unit(c: char) -> bool {
 
 /// Calls `f(value, start, end)` for every unit of `text` (which starts at
 /// folded offset `base`), skipping masked characters; `masks` are sorted and
-/// merged, `gaps` sorted, both in folded offsets.
+/// merged, in folded offsets; `gaps` tells where words end unseen.
 #[inline]
 fn units(
     text: &str,
     base: usize,
     masks: &[Range<usize>],
-    gaps: &[usize],
+    gaps: &mut Gaps<'_>,
     mut f: impl FnMut(u64, usize, usize),
 ) {
-    let (mut mi, mut gi) = (0usize, 0usize);
+    let mut mi = 0usize;
     // The word being read: its FNV state and start, if any.
     let mut word: Option<(u64, usize)> = None;
     let mut word_end = 0usize;
@@ -724,14 +748,9 @@ fn units(
         let class = classify(c);
         if class == Class::Text && !is_single_unit(c) {
             // A word character: a gap before it ends the current word.
-            if word.is_some() {
-                while gi < gaps.len() && gaps[gi] < pos {
-                    gi += 1;
-                }
-                if gaps.get(gi) == Some(&pos) {
-                    if let Some((h, s)) = word.take() {
-                        f(h, s, word_end);
-                    }
+            if word.is_some() && gaps.at(pos) {
+                if let Some((h, s)) = word.take() {
+                    f(h, s, word_end);
                 }
             }
             let (mut h, s) = word.unwrap_or((FNV_OFFSET, i));
@@ -774,15 +793,20 @@ impl Shingler {
         }
     }
 
+    /// Takes the next unit; the window holds the last units at its end.
     #[inline]
     fn push(&mut self, u: u64, mut f: impl FnMut(u64)) {
         let n = self.n;
-        self.window.copy_within(1..n, 0);
-        self.window[n - 1] = u;
+        // A shift of constant length: a few register moves, no memmove call.
+        for j in 0..MAX_SHINGLE_LEN - 1 {
+            self.window[j] = self.window[j + 1];
+        }
+        self.window[MAX_SHINGLE_LEN - 1] = u;
         self.seen += 1;
         if self.seen >= n {
-            let mut x = self.window[0];
-            for &v in &self.window[1..n] {
+            let w = &self.window[MAX_SHINGLE_LEN - n..];
+            let mut x = w[0];
+            for &v in &w[1..] {
                 x = x.rotate_left(21) ^ v;
             }
             f(fmix64(x));
@@ -792,7 +816,7 @@ impl Shingler {
     /// Emits the one shingle of a text with fewer than `n` units.
     fn finish(&self, mut f: impl FnMut(u64)) {
         if self.seen > 0 && self.seen < self.n {
-            let w = &self.window[self.n - self.seen..self.n];
+            let w = &self.window[MAX_SHINGLE_LEN - self.seen..];
             let mut x = w[0];
             for &v in &w[1..] {
                 x = x.rotate_left(21) ^ v;
