@@ -243,6 +243,8 @@ pub struct Index {
 struct Run {
     /// Sorted by `(fingerprint, id)`.
     items: Vec<Item>,
+    /// Finds an item's fingerprint without a binary search.
+    dir: Directory,
     /// One per table of the plan.
     tables: Vec<Table>,
 }
@@ -251,47 +253,62 @@ struct Run {
 struct Table {
     /// The run's distinct fingerprints, permuted, sorted.
     sorted: Vec<u64>,
-    /// `dir[d]..dir[d + 1]` are the entries whose top `dir_bits` bits are `d`.
-    dir: Vec<usize>,
-    dir_bits: u32,
+    dir: Directory,
+}
+
+/// Offsets of the entries of a sorted array by their top bits, so a lookup
+/// reads two adjacent offsets and a few entries instead of binary searching.
+#[derive(Clone, Debug)]
+struct Directory {
+    /// `offsets[d]..offsets[d + 1]` are the entries whose top `bits` bits are `d`.
+    offsets: Vec<usize>,
+    bits: u32,
+}
+
+impl Directory {
+    /// `keys` are sorted; at most `max_bits` top bits are used.
+    fn new<I: Iterator<Item = u64>>(keys: I, len: usize, max_bits: u32) -> Directory {
+        // About 8 entries per slot: one or two cache lines to scan, and a
+        // directory of 1 byte per entry.
+        let log = (usize::BITS - len.leading_zeros()).saturating_sub(1);
+        let bits = log.saturating_sub(3).min(max_bits);
+        let mut offsets = vec![0usize; (1usize << bits) + 1];
+        if bits > 0 {
+            for x in keys {
+                offsets[(x >> (64 - bits)) as usize + 1] += 1;
+            }
+            for i in 1..offsets.len() {
+                offsets[i] += offsets[i - 1];
+            }
+        } else {
+            offsets[1] = len;
+        }
+        Directory { offsets, bits }
+    }
+
+    #[inline]
+    fn range(&self, x: u64) -> std::ops::Range<usize> {
+        let d = if self.bits == 0 {
+            0
+        } else {
+            (x >> (64 - self.bits)) as usize
+        };
+        self.offsets[d]..self.offsets[d + 1]
+    }
+
+    fn memory_usage(&self) -> usize {
+        self.offsets.capacity() * size_of::<usize>()
+    }
 }
 
 impl Table {
     fn new(sorted: Vec<u64>, key_bits: u32) -> Table {
-        // About 8 entries per directory slot: one or two cache lines to scan,
-        // and a directory of 1 byte per entry.
-        let log = (usize::BITS - sorted.len().leading_zeros()).saturating_sub(1);
-        let dir_bits = log.saturating_sub(3).min(key_bits);
-        let mut dir = vec![0usize; (1usize << dir_bits) + 1];
-        if dir_bits > 0 {
-            for &x in &sorted {
-                dir[(x >> (64 - dir_bits)) as usize + 1] += 1;
-            }
-            for i in 1..dir.len() {
-                dir[i] += dir[i - 1];
-            }
-        } else {
-            dir[1] = sorted.len();
-        }
-        Table {
-            sorted,
-            dir,
-            dir_bits,
-        }
-    }
-
-    #[inline]
-    fn candidates(&self, permuted: u64) -> &[u64] {
-        let d = if self.dir_bits == 0 {
-            0
-        } else {
-            (permuted >> (64 - self.dir_bits)) as usize
-        };
-        &self.sorted[self.dir[d]..self.dir[d + 1]]
+        let dir = Directory::new(sorted.iter().copied(), sorted.len(), key_bits);
+        Table { sorted, dir }
     }
 
     fn memory_usage(&self) -> usize {
-        self.sorted.capacity() * 8 + self.dir.capacity() * size_of::<usize>()
+        self.sorted.capacity() * 8 + self.dir.memory_usage()
     }
 }
 
@@ -357,7 +374,7 @@ impl Run {
             done.sort_unstable_by_key(|(t, _)| *t);
             done.into_iter().map(|(_, table)| table).collect()
         };
-        Run { items, tables }
+        Run::new(items, tables)
     }
 
     /// Merges two runs without re-sorting anything.
@@ -370,18 +387,25 @@ impl Run {
             .zip(&plan.tables)
             .map(|((x, y), tp)| Table::new(merge_sorted(&x.sorted, &y.sorted, true), tp.key_bits))
             .collect();
-        Run { items, tables }
+        Run::new(items, tables)
+    }
+
+    fn new(items: Vec<Item>, tables: Vec<Table>) -> Run {
+        let dir = Directory::new(items.iter().map(|it| it.fingerprint), items.len(), 64);
+        Run { items, dir, tables }
     }
 
     /// The items with this fingerprint.
     fn group(&self, fp: u64) -> &[Item] {
-        let start = self.items.partition_point(|it| it.fingerprint < fp);
-        let len = self.items[start..].partition_point(|it| it.fingerprint == fp);
-        &self.items[start..start + len]
+        let slot = &self.items[self.dir.range(fp)];
+        let start = slot.partition_point(|it| it.fingerprint < fp);
+        let len = slot[start..].partition_point(|it| it.fingerprint == fp);
+        &slot[start..start + len]
     }
 
     fn memory_usage(&self) -> usize {
         self.items.capacity() * size_of::<Item>()
+            + self.dir.memory_usage()
             + self.tables.capacity() * size_of::<Table>()
             + self.tables.iter().map(Table::memory_usage).sum::<usize>()
     }
@@ -543,23 +567,34 @@ impl Index {
                 });
             }
         }
+        // Tables are visited in chunks, first reading every directory slot,
+        // then every candidate list: the loads of one phase do not depend on
+        // each other, so their cache misses overlap instead of queueing.
+        const CHUNK: usize = 16;
+        let mut slots = [(0u64, 0usize, 0usize); CHUNK];
         for run in &self.runs {
-            for (tp, table) in self.plan.tables.iter().zip(&run.tables) {
-                let q = tp.forward.apply(fingerprint);
-                for &e in table.candidates(q) {
-                    let x = e ^ q;
-                    if tp.key(x) != 0 {
-                        continue;
-                    }
-                    let d = x.count_ones();
-                    if d <= k && tp.owns(x) {
-                        let fp = tp.inverse.apply(e);
-                        for it in run.group(fp) {
-                            on_match(Match {
-                                id: it.id,
-                                fingerprint: fp,
-                                distance: d,
-                            });
+            for (plans, tables) in self.plan.tables.chunks(CHUNK).zip(run.tables.chunks(CHUNK)) {
+                for ((tp, table), slot) in plans.iter().zip(tables).zip(slots.iter_mut()) {
+                    let q = tp.forward.apply(fingerprint);
+                    let r = table.dir.range(q);
+                    *slot = (q, r.start, r.end);
+                }
+                for ((tp, table), (q, start, end)) in plans.iter().zip(tables).zip(slots) {
+                    for &e in &table.sorted[start..end] {
+                        let x = e ^ q;
+                        if tp.key(x) != 0 {
+                            continue;
+                        }
+                        let d = x.count_ones();
+                        if d <= k && tp.owns(x) {
+                            let fp = tp.inverse.apply(e);
+                            for it in run.group(fp) {
+                                on_match(Match {
+                                    id: it.id,
+                                    fingerprint: fp,
+                                    distance: d,
+                                });
+                            }
                         }
                     }
                 }

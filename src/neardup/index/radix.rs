@@ -9,13 +9,17 @@
 /// Widest digit of the in-bucket passes: 2048 counters fit in L1.
 const DIGIT_BITS: u32 = 11;
 
+/// Values per write-combining line: 64 bytes.
+const LINE: usize = 8;
+
 /// Buckets below this length are finished with a comparison sort.
 const SMALL: usize = 64;
 
-/// Top-digit width for `len` values: buckets of roughly 4096 values.
+/// Top-digit width for `len` values: buckets of roughly 4096 values, and at
+/// most 1024 of them so the write-combining lines (64 KiB) stay in L1/L2.
 fn top_bits(len: usize, bits: u32) -> u32 {
     let log = usize::BITS - len.leading_zeros();
-    log.saturating_sub(12).min(16).min(bits)
+    log.saturating_sub(12).min(10).min(bits)
 }
 
 #[inline]
@@ -56,11 +60,28 @@ pub(crate) fn sort_by_top_bits<I, F>(
     }
     out.clear();
     out.resize(len, 0);
+    // Scatter through one cache line of buffer per bucket: a store per 8
+    // values instead of one scattered store per value, which is what limits a
+    // radix pass once the buckets span more pages than the TLB covers.
     let mut next = starts.clone();
+    let mut lines = vec![[0u64; LINE]; 1 << r1];
+    let mut fill = vec![0u8; 1 << r1];
     for x in src {
         let d = digit(x, shift1, r1);
-        out[next[d]] = x;
-        next[d] += 1;
+        let f = usize::from(fill[d]);
+        lines[d][f] = x;
+        if f + 1 == LINE {
+            let at = next[d];
+            out[at..at + LINE].copy_from_slice(&lines[d]);
+            next[d] = at + LINE;
+            fill[d] = 0;
+        } else {
+            fill[d] += 1;
+        }
+    }
+    for (d, line) in lines.iter().enumerate() {
+        let f = usize::from(fill[d]);
+        out[next[d]..next[d] + f].copy_from_slice(&line[..f]);
     }
     let rest = bits - r1;
     let low = 64 - bits;
