@@ -17,8 +17,6 @@ pub const DEFAULT_MAX_DISTANCE: u32 = 3;
 /// The default Jaccard threshold: candidates with estimated Jaccard similarity
 /// `>= 0.5` of their shingle sets are near duplicates.
 pub const DEFAULT_MIN_JACCARD: f64 = 0.5;
-/// The largest supported `max_distance`.
-pub const MAX_DISTANCE_LIMIT: u32 = 16;
 
 /// What the finder says about one paragraph of a document.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,8 +56,8 @@ impl FinderBuilder {
         FinderBuilder::default()
     }
 
-    /// Keys within Hamming distance `<= k` make a candidate pair, 0 to 16.
-    /// Default: 3.
+    /// Keys within Hamming distance `<= k` make a candidate pair, 0 to
+    /// [`MAX_DISTANCE`](super::MAX_DISTANCE). Default: 3.
     pub fn max_distance(&mut self, k: u32) -> &mut Self {
         self.max_distance = k;
         self
@@ -130,12 +128,6 @@ impl FinderBuilder {
     /// setting is out of range.
     pub fn build(&self) -> crate::Result<Finder> {
         let fingerprinter = self.fingerprinter.build()?;
-        if self.max_distance > MAX_DISTANCE_LIMIT {
-            return Err(crate::Error::Config(format!(
-                "max_distance {} is above the supported maximum {MAX_DISTANCE_LIMIT}",
-                self.max_distance
-            )));
-        }
         if !(0.0..=1.0).contains(&self.min_jaccard) {
             return Err(crate::Error::Config(format!(
                 "min_jaccard {} is outside 0.0 to 1.0",
@@ -148,7 +140,7 @@ impl FinderBuilder {
             min_jaccard: self.min_jaccard,
             mode: self.mode,
             representative: self.representative,
-            candidates: Candidates::new(self.max_distance),
+            candidates: Candidates::new(self.max_distance)?,
             exact: HashMap::new(),
             locations: Vec::new(),
             sketches: Vec::new(),

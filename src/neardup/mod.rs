@@ -1,10 +1,24 @@
 //! Near-duplicate paragraphs: SimHash fingerprints, candidate look-up by
 //! Hamming distance, Jaccard verification and clusters.
 //!
-//! [`Finder`] is the entry point: add documents one by one (each answer says
-//! which earlier paragraph each new paragraph duplicates, for streaming
-//! pipelines) and ask for the [`clusters`](Finder::clusters) at the end.
-//! [`Fingerprinter`] computes what the finder stores.
+//! - [`Finder`] is the entry point: add documents one by one (each answer
+//!   says which earlier paragraph each new paragraph duplicates, for streaming
+//!   pipelines) and ask for the [`clusters`](Finder::clusters) at the end.
+//! - [`Fingerprinter`] computes what the finder stores: 64-bit SimHash
+//!   fingerprints of paragraphs and chunks, sketches, exact hashes.
+//! - [`Index`]: incremental insert and query, "every stored fingerprint within
+//!   distance <= k", for deduplicating new data against what was seen before;
+//!   saved to and loaded from a versioned, checksummed file (format in
+//!   the [`index`] module docs).
+//! - [`SelfJoin`]: every pair within distance <= k of a whole set, in
+//!   parallel, streamed to a callback, with [`SelfJoin::for_each_group`]
+//!   grouping exactly-identical fingerprints so heavy duplication stays linear.
+//!
+//! Both index structures use the block-permuted sorted tables of Manku, Jain
+//! and Das Sarma (WWW 2007): split the 64 bits into `b` blocks; two
+//! fingerprints at distance `<= k` agree exactly on at least `b - k` blocks,
+//! so one table per choice of `b - k` key blocks ([`Layout`]) finds every near
+//! pair, and every layout answers exactly what an all-pairs scan would.
 //!
 //! ```
 //! use spamsift::neardup::Finder;
@@ -112,10 +126,13 @@
 mod cluster;
 mod finder;
 pub mod fingerprint;
+pub mod index;
 mod pairs;
 
-pub use cluster::{Cluster, Location, Representative};
-pub use finder::{
-    DEFAULT_MAX_DISTANCE, DEFAULT_MIN_JACCARD, Finder, FinderBuilder, MAX_DISTANCE_LIMIT, Outcome,
+pub use self::index::{
+    GroupPair, Index, IndexBuilder, Item, Layout, MAX_DISTANCE, MAX_TABLES, Match, Pair, SelfJoin,
+    SelfJoinBuilder,
 };
+pub use cluster::{Cluster, Location, Representative};
+pub use finder::{DEFAULT_MAX_DISTANCE, DEFAULT_MIN_JACCARD, Finder, FinderBuilder, Outcome};
 pub use fingerprint::{Analysis, Fingerprinter, FingerprinterBuilder, fmix64, sketch_jaccard};

@@ -1,41 +1,34 @@
-//! Candidate keys: the Hamming-distance look-up the finder needs.
-//!
-//! A stand-in that scans every stored key (exact, `distance <= k`), until the
-//! block-permuted [`index`](super) lands; the finder only uses `insert` and
-//! `query`, so swapping the layout changes nothing else.
+//! Candidate keys: the Hamming-distance look-up the finder needs, over the
+//! exact block-permuted [`Index`](super::Index).
+
+use super::index::Index;
 
 /// Stored keys with the paragraph id each belongs to.
 #[derive(Clone, Debug)]
 pub(crate) struct Candidates {
-    k: u32,
-    keys: Vec<u64>,
-    ids: Vec<u32>,
+    index: Index,
 }
 
 impl Candidates {
-    pub(crate) fn new(k: u32) -> Candidates {
-        Candidates {
-            k,
-            keys: Vec::new(),
-            ids: Vec::new(),
-        }
+    /// # Errors
+    ///
+    /// When `k` is above [`super::MAX_DISTANCE`].
+    pub(crate) fn new(k: u32) -> crate::Result<Candidates> {
+        Ok(Candidates {
+            index: Index::new(k)?,
+        })
     }
 
     pub(crate) fn insert(&mut self, key: u64, id: u32) {
-        self.keys.push(key);
-        self.ids.push(id);
+        self.index.insert(key, id as u64);
     }
 
     /// Appends to `out` the ids of every stored key within `distance <= k`.
     pub(crate) fn query(&self, key: u64, out: &mut Vec<u32>) {
-        for (i, &stored) in self.keys.iter().enumerate() {
-            if (stored ^ key).count_ones() <= self.k {
-                out.push(self.ids[i]);
-            }
-        }
+        self.index.query(key, |m| out.push(m.id as u32));
     }
 
     pub(crate) fn memory_usage(&self) -> usize {
-        self.keys.capacity() * 8 + self.ids.capacity() * 4
+        self.index.memory_usage()
     }
 }
