@@ -332,10 +332,16 @@ fn sweep() {
     for k in [0, 2, 3, 4, 6] {
         run(format!("k={k}"), Finder::builder().max_distance(k));
     }
+    for k in [0, 1, 3] {
+        run(
+            format!("chunk k={k}"),
+            Finder::builder().chunk_max_distance(k),
+        );
+    }
     for j in [0.4, 0.5, 0.6, 0.7] {
         run(format!("min_jaccard={j}"), Finder::builder().min_jaccard(j));
     }
-    for (c, k) in [(0, 3), (0, 7), (0, 10)] {
+    for (c, k) in [(0, 3), (0, 7), (0, 8)] {
         run(
             format!("chunk_len={c} k={k}"),
             Finder::builder().chunk_len(c).max_distance(k),

@@ -48,10 +48,11 @@
 //!    **short**: its SimHash would be noise, so it is matched only by the exact
 //!    hash of its folded text, punctuation and masks removed. A paragraph with
 //!    no unit at all (only punctuation) is never a duplicate.
-//! 4. Otherwise every key (paragraph and chunk SimHashes) is looked up among
-//!    the keys stored so far within Hamming distance `<= 3`; each paragraph
-//!    found is a candidate, **confirmed** when the Jaccard similarity of the
-//!    two shingle sets, estimated from the sketches, is `>= 0.5`. Then the new
+//! 4. Otherwise every key is looked up in two [`Index`]es: paragraph keys
+//!    stored so far within Hamming distance `<= 3`, chunk keys within `<= 0`
+//!    (an untouched chunk keeps its key exactly). Each paragraph found is a
+//!    candidate, **confirmed** when the Jaccard similarity of the two shingle
+//!    sets, estimated from the sketches, is `>= 0.5`. Then the new
 //!    paragraph's keys are stored.
 //! 5. Confirmed pairs are joined in a union-find; [`Finder::clusters`] lists
 //!    the components of two or more, numbered in the order their first member
@@ -61,13 +62,14 @@
 //!
 //! Paragraphs are short (50 to 300 characters), so one edit moves many bits of
 //! a 64-bit SimHash: on the quality test below one paragraph fingerprint alone
-//! finds 17% of the edited pairs at `k = 3`, 48% at `k = 7` and 72% at
-//! `k = 10`. A chunk ends where a shingle hash says so, independently of the
+//! finds 17% of the edited pairs at `k = 3`, 48% at `k = 7` and 56% at
+//! `k = 8` (72% at `k = 10` with an all-pairs scan). A chunk ends where a shingle hash says so, independently of the
 //! position and of punctuation, so an edit changes the chunks it touches and
-//! leaves the others' keys *equal*. With chunk keys the distance `k` barely
-//! matters (recall 0.982 at `k = 0` and at `k = 4`): candidates come from
-//! untouched chunks, and `k = 3` is kept for edits inside long chunks and
-//! because the index is cheapest there.
+//! leaves the others' keys *equal*. With chunk keys the distance barely
+//! matters (recall 0.982 with paragraph keys at `k = 0` and at `k = 4`, and
+//! with chunk keys at `k = 0`, 1 or 3): candidates come from untouched chunks.
+//! Paragraph keys keep `k = 3` for long paragraphs edited in every chunk;
+//! chunk keys use `k = 0`, whose index costs a quarter of one for `k = 3`.
 //!
 //! # Measurements behind the defaults
 //!
@@ -82,8 +84,9 @@
 //!
 //! | setting | precision | recall | keys per paragraph |
 //! |---|---|---|---|
-//! | **defaults** (n 3, chunk 8, at most 4 chunk keys, k 3, Jaccard 0.5) | 1.000 | 0.982 | 5.0 |
-//! | paragraph key only, k 3 / 7 / 10 | 1.000 | 0.173 / 0.477 / 0.716 | 1 |
+//! | **defaults** (n 3, chunk 8, at most 4 chunk keys, k 3 / chunk k 0, Jaccard 0.5) | 1.000 | 0.982 | 5.0 |
+//! | paragraph key only, k 3 / 7 / 8 | 1.000 | 0.172 / 0.477 / 0.560 | 1 |
+//! | chunk keys at k 1 / 3 | 1.000 | 0.982 / 0.982 | 5.0 |
 //! | chunk 8, at most 2 / 3 / 6 / all chunk keys | 1.000 | 0.910 / 0.962 / 0.991 / 0.991 | 3.0 / 4.0 / 7.0 / 15.9 |
 //! | chunk 12, at most 4 / all | 1.000 | 0.972 / 0.983 | 5.0 / 10.5 |
 //! | chunk 16 / 24, all chunk keys | 1.000 | 0.957 / 0.893 | 8.0 / 5.6 |
@@ -100,13 +103,16 @@
 //!
 //! # Cost per paragraph
 //!
-//! Up to 5 fingerprints (the paragraph's and at most 4 chunks'; 5.0 on news
-//! paragraphs, 1 for a paragraph of one chunk), so 40 bytes of keys plus the
-//! index's overhead per key; a sketch of up to 32 `u32` (128 bytes, fewer for
-//! a paragraph of fewer than 32 distinct shingles) plus an 8-byte offset; the
-//! location (document id, index, span: 32 bytes) and 8 bytes of union-find.
-//! About 220 bytes per paragraph in all, whatever its length; the text is not
-//! kept. Short paragraphs cost a 16-byte hash-map entry instead of keys and
+//! Up to 5 fingerprints: the paragraph's and at most 4 chunks' (5.0 on the
+//! news paragraphs of the quality test; 1 for a paragraph of one chunk). In the
+//! [`Index`] an item takes 16 bytes plus 8 per table: 96 bytes for a
+//! paragraph key at `k = 3` (10 tables), 24 for a chunk key at `k = 0` (1
+//! table), so at most 192 bytes of index per paragraph. Then a sketch of up
+//! to 32 `u32` (128 bytes; fewer below 32 distinct shingles) plus an 8-byte
+//! offset, the location (document id, index, span: 32 bytes) and 8 bytes of
+//! union-find: at most about 370 bytes per paragraph, whatever its length; the
+//! text is not kept. With one index for every key at `k = 3` it would be about
+//! 660. Short paragraphs cost a 16-byte hash-map entry instead of keys and
 //! sketch. [`Finder::memory_usage`] reports the total.
 //!
 //! # The seed page
@@ -134,5 +140,8 @@ pub use self::index::{
     SelfJoinBuilder,
 };
 pub use cluster::{Cluster, Location, Representative};
-pub use finder::{DEFAULT_MAX_DISTANCE, DEFAULT_MIN_JACCARD, Finder, FinderBuilder, Outcome};
+pub use finder::{
+    DEFAULT_CHUNK_MAX_DISTANCE, DEFAULT_MAX_DISTANCE, DEFAULT_MIN_JACCARD, Finder, FinderBuilder,
+    Outcome,
+};
 pub use fingerprint::{Analysis, Fingerprinter, FingerprinterBuilder, fmix64, sketch_jaccard};
