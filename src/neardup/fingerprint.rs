@@ -418,12 +418,27 @@ impl Fingerprinter {
         let (text, base) = slice(folded.as_str(), range);
         let masks = normalize(masks);
         let mut gaps = Gaps::new(haystack, folded, base);
+        // Shingle hashes are gathered in a batch on the stack and counted in
+        // a tight loop whose counters stay in registers.
         let mut acc = Acc::new();
+        let mut batch = [0u64; BATCH];
+        let mut nb = 0usize;
         let mut shingles = Shingler::new(self.shingle_len);
         units(text, base, &masks, &mut gaps, |u, _, _| {
-            shingles.push(u, |h| acc.add(h));
+            shingles.push(u, |h| {
+                batch[nb] = h;
+                nb += 1;
+                if nb == BATCH {
+                    acc.add_batch(&batch);
+                    nb = 0;
+                }
+            });
         });
-        shingles.finish(|h| acc.add(h));
+        shingles.finish(|h| {
+            batch[nb] = h;
+            nb += 1;
+        });
+        acc.add_batch(&batch[..nb.min(BATCH)]);
         acc.finish()
     }
 
@@ -840,6 +855,9 @@ fn add_to_sketch(sketch: &mut Vec<u32>, k: usize, v: u32) {
     }
 }
 
+/// The most hashes counted in byte-wide counters before they could overflow.
+const BATCH: usize = 255;
+
 /// `SPREAD[b]` has byte `j` equal to bit `j` of `b`.
 static SPREAD: [u64; 256] = {
     let mut t = [0u64; 256];
@@ -872,6 +890,24 @@ impl Acc {
             counts: [0; 64],
             total: 0,
         }
+    }
+
+    /// Adds at most [`BATCH`] hashes.
+    #[inline]
+    fn add_batch(&mut self, hashes: &[u64]) {
+        debug_assert!(hashes.len() <= BATCH);
+        let mut lanes = [0u64; 8];
+        for &h in hashes {
+            for (k, lane) in lanes.iter_mut().enumerate() {
+                *lane += SPREAD[((h >> (8 * k)) & 0xff) as usize];
+            }
+        }
+        for (k, lane) in lanes.iter().enumerate() {
+            for j in 0..8 {
+                self.counts[8 * k + j] += (lane >> (8 * j)) & 0xff;
+            }
+        }
+        self.total += hashes.len() as u64;
     }
 
     #[inline]
