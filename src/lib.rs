@@ -5,6 +5,7 @@
 pub mod discover;
 mod error;
 pub mod injection;
+pub mod neardup;
 pub mod text;
 
 pub use crate::error::{Error, Result};
