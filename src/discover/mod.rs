@@ -53,7 +53,6 @@
 //! review and load back as a dictionary.
 
 mod diff;
-mod group;
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
@@ -61,6 +60,7 @@ use std::fmt::Write as _;
 use aho_corasick::AhoCorasick;
 
 use crate::injection::bigram::fold_char;
+use crate::neardup::Finder;
 use crate::text::{Class, classify};
 use crate::{Error, Result};
 
@@ -196,7 +196,9 @@ impl DiscovererBuilder {
             cfg: self.clone(),
             texts: Vec::new(),
             evidence: Vec::new(),
-            pending: Vec::new(),
+            auto_evidence: Vec::new(),
+            finder: None,
+            paragraphs: HashMap::new(),
             clusters: 0,
         })
     }
@@ -242,8 +244,13 @@ pub struct Discoverer {
     /// Folded texts (characters), with the document each came from.
     texts: Vec<(u64, Vec<char>)>,
     evidence: Vec<Segment>,
-    /// Paragraphs of [`Discoverer::add_document`] not yet grouped: text ids.
-    pending: Vec<u32>,
+    /// Evidence from the clusters of [`Discoverer::add_document`]'s finder,
+    /// recomputed by every [`Discoverer::candidates`] call (clusters grow).
+    auto_evidence: Vec<Segment>,
+    /// The near-duplicate finder of [`Discoverer::add_document`].
+    finder: Option<Finder>,
+    /// Text ids of the paragraphs given to the finder, by (doc, paragraph).
+    paragraphs: HashMap<(u64, usize), u32>,
     clusters: u32,
 }
 
@@ -293,11 +300,17 @@ impl Discoverer {
     }
 
     fn align(&mut self, ids: &[u32]) {
+        let cluster = self.clusters;
+        self.clusters += 1;
+        let mut out = std::mem::take(&mut self.evidence);
+        self.align_into(ids, cluster, &mut out);
+        self.evidence = out;
+    }
+
+    fn align_into(&self, ids: &[u32], cluster: u32, out: &mut Vec<Segment>) {
         if ids.len() < 2 {
             return;
         }
-        let cluster = self.clusters;
-        self.clusters += 1;
         let mut pairs = Vec::new();
         if ids.len() <= 6 {
             for i in 0..ids.len() {
@@ -323,7 +336,7 @@ impl Discoverer {
             for (id, runs) in [(x, da), (y, db)] {
                 for r in runs {
                     if seen.insert((id, r.start as u32, r.end as u32)) {
-                        self.evidence.push(Segment {
+                        out.push(Segment {
                             text: id,
                             start: r.start as u32,
                             end: r.end as u32,
@@ -341,6 +354,11 @@ impl Discoverer {
     /// prefix and suffix of up to `max_len` characters is, for affixes glued
     /// on without a separator.
     pub fn add_title(&mut self, doc: u64, title: &str) {
+        self.title(doc, title);
+    }
+
+    /// [`Discoverer::add_title`], returning the id of the title's text.
+    fn title(&mut self, doc: u64, title: &str) -> u32 {
         let id = self.push_text(doc, title.trim());
         let chars = &self.texts[id as usize].1;
         let n = chars.len();
@@ -380,6 +398,7 @@ impl Discoverer {
                 source: Source::Title { anchor },
             });
         }
+        id
     }
 
     /// Adds the text of document `doc` without evidence: it only counts
@@ -388,43 +407,53 @@ impl Discoverer {
         self.push_text(doc, text);
     }
 
-    /// Adds a whole document: its first non-empty line as its title
-    /// ([`Discoverer::add_title`]), and its lines as paragraphs, grouped into
-    /// near-duplicate clusters (within and across documents) by
-    /// [`Discoverer::candidates`].
+    /// Adds a whole document: its first paragraph as its title
+    /// ([`Discoverer::add_title`]), and every paragraph to a
+    /// [`neardup::Finder`](crate::neardup::Finder) with the default settings,
+    /// whose clusters (within and across documents) are aligned by
+    /// [`Discoverer::candidates`]. Document ids should be distinct.
     pub fn add_document(&mut self, doc: u64, text: &str) {
-        let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
-        if let Some(title) = lines.next() {
-            self.add_title(doc, title);
-        }
-        for line in lines {
-            let id = self.push_text(doc, line);
-            self.pending.push(id);
+        let finder = self.finder.get_or_insert_with(Finder::new);
+        let outcomes = finder.add_document(doc, text, &[]);
+        let mut first = true;
+        for o in outcomes {
+            let Some(para) = text.get(o.paragraph.span.clone()) else {
+                continue;
+            };
+            let id = if first {
+                first = false;
+                self.title(doc, para)
+            } else {
+                self.push_text(doc, para)
+            };
+            self.paragraphs.insert((doc, o.paragraph.paragraph), id);
         }
     }
 
-    /// Groups the paragraphs of [`Discoverer::add_document`] not yet grouped.
-    fn group_pending(&mut self) {
-        if self.pending.is_empty() {
+    /// Recomputes the evidence of the finder's clusters.
+    fn align_documents(&mut self) {
+        let Some(finder) = &self.finder else {
             return;
+        };
+        let mut out = Vec::new();
+        for c in finder.clusters() {
+            let ids: Vec<u32> = c
+                .members
+                .iter()
+                .filter_map(|m| self.paragraphs.get(&(m.doc, m.paragraph)).copied())
+                .collect();
+            // Ids above those of explicit clusters, stable across calls.
+            let cluster = u32::MAX / 2 + c.id as u32;
+            self.align_into(&ids, cluster, &mut out);
         }
-        let pending = std::mem::take(&mut self.pending);
-        let texts: Vec<&[char]> = pending
-            .iter()
-            .map(|&id| self.texts[id as usize].1.as_slice())
-            .collect();
-        let groups = group::group(&texts);
-        for g in groups {
-            let ids: Vec<u32> = g.into_iter().map(|i| pending[i]).collect();
-            self.align(&ids);
-        }
+        self.auto_evidence = out;
     }
 
-    /// Ranks the candidates, best first (ties by keyword). Groups pending
-    /// paragraphs first, so it takes `&mut self`; calling it again is cheap
-    /// when nothing was added in between, and reflects what was.
+    /// Ranks the candidates, best first (ties by keyword). Aligns the
+    /// clusters of the documents added so far first, so it takes `&mut self`;
+    /// calling it again reflects what was added in between.
     pub fn candidates(&mut self) -> Vec<Candidate> {
-        self.group_pending();
+        self.align_documents();
         let cfg = &self.cfg;
         #[derive(Default)]
         struct Stat {
@@ -439,7 +468,7 @@ impl Discoverer {
             examples: Vec<(u32, u32)>,
         }
         let mut stats: HashMap<String, Stat> = HashMap::new();
-        for seg in &self.evidence {
+        for seg in self.evidence.iter().chain(&self.auto_evidence) {
             let chars = &self.texts[seg.text as usize].1;
             let (s, e) = (seg.start as usize, seg.end as usize);
             // Cut the segment at punctuation, whitespace and line breaks.
@@ -612,8 +641,10 @@ impl Discoverer {
             .iter()
             .map(|(_, t)| t.capacity() * 4 + std::mem::size_of::<(u64, Vec<char>)>())
             .sum::<usize>()
-            + self.evidence.capacity() * std::mem::size_of::<Segment>()
-            + self.pending.capacity() * 4
+            + (self.evidence.capacity() + self.auto_evidence.capacity())
+                * std::mem::size_of::<Segment>()
+            + self.paragraphs.capacity() * 24
+            + self.finder.as_ref().map_or(0, Finder::memory_usage)
     }
 }
 
