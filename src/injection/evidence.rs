@@ -64,6 +64,7 @@ pub(crate) fn matcher() -> Arc<AhoCorasick> {
         Arc::new(
             AhoCorasick::builder()
                 .match_kind(MatchKind::LeftmostLongest)
+                .ascii_case_insensitive(true)
                 .build(words)
                 .expect("the word lists are small and valid"),
         )
@@ -89,37 +90,42 @@ pub(crate) fn reason_weight(judge: &Judge, r: &Reason) -> f32 {
         Reason::Repetition { count } => (0.5 * (count.saturating_sub(1)) as f32).min(1.5),
         Reason::CopyDifference => 3.0,
         Reason::Topic { .. } => 1.0,
-        Reason::GenuineContext { near, density } => -(1.0 + near as f32 + density / 2.0).min(5.0),
+        Reason::GenuineContext { near, density } => {
+            -(1.0 + genuine_strength(near, density)).min(5.0)
+        }
     }
+}
+
+/// The strength of genuine context: topic words near the hit count fully,
+/// the document's density (words per 1000 characters) a quarter.
+fn genuine_strength(near: usize, density: f32) -> f32 {
+    near as f32 + density / 4.0
 }
 
 /// The document, folded character by character, with the original offsets.
 struct Prepared {
     /// Folded characters (invisible ones dropped, noise kept).
     chars: Vec<char>,
+    /// Their tokens.
+    toks: Vec<char>,
     /// Original byte offset of each character.
     orig: Vec<usize>,
-    /// The folded text, for the word automaton.
-    folded: String,
-    /// Byte offset in `folded` of each character.
-    fpos: Vec<usize>,
 }
 
 impl Prepared {
     fn new(haystack: &str) -> Prepared {
-        let n = haystack.len() / 2;
+        // Chinese text is mostly 3 bytes a character.
+        let n = haystack.len() / 3 + 16;
         let mut p = Prepared {
             chars: Vec::with_capacity(n),
+            toks: Vec::with_capacity(n),
             orig: Vec::with_capacity(n),
-            folded: String::with_capacity(haystack.len()),
-            fpos: Vec::with_capacity(n),
         };
         for (i, c) in haystack.char_indices() {
             if let Some(f) = fold_char(c) {
                 p.chars.push(f);
+                p.toks.push(token(f));
                 p.orig.push(i);
-                p.fpos.push(p.folded.len());
-                p.folded.push(f);
             }
         }
         p
@@ -130,12 +136,9 @@ impl Prepared {
         self.orig.partition_point(|&o| o < offset)
     }
 
-    fn char_at_folded(&self, byte: usize) -> usize {
-        self.fpos.partition_point(|&o| o < byte)
-    }
-
+    #[inline]
     fn tok(&self, i: usize) -> char {
-        token(self.chars[i])
+        self.toks[i]
     }
 }
 
@@ -204,13 +207,13 @@ impl DocCounts {
         // The same token stream as `BigramModel::add_text`, broken at hits.
         let mut prev: Option<char> = Some(LINE);
         let mut pending_punct = false;
-        for (i, &c) in p.chars.iter().enumerate() {
+        for (i, &t) in p.toks.iter().enumerate() {
             if masked[i] {
                 prev = None;
                 pending_punct = false;
                 continue;
             }
-            match token(c) {
+            match t {
                 PUNCT => pending_punct = prev.is_some_and(|p| p != LINE),
                 LINE => {
                     pending_punct = false;
@@ -353,11 +356,14 @@ fn count_in(v: &[usize], lo: usize, hi: usize) -> usize {
     v.partition_point(|&x| x < hi) - v.partition_point(|&x| x < lo)
 }
 
-fn find_words(judge: &Judge, p: &Prepared, masked: &[bool]) -> Words {
+fn find_words(judge: &Judge, haystack: &str, p: &Prepared, masked: &[bool]) -> Words {
     let mut w = Words::default();
-    for m in judge.matcher.find_iter(&p.folded) {
-        let s = p.char_at_folded(m.start());
-        let e = p.char_at_folded(m.end());
+    // The words are matched in the original text, ASCII case-insensitively:
+    // genuine reports are rarely disguised, and a disguised ad word only
+    // loses its ad-context evidence.
+    for m in judge.matcher.find_iter(haystack) {
+        let s = p.index(m.start());
+        let e = p.index(m.end());
         if (s..e).any(|i| masked[i]) {
             continue;
         }
@@ -370,8 +376,7 @@ fn find_words(judge: &Judge, p: &Prepared, masked: &[bool]) -> Words {
                 }
             }
             Kind::Domain => {
-                let word = &p.folded[m.start()..m.end()];
-                let named = word.starts_with('.');
+                let named = haystack.as_bytes()[m.start()] == b'.';
                 let before = s.checked_sub(1).map(|i| p.chars[i]);
                 let after = p.chars.get(e).copied();
                 if !named
@@ -418,7 +423,7 @@ pub(crate) fn judge_hits(judge: &Judge, haystack: &str, hits: &[HitSpan<'_>]) ->
     for &(s, e) in &spans {
         masked[s..e].iter_mut().for_each(|m| *m = true);
     }
-    let words = find_words(judge, &p, &masked);
+    let words = find_words(judge, haystack, &p, &masked);
     let free_chars = (0..n).filter(|&i| !masked[i] && is_text(p.tok(i))).count();
     let density = words.genuine.len() as f32 * 1000.0 / free_chars.max(DENSITY_FLOOR) as f32;
     let lines = lines(&p);
@@ -539,7 +544,7 @@ pub(crate) fn judge_hits(judge: &Judge, haystack: &str, hits: &[HitSpan<'_>]) ->
             s.saturating_sub(cfg.topic_window),
             e.saturating_add(cfg.topic_window),
         );
-        if near as f32 + density / 2.0 >= cfg.genuine_min {
+        if genuine_strength(near, density) >= cfg.genuine_min {
             reasons.push(Reason::GenuineContext { near, density });
         }
         // Score.

@@ -44,7 +44,7 @@
 //! | [`Reason::Repetition`] | the same keyword at `count >= repetition_min` (default 2) places at least 20 characters apart | +0.5 per place beyond the first, at most +1.5 |
 //! | [`Reason::CopyDifference`] | [`HitSpan::absent_in_copy`]: the hit is missing from another copy of its paragraph | +3.0 |
 //! | [`Reason::Topic`] | the document has at least `unrelated_min_chars` (default 200) characters outside hits and no genuine-topic word at all | +1.0 |
-//! | [`Reason::GenuineContext`] | strength `= near + density / 2 >= genuine_min` (default 1.0): `near` genuine-topic words within `topic_window` (default 80) characters of the hit, `density` such words per 1000 characters of the document | −(1.0 + strength), at most −5.0 |
+//! | [`Reason::GenuineContext`] | strength `= near + density / 4 >= genuine_min` (default 2.0): `near` genuine-topic words within `topic_window` (default 80) characters of the hit, `density` such words per 1000 characters of the document | −(1.0 + strength), at most −5.0 |
 //!
 //! Genuine-topic words are those of police and court reports (警方, 抓获,
 //! 法院, 判处, 涉赌, 案件, ...), official lottery administration (彩票中心,
@@ -304,7 +304,7 @@ impl Default for Config {
             splice_gain: 1.0,
             ad_window: 40,
             topic_window: 80,
-            genuine_min: 1.0,
+            genuine_min: 2.0,
             repetition_min: 2,
             unrelated_min_chars: 200,
         }
@@ -372,8 +372,8 @@ impl JudgeBuilder {
         self
     }
 
-    /// The least genuine-context strength (`near + density / 2`) that counts
-    /// as evidence of a genuine mention (`>= value`). Default: 1.0.
+    /// The least genuine-context strength (`near + density / 4`) that counts
+    /// as evidence of a genuine mention (`>= value`). Default: 2.0.
     pub fn genuine_min(&mut self, strength: f32) -> &mut JudgeBuilder {
         self.config.genuine_min = strength;
         self
