@@ -3,6 +3,8 @@
 #![deny(missing_docs)]
 
 mod error;
+pub mod keywords;
 pub mod text;
 
 pub use crate::error::{Error, Result};
+pub use crate::keywords::{Detector, DetectorBuilder, Dictionary, Hit, MatcherKind};
