@@ -212,7 +212,8 @@ impl Dictionary {
                 });
                 continue;
             }
-            let mut fields = trimmed.split('\t');
+            // Split the untrimmed line: a trailing tab announces a category.
+            let mut fields = text.split('\t');
             let keyword = fields.next().unwrap_or_default().trim();
             let category = fields.next().map(str::trim);
             if fields.next().is_some() {
