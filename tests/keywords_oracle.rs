@@ -353,7 +353,7 @@ fn check(
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(ProptestConfig::with_cases(200))]
 
     #[test]
     fn detector_equals_oracle(
@@ -378,6 +378,36 @@ proptest! {
         let keywords: Vec<(String, String)> = keywords.into_iter().map(|(k, c)| (k, c.to_string())).collect();
         for kind in KINDS {
             check(&keywords, &allow, &pieces, &cfg, kind)?;
+        }
+    }
+
+    /// Long haystacks, so that the detector's skipping gives way to the
+    /// unanchored search part way through.
+    #[test]
+    fn detector_equals_oracle_long(
+        keywords in prop::collection::vec((keyword_strategy(), prop::sample::select(&["gambling", "spam"][..])), 1..8),
+        allow in prop::collection::vec(keyword_strategy(), 0..2),
+        pieces in prop::collection::vec(piece_strategy(), 100..300),
+        cfg in config_strategy(),
+    ) {
+        let keywords: Vec<(String, String)> = keywords.into_iter().map(|(k, c)| (k, c.to_string())).collect();
+        check(&keywords, &allow, &pieces, &cfg, MatcherKind::Auto)?;
+    }
+
+    /// The library's fold equals the oracle's, character by character, with
+    /// the same map back to the original.
+    #[test]
+    fn fold_equals_oracle(
+        pieces in prop::collection::vec(prop::sample::select(HAY_CHARS), 0..80),
+        cfg in config_strategy(),
+    ) {
+        let hay: String = pieces.into_iter().collect();
+        let want = oracle_fold(&hay, &cfg, cfg.max_noise);
+        let got = fold(&hay, &cfg.folding());
+        let want_text: String = want.iter().map(|x| x.0).collect();
+        prop_assert_eq!(got.as_str(), want_text.as_str(), "haystack {:?} {:?}", hay.clone(), cfg);
+        for ((i, _), (_, range)) in got.as_str().char_indices().zip(&want) {
+            prop_assert_eq!(got.original_offset(i), range.start, "haystack {:?} {:?}", hay.clone(), cfg);
         }
     }
 

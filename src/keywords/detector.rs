@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, Input, MatchKind, StartKind};
 
 use super::dictionary::{DEFAULT_CATEGORY, Dictionary, check_category};
 use crate::text::{Class, Folded, Folding, classify, fold_keyword};
@@ -292,6 +292,7 @@ impl DetectorBuilder {
         let ac = AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostLongest)
             .kind(self.kind.to_aho_corasick())
+            .start_kind(StartKind::Both)
             .build(patterns.iter().map(|p| p.keyword.as_bytes()))
             .map_err(|e| Error::Config(format!("cannot build the keyword automaton: {e}")))?;
         let allow_max_len = allow.iter().map(String::len).max().unwrap_or(0);
@@ -307,7 +308,12 @@ impl DetectorBuilder {
                     })?,
             )
         };
+        let mut starts = StartSet::default();
+        for p in &patterns {
+            starts.insert(p.keyword.chars().next().unwrap_or_default());
+        }
         Ok(Detector {
+            starts,
             folding: self.folding,
             identity: self.folding == Folding::none(),
             ac,
@@ -354,6 +360,67 @@ pub struct Detector {
     by_keyword: HashMap<Box<str>, usize>,
     allow: Option<AhoCorasick>,
     allow_max_len: usize,
+    /// The first characters of the keywords, to skip ahead to where a
+    /// keyword can start.
+    starts: StartSet,
+}
+
+/// A set of characters: a bitmap of the BMP, and one flag for all the rest.
+#[derive(Clone, Debug)]
+struct StartSet {
+    bmp: Box<[u64; 1024]>,
+    astral: bool,
+}
+
+impl Default for StartSet {
+    fn default() -> StartSet {
+        StartSet {
+            bmp: Box::new([0; 1024]),
+            astral: false,
+        }
+    }
+}
+
+impl StartSet {
+    fn insert(&mut self, c: char) {
+        let u = c as u32;
+        if u > 0xFFFF {
+            self.astral = true;
+        } else {
+            self.bmp[(u >> 6) as usize] |= 1 << (u & 63);
+        }
+    }
+
+    /// The offset of the first character at or after `i` (a character
+    /// boundary of the UTF-8 text `bytes`) that is in the set.
+    #[inline]
+    fn next_in(&self, bytes: &[u8], mut i: usize) -> Option<usize> {
+        while i < bytes.len() {
+            let b = bytes[i];
+            let (u, len) = if b < 0x80 {
+                (u32::from(b), 1)
+            } else if b < 0xE0 {
+                let u = (u32::from(b & 0x1F) << 6) | u32::from(bytes[i + 1] & 0x3F);
+                (u, 2)
+            } else if b < 0xF0 {
+                let u = (u32::from(b & 0x0F) << 12)
+                    | (u32::from(bytes[i + 1] & 0x3F) << 6)
+                    | u32::from(bytes[i + 2] & 0x3F);
+                (u, 3)
+            } else {
+                if self.astral {
+                    return Some(i);
+                }
+                i += 4;
+                continue;
+            };
+            if (self.bmp[(u >> 6) as usize] >> (u & 63)) & 1 != 0 {
+                return Some(i);
+            }
+            i += len;
+        }
+        None
+    }
 }
 
 impl Detector {
@@ -427,6 +494,8 @@ impl Detector {
             haystack,
             folded,
             at: 0,
+            skip: true,
+            attempts: 0,
         }
     }
 
@@ -448,6 +517,8 @@ impl Detector {
             haystack,
             folded: FoldedRef::Borrowed(folded),
             at: 0,
+            skip: true,
+            attempts: 0,
         }
     }
 
@@ -474,6 +545,41 @@ pub struct FindIter<'d, 'h> {
     folded: FoldedRef<'h>,
     /// Where the next search starts in the folded text.
     at: usize,
+    /// Whether to skip to the next keyword start and search anchored there;
+    /// turned off for the rest of the haystack when candidates come too
+    /// densely for skipping to pay.
+    skip: bool,
+    /// Anchored searches so far.
+    attempts: usize,
+}
+
+/// The leftmost-longest textual match of a keyword in `text` starting at or
+/// after `at`: either skipping from one keyword start character to the next
+/// and searching anchored there (`skip`), or one unanchored search. Skipping
+/// is turned off once candidates come more often than one every 16 bytes,
+/// where the unanchored automaton is cheaper.
+fn search(
+    d: &Detector,
+    text: &str,
+    mut at: usize,
+    skip: &mut bool,
+    attempts: &mut usize,
+) -> Option<aho_corasick::Match> {
+    let bytes = text.as_bytes();
+    while *skip {
+        let p = d.starts.next_in(bytes, at)?;
+        *attempts += 1;
+        let m =
+            d.ac.find(Input::new(text).range(p..).anchored(Anchored::Yes));
+        if *attempts >= 32 && p < *attempts * 16 {
+            *skip = false;
+        }
+        if m.is_some() {
+            return m;
+        }
+        at = p + text[p..].chars().next().map_or(1, char::len_utf8);
+    }
+    d.ac.find(Input::new(text).range(at..))
 }
 
 impl<'d, 'h> FindIter<'d, 'h> {
@@ -552,6 +658,21 @@ impl<'d, 'h> FindIter<'d, 'h> {
             .any(|m| m.start() <= s && e <= m.end())
     }
 
+    /// The leftmost-longest textual match of a keyword starting at or after
+    /// `self.at`.
+    fn leftmost_longest(&mut self) -> Option<aho_corasick::Match> {
+        let (mut skip, mut attempts) = (self.skip, self.attempts);
+        let m = search(
+            self.detector,
+            self.text(),
+            self.at,
+            &mut skip,
+            &mut attempts,
+        );
+        (self.skip, self.attempts) = (skip, attempts);
+        m
+    }
+
     fn hit(&self, s: usize, e: usize, pattern: usize) -> Hit<'d> {
         let d = self.detector;
         let range = match self.folded() {
@@ -581,10 +702,11 @@ impl<'d, 'h> Iterator for FindIter<'d, 'h> {
             if self.at > text.len() {
                 return None;
             }
-            let Some(m) = d.ac.find(Input::new(text).range(self.at..)) else {
-                self.at = text.len() + 1;
+            let Some(m) = self.leftmost_longest() else {
+                self.at = usize::MAX;
                 return None;
             };
+            let text = self.text();
             let (p, e) = (m.start(), m.end());
             if self.valid(p, e) {
                 self.at = e;

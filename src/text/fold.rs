@@ -358,12 +358,47 @@ impl Folded {
         self.pending.clear();
         self.text.reserve(haystack.len());
         self.marks.push((0, 0));
+        let bytes = haystack.as_bytes();
         // A run of noise is held back until its end shows whether it is short
         // enough to remove; once it is known to be long it is copied through.
         let mut long_run = false;
-        for (pos, c) in haystack.char_indices() {
+        // Characters that fold to themselves are not pushed one by one: they
+        // are copied in runs, `haystack[run..pos]`, when something else comes.
+        let mut run = 0;
+        let mut pos = 0;
+        while pos < bytes.len() {
+            let b = bytes[pos];
+            // The fast paths: ASCII and the main Han blocks, when they fold to
+            // themselves. They end a noise run like any other character that
+            // is not noise; a short run held back is dropped.
+            if b < 0x80 {
+                let class = ASCII_CLASS[b as usize];
+                if (class != Class::Noise || max_noise == 0)
+                    && !(folding.case && b.is_ascii_uppercase())
+                {
+                    self.pending.clear();
+                    long_run = false;
+                    pos += 1;
+                    continue;
+                }
+            } else if (0xE4..=0xE9).contains(&b) {
+                // U+4000..=U+9FFF: Han (and Yijing symbols), all of class
+                // Text, untouched by the width and case folds.
+                let u = (u32::from(b & 0x0F) << 12)
+                    | (u32::from(bytes[pos + 1] & 0x3F) << 6)
+                    | u32::from(bytes[pos + 2] & 0x3F);
+                let same = !folding.traditional || char::from_u32(u).is_some_and(|c| t2s(c) == c);
+                if same {
+                    self.pending.clear();
+                    long_run = false;
+                    pos += 3;
+                    continue;
+                }
+            }
+            let c = haystack[pos..].chars().next().unwrap_or_default();
+            self.flush(haystack, run, pos);
             match classify(c) {
-                Class::Invisible if folding.invisible => continue,
+                Class::Invisible if folding.invisible => {}
                 Class::Noise if max_noise > 0 => {
                     if long_run {
                         self.push_char(pos, c);
@@ -378,17 +413,32 @@ impl Folded {
                         self.pending.clear();
                         self.push_char(pos, c);
                     }
-                    continue;
                 }
-                _ => {}
+                _ => {
+                    // Anything that is not noise ends the run; a short run is dropped.
+                    self.pending.clear();
+                    long_run = false;
+                    self.push_folded(pos, c, folding);
+                }
             }
-            // Anything that is not noise ends the run; a short run is dropped.
-            self.pending.clear();
-            long_run = false;
-            self.push_folded(pos, c, folding);
+            pos += c.len_utf8();
+            run = pos;
         }
+        self.flush(haystack, run, bytes.len());
         // A short run at the very end is dropped too.
         self.pending.clear();
+    }
+
+    /// Copies `haystack[from..to]`, characters that fold to themselves.
+    #[inline]
+    fn flush(&mut self, haystack: &str, from: usize, to: usize) {
+        if from < to {
+            let &(f, o) = self.marks.last().expect("marks start with (0, 0)");
+            if o + (self.text.len() - f) != from {
+                self.marks.push((self.text.len(), from));
+            }
+            self.text.push_str(&haystack[from..to]);
+        }
     }
 
     /// Appends the fold of `c`, found at original offset `pos`.
