@@ -395,8 +395,24 @@ impl StartSet {
     /// boundary of the UTF-8 text `bytes`) that is in the set.
     #[inline]
     fn next_in(&self, bytes: &[u8], mut i: usize) -> Option<usize> {
-        while i < bytes.len() {
-            let b = bytes[i];
+        let bmp = &*self.bmp;
+        let has = |u: u32| (bmp[(u >> 6) as usize & 1023] >> (u & 63)) & 1 != 0;
+        loop {
+            // Three-byte characters (Han, CJK punctuation) first: they are
+            // most of the text.
+            while let Some(&[b0, b1, b2]) = bytes.get(i..i + 3) {
+                if b0 & 0xF0 != 0xE0 {
+                    break;
+                }
+                let u = (u32::from(b0 & 0x0F) << 12)
+                    | (u32::from(b1 & 0x3F) << 6)
+                    | u32::from(b2 & 0x3F);
+                if has(u) {
+                    return Some(i);
+                }
+                i += 3;
+            }
+            let &b = bytes.get(i)?;
             let (u, len) = if b < 0x80 {
                 (u32::from(b), 1)
             } else if b < 0xE0 {
@@ -414,12 +430,11 @@ impl StartSet {
                 i += 4;
                 continue;
             };
-            if (self.bmp[(u >> 6) as usize] >> (u & 63)) & 1 != 0 {
+            if has(u) {
                 return Some(i);
             }
             i += len;
         }
-        None
     }
 }
 
@@ -477,6 +492,7 @@ impl Detector {
             // table spends about one control byte and one slot per bucket.
             + strings
             + self.by_keyword.capacity() * (std::mem::size_of::<(Box<str>, usize)>() + 1)
+            + std::mem::size_of::<[u64; 1024]>()
     }
 
     /// The hits in `haystack`, left to right, non-overlapping, leftmost-longest.
