@@ -470,7 +470,7 @@ fn builtin_dictionary_parses_and_builds() {
     }
     for kind in KINDS {
         let detector = Detector::builder().kind(kind).build().unwrap();
-        assert!(detector.len() > 0);
+        assert!(!detector.is_empty());
         assert!(detector.memory_usage() > 0);
     }
 }
