@@ -4,6 +4,7 @@
 
 mod error;
 pub mod keywords;
+pub mod neardup;
 pub mod text;
 
 pub use crate::error::{Error, Result};
