@@ -63,7 +63,9 @@ pub mod keywords;
 pub mod neardup;
 pub mod text;
 
+pub use crate::discover::Discoverer;
 pub use crate::error::{Error, Result};
+pub use crate::injection::Judge;
 pub use crate::keywords::{Detector, DetectorBuilder, Dictionary, Hit, MatcherKind};
 pub use crate::neardup::{Finder, Index};
 

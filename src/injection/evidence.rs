@@ -7,6 +7,7 @@ use aho_corasick::{AhoCorasick, MatchKind};
 use super::bigram::{BigramModel, LINE, PUNCT, fold_char, pmi_of, token};
 use super::words::{CONTACT, DOMAIN, GENUINE, JARGON};
 use super::{AdKind, AffixPosition, HitSpan, Judge, Reason, Verdict};
+use crate::text::t2s;
 
 /// Characters that separate a title from an affix glued to it.
 const SEPARATORS: &[char] = &[':', '|', '丨', '-', '—', '_', '–', '~'];
@@ -65,6 +66,7 @@ pub(crate) fn matcher() -> Arc<AhoCorasick> {
             AhoCorasick::builder()
                 .match_kind(MatchKind::LeftmostLongest)
                 .ascii_case_insensitive(true)
+                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
                 .build(words)
                 .expect("the word lists are small and valid"),
         )
@@ -122,11 +124,20 @@ impl Prepared {
             orig: Vec::with_capacity(n),
         };
         for (i, c) in haystack.char_indices() {
-            if let Some(f) = fold_char(c) {
-                p.chars.push(f);
-                p.toks.push(token(f));
-                p.orig.push(i);
-            }
+            // Common simplified Han characters are text and their own token:
+            // the fast path for most of the document.
+            let (f, t) = if ('\u{4E00}'..='\u{9FFF}').contains(&c) {
+                let f = t2s(c);
+                (f, f)
+            } else {
+                match fold_char(c) {
+                    Some(f) => (f, token(f)),
+                    None => continue,
+                }
+            };
+            p.chars.push(f);
+            p.toks.push(t);
+            p.orig.push(i);
         }
         p
     }

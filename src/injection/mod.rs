@@ -9,8 +9,16 @@
 //!
 //! ```
 //! use spamsift::injection::{HitSpan, Judge};
+//! use spamsift::keywords::Detector;
 //!
+//! let detector = Detector::new()?;
 //! let judge = Judge::new();
+//! let page = "新皇冠体育：得州一商场发生枪击\n当地时间6日下午，达拉斯北部一家购物中心发生枪击。";
+//! let hits: Vec<HitSpan> = detector.find_iter(page).map(HitSpan::from).collect();
+//! let verdict = judge.judge(page, &hits);
+//! assert!(verdict.hits[0].injected);
+//! println!("{}", verdict.hits[0].reasons[0]); // title-affix(prefix, ':')
+//!
 //! let doc = "金博体育：省政府新闻办举行第二场主题发布会\n\
 //!            5月8日，省政府新闻办在成都举行系列主题新闻发布会。\
 //!            1490家企业开展跨市域产业协作金博体育。";
@@ -26,6 +34,7 @@
 //! let i = court.find("金博体育").unwrap();
 //! let verdict = judge.judge(court, &[HitSpan::new(i, i + 12, "金博体育", "gambling")]);
 //! assert!(!verdict.hits[0].injected);
+//! # Ok::<(), spamsift::Error>(())
 //! ```
 //!
 //! # Evidence and weights
@@ -104,6 +113,18 @@ impl<'k> HitSpan<'k> {
             category,
             absent_in_copy: false,
         }
+    }
+}
+
+impl<'d> From<&crate::keywords::Hit<'d>> for HitSpan<'d> {
+    fn from(hit: &crate::keywords::Hit<'d>) -> HitSpan<'d> {
+        HitSpan::new(hit.start(), hit.end(), hit.keyword(), hit.category())
+    }
+}
+
+impl<'d> From<crate::keywords::Hit<'d>> for HitSpan<'d> {
+    fn from(hit: crate::keywords::Hit<'d>) -> HitSpan<'d> {
+        HitSpan::from(&hit)
     }
 }
 
