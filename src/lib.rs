@@ -6,3 +6,4 @@ mod error;
 pub mod text;
 
 pub use crate::error::{Error, Result};
+pub mod scan;
