@@ -214,7 +214,9 @@ fn run(args: &Args) -> Result<(), Error> {
             path.display()
         ));
     }
-    report.finish(&summary, &line, &mut out).map_err(stdout_error)?;
+    report
+        .finish(&summary, &line, &mut out)
+        .map_err(stdout_error)?;
     out.flush().map_err(stdout_error)
 }
 
@@ -347,14 +349,22 @@ impl Report {
         Ok(())
     }
 
-    fn finish(&mut self, summary: &Summary, line: &str, out: &mut impl Write) -> std::io::Result<()> {
+    fn finish(
+        &mut self,
+        summary: &Summary,
+        line: &str,
+        out: &mut impl Write,
+    ) -> std::io::Result<()> {
         match self.mode {
             Mode::Human => {
                 if !summary.clusters.is_empty() {
                     writeln!(out, "== near-duplicate clusters")?;
                 }
                 for (i, c) in summary.clusters.iter().enumerate() {
-                    let single_doc = c.members.iter().all(|m| m.doc_index == c.members[0].doc_index);
+                    let single_doc = c
+                        .members
+                        .iter()
+                        .all(|m| m.doc_index == c.members[0].doc_index);
                     let members: Vec<String> = c
                         .members
                         .iter()

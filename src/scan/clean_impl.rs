@@ -57,7 +57,10 @@ impl Removal {
     pub fn to_json(&self) -> String {
         let mut out = String::from("{\"doc\":");
         json_escape(&self.doc, &mut out);
-        out.push_str(&format!(",\"start\":{},\"end\":{},\"text\":", self.start, self.end));
+        out.push_str(&format!(
+            ",\"start\":{},\"end\":{},\"text\":",
+            self.start, self.end
+        ));
         json_escape(&self.text, &mut out);
         match &self.reason {
             Reason::Injected { keyword, category } => {
@@ -159,7 +162,10 @@ pub fn apply(text: &str, offset: usize, removals: &[Removal]) -> String {
     let end = offset + text.len();
     let mut out = String::with_capacity(text.len());
     let mut at = offset;
-    for r in removals.iter().filter(|r| r.start >= offset && r.end <= end) {
+    for r in removals
+        .iter()
+        .filter(|r| r.start >= offset && r.end <= end)
+    {
         out.push_str(&text[at - offset..r.start - offset]);
         at = r.end;
     }
@@ -231,10 +237,9 @@ struct Pending {
 
 impl Pending {
     fn create(path: PathBuf) -> Result<Pending> {
-        let name = path.file_name().map_or_else(
-            || "out".into(),
-            |n| n.to_string_lossy().into_owned(),
-        );
+        let name = path
+            .file_name()
+            .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
         let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
         let file = File::create(&tmp).map_err(|source| Error::Io {
             path: tmp.clone(),
@@ -374,7 +379,9 @@ fn splice(part: &Part, raw: &str, fields: &[super::FieldSpan], list: &[Removal])
     for f in order {
         out.push_str(&raw[at..f.raw.start]);
         let text = &part.text[f.text.clone()];
-        let touched = list.iter().any(|r| r.start >= f.text.start && r.end <= f.text.end);
+        let touched = list
+            .iter()
+            .any(|r| r.start >= f.text.start && r.end <= f.text.end);
         if touched {
             json_escape(&apply(text, f.text.start, list), &mut out);
         } else {

@@ -13,8 +13,8 @@ use crate::text::Folded;
 
 pub(crate) use super::stub::Index;
 pub use super::stub::{Detector, DetectorBuilder, Dictionary};
-pub(crate) use super::stub_paragraph::paragraphs;
 pub use super::stub_paragraph::ParagraphMode;
+pub(crate) use super::stub_paragraph::paragraphs;
 
 /// A hit as the worker found it: offsets into the part's text.
 #[derive(Debug)]
@@ -86,8 +86,13 @@ impl Analyzer {
         let ftext = folded.as_str();
         self.line_starts.clear();
         self.line_starts.push(0);
-        self.line_starts
-            .extend(ftext.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| i + 1));
+        self.line_starts.extend(
+            ftext
+                .bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
         let mut paras = Vec::new();
         for p in paragraphs(text, opts.mode) {
             let fstart = self.line_starts[p.lines.start];

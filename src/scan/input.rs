@@ -271,10 +271,7 @@ pub(crate) fn read_all(
 /// buffer has no such place.
 fn cut_point(buf: &[u8], mode: ParagraphMode) -> Option<usize> {
     match mode {
-        ParagraphMode::Blocks => buf
-            .windows(2)
-            .rposition(|w| w == b"\n\n")
-            .map(|i| i + 2),
+        ParagraphMode::Blocks => buf.windows(2).rposition(|w| w == b"\n\n").map(|i| i + 2),
         _ => buf.iter().rposition(|&b| b == b'\n').map(|i| i + 1),
     }
 }

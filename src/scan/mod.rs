@@ -65,7 +65,9 @@ pub use self::report::{json_escape, snippet};
 /// Removing what a scan found: the removals of a part, the cleaned text, and
 /// the rebuild of the original from the two.
 pub mod clean {
-    pub use super::clean_impl::{CleanStats, CleanWriter, Reason, Removal, apply, rebuild, removals};
+    pub use super::clean_impl::{
+        CleanStats, CleanWriter, Reason, Removal, apply, rebuild, removals,
+    };
 }
 
 use self::engine::{AnalyzeOptions, Analyzer, Index, RawParagraph};
@@ -201,7 +203,9 @@ impl ScannerBuilder {
             }
         }
         if self.part_len == 0 {
-            return Err(Error::Config("part_len 0 is below the minimum 1".to_string()));
+            return Err(Error::Config(
+                "part_len 0 is below the minimum 1".to_string(),
+            ));
         }
         // Checks the distance once more against the index's own limit.
         Index::new(self.max_distance)?;

@@ -210,8 +210,7 @@ pub fn fingerprint(folded: &str, masks: &[Range<usize>], min_chars: usize) -> Op
     let mut prev: Option<char> = None;
     let mut chars = 0;
     for (i, c) in folded.char_indices() {
-        if masks.iter().any(|m| m.contains(&i)) || c.is_whitespace() || c.is_ascii_punctuation()
-        {
+        if masks.iter().any(|m| m.contains(&i)) || c.is_whitespace() || c.is_ascii_punctuation() {
             continue;
         }
         chars += 1;
@@ -275,7 +274,10 @@ impl Index {
         for &(g, gid) in &self.items {
             let d = (g ^ fp).count_ones();
             if d <= self.max_distance {
-                f(Match { id: gid, distance: d });
+                f(Match {
+                    id: gid,
+                    distance: d,
+                });
             }
         }
         self.items.push((fp, id));

@@ -124,4 +124,3 @@ impl Iterator for Paragraphs<'_> {
 }
 
 impl std::iter::FusedIterator for Paragraphs<'_> {}
-
