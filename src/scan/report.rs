@@ -94,7 +94,8 @@ mod tests {
     #[test]
     fn snippets() {
         let t = "甲乙\n丙丁戊";
-        assert_eq!(snippet(t, 3..6, 1), "…甲【乙】 …");
+        assert_eq!(snippet(t, 3..6, 1), "甲【乙】 …");
+        assert_eq!(snippet(t, 3..6, 0), "…【乙】…");
         assert_eq!(snippet(t, 0..0, 2), "甲乙…");
         assert_eq!(snippet(t, 100..200, 1), "…戊");
         assert_eq!(snippet(t, 1..2, 0), "【甲】…");

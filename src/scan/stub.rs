@@ -113,6 +113,13 @@ impl DetectorBuilder {
         self.dictionaries.push(d);
         self
     }
+    /// Add one keyword.
+    pub fn keyword(&mut self, keyword: &str, category: &str) -> &mut DetectorBuilder {
+        self.dictionaries.push(Dictionary {
+            entries: vec![(keyword.to_string(), category.to_string())],
+        });
+        self
+    }
     /// Longest noise run removed. Default: 3.
     pub fn max_noise(&mut self, n: usize) -> &mut DetectorBuilder {
         self.folding.max_noise(n);
