@@ -3,7 +3,8 @@
 #![deny(missing_docs)]
 
 mod error;
+pub mod neardup;
+pub mod scan;
 pub mod text;
 
 pub use crate::error::{Error, Result};
-pub mod scan;

@@ -11,10 +11,10 @@ use std::ops::Range;
 
 use crate::text::Folded;
 
-pub(crate) use super::stub::Index;
 pub use super::stub::{Detector, DetectorBuilder, Dictionary};
 pub use super::stub_paragraph::ParagraphMode;
 pub(crate) use super::stub_paragraph::paragraphs;
+pub(crate) use crate::neardup::Index;
 
 /// A hit as the worker found it: offsets into the part's text.
 #[derive(Debug)]

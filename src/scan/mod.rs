@@ -74,8 +74,7 @@ use self::engine::{AnalyzeOptions, Analyzer, Index, RawParagraph};
 use self::input::{Batch, Item, ReadOptions};
 use crate::{Error, Result};
 
-/// The largest supported `max_distance`.
-pub const MAX_DISTANCE: u32 = 8;
+pub use crate::neardup::MAX_DISTANCE;
 
 /// Configures and builds a [`Scanner`].
 #[derive(Clone, Debug)]

@@ -1,5 +1,5 @@
 //! TEMPORARY stand-ins for `keywords::Detector` (issue #2) and the SimHash
-//! fingerprint and Hamming index of `neardup` (issue #3), with the same API
+//! fingerprint of `neardup` (issue #3), with the same API
 //! shapes, so `scan` can be written and tested before they land on `main`.
 //! Delete this file when they do; `scan::engine` is the only user.
 
@@ -241,52 +241,4 @@ pub fn fingerprint(folded: &str, masks: &[Range<usize>], min_chars: usize) -> Op
             .enumerate()
             .fold(0u64, |f, (b, &a)| if a > 0 { f | 1 << b } else { f }),
     )
-}
-
-/// A match from the index (stand-in for `neardup::Match`).
-#[derive(Clone, Copy, Debug)]
-pub struct Match {
-    /// The id given at insert.
-    pub id: u64,
-    /// Hamming distance.
-    pub distance: u32,
-}
-
-/// A Hamming index with exact-match buckets plus a linear scan (stand-in).
-#[derive(Debug, Default)]
-pub struct Index {
-    max_distance: u32,
-    items: Vec<(u64, u64)>,
-}
-
-impl Index {
-    /// An empty index.
-    ///
-    /// # Errors
-    ///
-    /// When `max_distance` is above 8.
-    pub fn new(max_distance: u32) -> Result<Index> {
-        if max_distance > 8 {
-            return Err(Error::Config(format!(
-                "max_distance {max_distance} is above the supported maximum 8"
-            )));
-        }
-        Ok(Index {
-            max_distance,
-            items: Vec::new(),
-        })
-    }
-    /// Reports every item within the distance, then inserts.
-    pub fn query_then_insert<F: FnMut(Match)>(&mut self, fp: u64, id: u64, mut f: F) {
-        for &(g, gid) in &self.items {
-            let d = (g ^ fp).count_ones();
-            if d <= self.max_distance {
-                f(Match {
-                    id: gid,
-                    distance: d,
-                });
-            }
-        }
-        self.items.push((fp, id));
-    }
 }
