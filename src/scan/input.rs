@@ -254,13 +254,16 @@ pub(crate) fn read_all(
                 Format::Jsonl => read_jsonl(reader, name, &mut batcher),
             }
         });
-        let outcome = match result {
-            Ok(Ok(())) => Ok(()),
+        match result {
+            Ok(Ok(())) => {}
             Ok(Err(Hangup)) => return,
-            Err(e) => batcher.push(Item::Fatal(e)),
-        };
-        if outcome.is_err() {
-            return;
+            Err(e) => {
+                // The scan stops at this error: read no further.
+                if batcher.push(Item::Fatal(e)).is_ok() {
+                    let _ = batcher.flush();
+                }
+                return;
+            }
         }
     }
     let _ = batcher.flush();
