@@ -96,9 +96,7 @@ fn bench_scan(c: &mut Criterion) {
     assert_eq!(reference.hits as usize, s.corpus.injected.len(), "hits");
     let planted = s.corpus.dup_pairs.len();
     assert!(
-        // STAND-IN: the temporary fingerprint of `scan::stub` finds about half;
-        // raise to 8/10 with the real `neardup` fingerprint.
-        reference.duplicates as usize >= planted * 4 / 10,
+        reference.duplicates as usize >= planted * 9 / 10,
         "found {} duplicate paragraphs, planted {planted}",
         reference.duplicates
     );

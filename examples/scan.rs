@@ -58,9 +58,10 @@ struct Args {
     /// lines separated by blank lines.
     #[arg(long, value_enum, default_value = "lines")]
     paragraphs: ParagraphsArg,
-    /// Paragraphs shorter than N characters are never near-duplicates.
-    #[arg(long, value_name = "N", default_value_t = 10)]
-    min_paragraph_chars: usize,
+    /// Paragraphs of fewer than N units (CJK characters, words) are matched
+    /// only by an exact copy.
+    #[arg(long, value_name = "N", default_value_t = 12)]
+    min_units: usize,
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N", default_value_t = 0)]
     threads: usize,
@@ -128,7 +129,7 @@ fn run(args: &Args) -> Result<(), Error> {
             ParagraphsArg::Lines => ParagraphMode::Lines,
             ParagraphsArg::Blocks => ParagraphMode::Blocks,
         })
-        .min_paragraph_chars(args.min_paragraph_chars)
+        .min_units(args.min_units)
         .threads(args.threads)
         .fields(args.field.iter().cloned())
         .id_field(args.id_field.clone())
@@ -288,7 +289,6 @@ impl Report {
                         self.doc_dups.push(json!({
                             "paragraph": p.index, "start": p.start, "end": p.end,
                             "duplicate_of": {"doc": &*e.doc, "paragraph": e.paragraph},
-                            "distance": e.distance,
                         }));
                     }
                 }
@@ -340,9 +340,8 @@ impl Report {
             let text = &part.text[local(p.start)..local(p.end)];
             writeln!(
                 out,
-                "  dup  ¶{:<4} = {of} (distance {})  {}",
+                "  dup  ¶{:<4} = {of}  {}",
                 p.index,
-                e.distance,
                 snippet(text, 0..0, 2 * self.context)
             )?;
         }
@@ -381,13 +380,7 @@ impl Report {
                     } else {
                         String::new()
                     };
-                    writeln!(
-                        out,
-                        "  cluster {}: {doc}{} (max distance {})",
-                        i + 1,
-                        members.join(", "),
-                        c.max_distance
-                    )?;
+                    writeln!(out, "  cluster {}: {doc}{}", i + 1, members.join(", "),)?;
                 }
                 writeln!(out, "{line}")
             }

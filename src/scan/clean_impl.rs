@@ -29,8 +29,6 @@ pub enum Reason {
         doc: Arc<str>,
         /// The earlier paragraph's index in its document.
         paragraph: usize,
-        /// The Hamming distance between the two.
-        distance: u32,
     },
 }
 
@@ -53,7 +51,7 @@ impl Removal {
     /// One JSON object on one line (no line break):
     /// `{"doc", "start", "end", "text", "reason": "injected" | "duplicate", ...}`
     /// with `keyword` and `category` for injected hits and `duplicate_of`
-    /// (`doc`, `paragraph`, `distance`) for duplicates.
+    /// (`doc`, `paragraph`) for duplicates.
     pub fn to_json(&self) -> String {
         let mut out = String::from("{\"doc\":");
         json_escape(&self.doc, &mut out);
@@ -69,16 +67,10 @@ impl Removal {
                 out.push_str(",\"category\":");
                 json_escape(category, &mut out);
             }
-            Reason::Duplicate {
-                doc,
-                paragraph,
-                distance,
-            } => {
+            Reason::Duplicate { doc, paragraph } => {
                 out.push_str(",\"reason\":\"duplicate\",\"duplicate_of\":{\"doc\":");
                 json_escape(doc, &mut out);
-                out.push_str(&format!(
-                    ",\"paragraph\":{paragraph},\"distance\":{distance}}}"
-                ));
+                out.push_str(&format!(",\"paragraph\":{paragraph}}}"));
             }
         }
         out.push('}');
@@ -120,7 +112,6 @@ pub fn removals(part: &Part) -> Vec<Removal> {
         let reason = Reason::Duplicate {
             doc: Arc::clone(&e.doc),
             paragraph: e.paragraph,
-            distance: e.distance,
         };
         spans.push((start..end, reason));
     }

@@ -9,12 +9,11 @@
 
 use std::ops::Range;
 
-use crate::text::Folded;
+use crate::neardup::{Analysis, Fingerprinter};
+use crate::text::{Folded, paragraphs};
 
 pub use super::stub::{Detector, DetectorBuilder, Dictionary};
-pub use super::stub_paragraph::ParagraphMode;
-pub(crate) use super::stub_paragraph::paragraphs;
-pub(crate) use crate::neardup::Index;
+pub use crate::text::ParagraphMode;
 
 /// A hit as the worker found it: offsets into the part's text.
 #[derive(Debug)]
@@ -25,11 +24,12 @@ pub(crate) struct RawHit {
     pub(crate) injected: bool,
 }
 
-/// A paragraph as the worker found it: offsets into the part's text.
+/// A paragraph as the worker found it: offsets into the part's text, and
+/// what the near-duplicate finder needs to place it.
 #[derive(Debug)]
 pub(crate) struct RawParagraph {
     pub(crate) span: Range<usize>,
-    pub(crate) fingerprint: Option<u64>,
+    pub(crate) analysis: Analysis,
 }
 
 /// Whether a hit was spliced in by a spammer rather than mentioned in earnest.
@@ -47,24 +47,18 @@ pub(crate) struct Analyzer {
     folded: Folded,
     /// Byte offsets in the folded text where each line starts.
     line_starts: Vec<usize>,
-    /// Folded ranges of the hits, masked out of the fingerprints.
+    /// Folded ranges of the hits, sorted, masked out of the fingerprints.
     masks: Vec<Range<usize>>,
-    para_masks: Vec<Range<usize>>,
-}
-
-/// What the scan settings say about analysis.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct AnalyzeOptions {
-    pub(crate) mode: ParagraphMode,
-    pub(crate) min_paragraph_chars: usize,
 }
 
 impl Analyzer {
-    /// Folds `text` once and runs both detectors over it.
+    /// Folds `text` once and runs both detectors over it: the keyword hits,
+    /// and each paragraph's fingerprints with the hits masked out.
     pub(crate) fn analyze(
         &mut self,
         detector: &Detector,
-        opts: AnalyzeOptions,
+        fingerprinter: &Fingerprinter,
+        mode: ParagraphMode,
         text: &str,
     ) -> (Vec<RawHit>, Vec<RawParagraph>) {
         self.folded.refill(text, detector.folding());
@@ -94,35 +88,30 @@ impl Analyzer {
                 .map(|(i, _)| i + 1),
         );
         let mut paras = Vec::new();
-        for p in paragraphs(text, opts.mode) {
+        for p in paragraphs(text, mode) {
             let fstart = self.line_starts[p.lines.start];
             let fend = self
                 .line_starts
                 .get(p.lines.end)
-                .map_or(ftext.len(), |&next| next - 1);
-            self.para_masks.clear();
-            for m in &self.masks {
-                if m.end > fstart && m.start < fend {
-                    self.para_masks
-                        .push(m.start.max(fstart) - fstart..m.end.min(fend) - fstart);
-                }
-            }
-            let fingerprint = fingerprint(
-                &ftext[fstart..fend],
-                &self.para_masks,
-                opts.min_paragraph_chars,
+                .map_or(ftext.len(), |&next| next - 1)
+                .max(fstart);
+            // Hits come left to right without overlap: pass only those that
+            // touch the paragraph.
+            let lo = self.masks.partition_point(|m| m.end <= fstart);
+            let hi = lo + self.masks[lo..].partition_point(|m| m.start < fend);
+            let mut analysis = Analysis::default();
+            fingerprinter.analyze_folded(
+                text,
+                folded,
+                fstart..fend,
+                &self.masks[lo..hi],
+                &mut analysis,
             );
             paras.push(RawParagraph {
                 span: p.span,
-                fingerprint,
+                analysis,
             });
         }
         (hits, paras)
     }
-}
-
-/// The fingerprint of a paragraph's folded text with the hits masked out, or
-/// `None` when fewer than `min_chars` characters are left to fingerprint.
-fn fingerprint(folded: &str, masks: &[Range<usize>], min_chars: usize) -> Option<u64> {
-    super::stub::fingerprint(folded, masks, min_chars)
 }

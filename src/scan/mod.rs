@@ -3,7 +3,8 @@
 //! A [`Scanner`] reads [`Input`]s (files, standard input, any reader; one
 //! text document each, or one document per JSONL line), folds each document
 //! once, finds its keyword hits and fingerprints its paragraphs, and looks
-//! every paragraph up in a Hamming index of all the paragraphs before it. It
+//! every paragraph up among all the paragraphs before it with a
+//! [`crate::neardup::Finder`]. It
 //! hands the results to a callback, in input order, as [`Event`]s, and returns
 //! a [`Summary`] with the near-duplicate [`Cluster`]s.
 //!
@@ -34,12 +35,11 @@
 //! [`ScannerBuilder::part_len`] bytes cut after a line break (a single line
 //! longer than that is one part). Worker threads take batches of items, parse
 //! JSONL, fold and run both detectors: the CPU-heavy part. The calling thread
-//! puts the results back in input order, inserts every fingerprint into the
-//! index and calls the callback, so the results are the same whatever the
+//! puts the results back in input order, adds every paragraph to the finder
+//! and calls the callback, so the results are the same whatever the
 //! number of threads. Channels are bounded, so a slow callback slows the
-//! reader instead of filling memory; memory grows with the index (about 60
-//! bytes per paragraph: fingerprint, index tables and where it came from),
-//! not with the corpus.
+//! reader instead of filling memory; memory grows with the finder (at most
+//! about 370 bytes per paragraph, see [`crate::neardup`]), not with the corpus.
 
 mod clean_impl;
 mod engine;
@@ -48,9 +48,8 @@ mod input;
 mod jsonl;
 mod report;
 mod stub;
-mod stub_paragraph;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, sync_channel};
@@ -70,8 +69,9 @@ pub mod clean {
     };
 }
 
-use self::engine::{AnalyzeOptions, Analyzer, Index, RawParagraph};
+use self::engine::{Analyzer, RawParagraph};
 use self::input::{Batch, Item, ReadOptions};
+use crate::neardup::{Finder, FinderBuilder, Fingerprinter, Location};
 use crate::{Error, Result};
 
 pub use crate::neardup::MAX_DISTANCE;
@@ -80,9 +80,10 @@ pub use crate::neardup::MAX_DISTANCE;
 #[derive(Clone, Debug)]
 pub struct ScannerBuilder {
     detector: Option<Detector>,
-    max_distance: u32,
+    finder: FinderBuilder,
+    max_distance: Option<u32>,
+    min_units: Option<usize>,
     mode: ParagraphMode,
-    min_paragraph_chars: usize,
     threads: usize,
     fields: Vec<String>,
     id_field: String,
@@ -94,9 +95,10 @@ impl Default for ScannerBuilder {
     fn default() -> ScannerBuilder {
         ScannerBuilder {
             detector: None,
-            max_distance: 3,
+            finder: FinderBuilder::new(),
+            max_distance: None,
+            min_units: None,
             mode: ParagraphMode::Lines,
-            min_paragraph_chars: 10,
             threads: 0,
             fields: vec!["text".to_string()],
             id_field: "id".to_string(),
@@ -118,10 +120,21 @@ impl ScannerBuilder {
         self
     }
 
-    /// Two paragraphs are near-duplicates when their fingerprints differ in at
-    /// most `k` bits (inclusive: distance <= k), `k <= 8`. Default: 3.
+    /// The near-duplicate settings (see [`crate::neardup`]). Default:
+    /// [`FinderBuilder::new`]. Its folding is replaced by the detector's, so
+    /// each document is folded once, and its paragraph mode by
+    /// [`ScannerBuilder::paragraphs`].
+    pub fn finder(&mut self, finder: FinderBuilder) -> &mut Self {
+        self.finder = finder;
+        self
+    }
+
+    /// Paragraph fingerprints within Hamming distance `k` (inclusive:
+    /// distance <= k, `k <= 8`) are near-duplicate candidates, confirmed by
+    /// the Jaccard similarity of their shingles. Default: 3, or what
+    /// [`ScannerBuilder::finder`] set.
     pub fn max_distance(&mut self, k: u32) -> &mut Self {
-        self.max_distance = k;
+        self.max_distance = Some(k);
         self
     }
 
@@ -131,11 +144,12 @@ impl ScannerBuilder {
         self
     }
 
-    /// Paragraphs with fewer characters than this, after folding and with the
-    /// hits masked, get no fingerprint and are never near-duplicates: short
-    /// lines (`责任编辑：张三`) are too alike by chance. Default: 10.
-    pub fn min_paragraph_chars(&mut self, n: usize) -> &mut Self {
-        self.min_paragraph_chars = n;
+    /// Paragraphs with fewer units (CJK characters and words, hits masked)
+    /// than this are short: only an exact copy of one is a duplicate, since
+    /// short lines (`责任编辑：张三`) are too alike by chance. Default: 12, or
+    /// what [`ScannerBuilder::finder`] set.
+    pub fn min_units(&mut self, n: usize) -> &mut Self {
+        self.min_units = Some(n);
         self
     }
 
@@ -182,14 +196,9 @@ impl ScannerBuilder {
     ///
     /// [`Error::Config`] naming the value: `max_distance` above
     /// [`MAX_DISTANCE`], no or duplicate or empty JSONL field names,
-    /// `part_len` 0; and any error of [`Detector::new`] when no detector was given.
+    /// `part_len` 0; any error of [`FinderBuilder::build`], and of
+    /// [`Detector::new`] when no detector was given.
     pub fn build(&self) -> Result<Scanner> {
-        if self.max_distance > MAX_DISTANCE {
-            return Err(Error::Config(format!(
-                "max_distance {} is above the supported maximum {MAX_DISTANCE}",
-                self.max_distance
-            )));
-        }
         if self.fields.is_empty() {
             return Err(Error::Config("no JSONL text field given".to_string()));
         }
@@ -206,12 +215,22 @@ impl ScannerBuilder {
                 "part_len 0 is below the minimum 1".to_string(),
             ));
         }
-        // Checks the distance once more against the index's own limit.
-        Index::new(self.max_distance)?;
         let detector = match &self.detector {
             Some(d) => d.clone(),
             None => Detector::new()?,
         };
+        let mut finder = self.finder.clone();
+        finder
+            .paragraph_mode(self.mode)
+            .folding(*detector.folding());
+        if let Some(k) = self.max_distance {
+            finder.max_distance(k);
+        }
+        if let Some(n) = self.min_units {
+            finder.min_units(n);
+        }
+        // Builds one to check the settings and keep its fingerprinter.
+        let probe = finder.build()?;
         let threads = if self.threads == 0 {
             std::thread::available_parallelism().map_or(1, |n| n.get())
         } else {
@@ -219,9 +238,10 @@ impl ScannerBuilder {
         };
         Ok(Scanner {
             detector,
-            max_distance: self.max_distance,
+            max_distance: probe.max_distance(),
+            fingerprinter: probe.fingerprinter().clone(),
+            finder,
             mode: self.mode,
-            min_paragraph_chars: self.min_paragraph_chars,
             threads,
             fields: self.fields.clone(),
             id_field: self.id_field.clone(),
@@ -238,9 +258,10 @@ impl ScannerBuilder {
 #[cfg_attr(not(feature = "jsonl"), allow(dead_code))]
 pub struct Scanner {
     detector: Detector,
+    fingerprinter: Fingerprinter,
+    finder: FinderBuilder,
     max_distance: u32,
     mode: ParagraphMode,
-    min_paragraph_chars: usize,
     threads: usize,
     fields: Vec<String>,
     id_field: String,
@@ -272,10 +293,11 @@ pub struct ParagraphReport {
     pub start: usize,
     /// Byte offset of the end (exclusive) in the document's text.
     pub end: usize,
-    /// The fingerprint, `None` for a paragraph too short to have one.
+    /// The paragraph's SimHash fingerprint (see
+    /// [`crate::neardup::fingerprint`]), `None` for a paragraph without a
+    /// single unit (only punctuation).
     pub fingerprint: Option<u64>,
-    /// The closest earlier paragraph it duplicates (smallest distance, then
-    /// the earliest), if any.
+    /// The earliest paragraph seen before it that it is a near duplicate of.
     pub duplicate_of: Option<Earlier>,
 }
 
@@ -288,8 +310,6 @@ pub struct Earlier {
     pub doc_index: usize,
     /// Its 0-based paragraph index in that document.
     pub paragraph: usize,
-    /// The Hamming distance between the two fingerprints.
-    pub distance: u32,
 }
 
 /// Where a part came from, for writing it back.
@@ -404,12 +424,12 @@ pub struct Member {
     pub end: usize,
 }
 
-/// Paragraphs linked by near-duplicate pairs (distance <= k), transitively.
+/// Paragraphs linked by confirmed near-duplicate pairs, transitively.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Cluster {
     /// The members in input order; the first is the one that is kept.
     pub members: Vec<Member>,
-    /// The largest distance of a pair that links the cluster.
+    /// The Hamming threshold k (distance <= k) the cluster was found with.
     pub max_distance: u32,
 }
 
@@ -444,15 +464,6 @@ enum Outcome {
     Bad(Error, Vec<u8>),
     Blank(Vec<u8>),
     Fatal(Error),
-}
-
-/// Where a fingerprinted paragraph came from, by its id in the index.
-#[derive(Clone, Copy, Debug)]
-struct ParaRec {
-    doc: usize,
-    index: usize,
-    start: usize,
-    end: usize,
 }
 
 impl Scanner {
@@ -552,10 +563,6 @@ impl Scanner {
     }
 
     fn analyze(&self, analyzer: &mut Analyzer, item: Item) -> Outcome {
-        let opts = AnalyzeOptions {
-            mode: self.mode,
-            min_paragraph_chars: self.min_paragraph_chars,
-        };
         let input_len = item.input_len();
         let (doc, offset, text, first, last, origin) = match item {
             Item::Fatal(e) => return Outcome::Fatal(e),
@@ -576,7 +583,8 @@ impl Scanner {
                 Err(outcome) => return outcome,
             },
         };
-        let (raw_hits, raw_paras) = analyzer.analyze(&self.detector, opts, &text);
+        let (raw_hits, raw_paras) =
+            analyzer.analyze(&self.detector, &self.fingerprinter, self.mode, &text);
         let hits = raw_hits
             .into_iter()
             .map(|h| Hit {
@@ -679,9 +687,7 @@ impl Scanner {
         F: FnMut(Event<'_>) -> Result<()>,
     {
         let mut state = Collector {
-            index: Index::new(self.max_distance)?,
-            paras: Vec::new(),
-            edges: Vec::new(),
+            finder: self.finder.build()?,
             docs: Vec::new(),
             doc_paragraphs: 0,
             summary: Summary::default(),
@@ -705,17 +711,13 @@ impl Scanner {
             // propagate the panic).
             return Err(Error::Config("a scan worker thread failed".to_string()));
         }
-        Ok(state.finish())
+        Ok(state.finish(self.max_distance))
     }
 }
 
-/// The collector's state: the index and where each paragraph came from.
+/// The collector's state: the near-duplicate finder and the documents seen.
 struct Collector {
-    index: Index,
-    /// By paragraph id (its order in the scan).
-    paras: Vec<ParaRec>,
-    /// `(later id, earlier id, distance)` for every near-duplicate pair.
-    edges: Vec<(u64, u64, u32)>,
+    finder: Finder,
     docs: Vec<Arc<str>>,
     /// Paragraphs of the current document so far.
     doc_paragraphs: usize,
@@ -762,110 +764,57 @@ impl Collector {
         }
     }
 
-    /// Looks a paragraph up in the index, then inserts it.
+    /// Adds a paragraph to the finder, in input order.
     fn paragraph(&mut self, part: &Part, p: RawParagraph) -> ParagraphReport {
         let index = self.doc_paragraphs;
         self.doc_paragraphs += 1;
         let start = part.offset + p.span.start;
         let end = part.offset + p.span.end;
-        let mut duplicate_of = None;
-        if let Some(fp) = p.fingerprint {
-            let id = self.paras.len() as u64;
-            self.paras.push(ParaRec {
-                doc: part.doc_index,
-                index,
-                start,
-                end,
-            });
-            let mut best: Option<(u32, u64)> = None;
-            let edges = &mut self.edges;
-            self.index.query_then_insert(fp, id, |m| {
-                edges.push((id, m.id, m.distance));
-                if best.is_none_or(|b| (m.distance, m.id) < b) {
-                    best = Some((m.distance, m.id));
-                }
-            });
-            if let Some((distance, earlier)) = best {
-                self.summary.duplicates += 1;
-                let rec = self.paras[earlier as usize];
-                duplicate_of = Some(Earlier {
-                    doc: Arc::clone(&self.docs[rec.doc]),
-                    doc_index: rec.doc,
-                    paragraph: rec.index,
-                    distance,
-                });
+        let location = Location {
+            doc: part.doc_index as u64,
+            paragraph: index,
+            span: start..end,
+        };
+        let duplicate_of = self.finder.add_analyzed(location, &p.analysis).map(|l| {
+            self.summary.duplicates += 1;
+            let doc = l.doc as usize;
+            Earlier {
+                doc: Arc::clone(&self.docs[doc]),
+                doc_index: doc,
+                paragraph: l.paragraph,
             }
-        }
+        });
         ParagraphReport {
             index,
             start,
             end,
-            fingerprint: p.fingerprint,
+            fingerprint: (p.analysis.units() > 0).then(|| p.analysis.fingerprint()),
             duplicate_of,
         }
     }
 
-    /// Groups the pairs into clusters (union-find over the paragraphs in pairs).
-    fn finish(mut self) -> Summary {
-        let mut parent: HashMap<u64, u64> = HashMap::new();
-        fn root(parent: &mut HashMap<u64, u64>, x: u64) -> u64 {
-            let mut r = x;
-            while let Some(&p) = parent.get(&r) {
-                if p == r {
-                    break;
-                }
-                r = p;
-            }
-            // Path compression.
-            let mut y = x;
-            while y != r {
-                let p = parent[&y];
-                parent.insert(y, r);
-                y = p;
-            }
-            r
-        }
-        for &(a, b, _) in &self.edges {
-            parent.entry(a).or_insert(a);
-            parent.entry(b).or_insert(b);
-            let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
-            // The smaller id (the earlier paragraph) is the root.
-            if ra != rb {
-                parent.insert(ra.max(rb), ra.min(rb));
-            }
-        }
-        let mut groups: BTreeMap<u64, (Vec<u64>, u32)> = BTreeMap::new();
-        let ids: Vec<u64> = parent.keys().copied().collect();
-        for id in ids {
-            let r = root(&mut parent, id);
-            groups.entry(r).or_default().0.push(id);
-        }
-        for &(a, _, d) in &self.edges {
-            let r = root(&mut parent, a);
-            let g = groups.get_mut(&r).expect("every paired id has a group");
-            g.1 = g.1.max(d);
-        }
-        self.summary.clusters = groups
-            .into_values()
-            .map(|(mut ids, max_distance)| {
-                ids.sort_unstable();
-                let members = ids
+    /// The totals and the finder's clusters.
+    fn finish(mut self, max_distance: u32) -> Summary {
+        self.summary.clusters = self
+            .finder
+            .clusters()
+            .into_iter()
+            .map(|c| Cluster {
+                members: c
+                    .members
                     .into_iter()
-                    .map(|id| {
-                        let rec = self.paras[id as usize];
+                    .map(|m| {
+                        let doc = m.doc as usize;
                         Member {
-                            doc: Arc::clone(&self.docs[rec.doc]),
-                            doc_index: rec.doc,
-                            paragraph: rec.index,
-                            start: rec.start,
-                            end: rec.end,
+                            doc: Arc::clone(&self.docs[doc]),
+                            doc_index: doc,
+                            paragraph: m.paragraph,
+                            start: m.span.start,
+                            end: m.span.end,
                         }
                     })
-                    .collect();
-                Cluster {
-                    members,
-                    max_distance,
-                }
+                    .collect(),
+                max_distance,
             })
             .collect();
         self.summary

@@ -1,6 +1,6 @@
 //! TEMPORARY stand-ins for `keywords::Detector` (issue #2) and the SimHash
-//! fingerprint of `neardup` (issue #3), with the same API
-//! shapes, so `scan` can be written and tested before they land on `main`.
+//! with the same API
+//! shape, so `scan` can be written and tested before they land on `main`.
 //! Delete this file when they do; `scan::engine` is the only user.
 
 use std::ops::Range;
@@ -209,36 +209,4 @@ impl Detector {
             }
         })
     }
-}
-
-/// SimHash of character bigrams of `folded`, skipping `masks` (stand-in).
-pub fn fingerprint(folded: &str, masks: &[Range<usize>], min_chars: usize) -> Option<u64> {
-    let mut acc = [0i32; 64];
-    let mut prev: Option<char> = None;
-    let mut chars = 0;
-    for (i, c) in folded.char_indices() {
-        if masks.iter().any(|m| m.contains(&i)) || c.is_whitespace() || c.is_ascii_punctuation() {
-            continue;
-        }
-        chars += 1;
-        if let Some(p) = prev {
-            let mut h = (u64::from(p as u32) << 32 | u64::from(c as u32))
-                .wrapping_mul(0x9E37_79B9_7F4A_7C15);
-            h ^= h >> 29;
-            h = h.wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            h ^= h >> 32;
-            for (b, a) in acc.iter_mut().enumerate() {
-                *a += if h >> b & 1 == 1 { 1 } else { -1 };
-            }
-        }
-        prev = Some(c);
-    }
-    if chars < min_chars.max(2) {
-        return None;
-    }
-    Some(
-        acc.iter()
-            .enumerate()
-            .fold(0u64, |f, (b, &a)| if a > 0 { f | 1 << b } else { f }),
-    )
 }
