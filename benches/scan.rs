@@ -17,7 +17,8 @@ use std::io::Cursor;
 use std::sync::Arc;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use spamsift::scan::{Detector, Format, Input, Scanner, Summary};
+use spamsift::Detector;
+use spamsift::scan::{Format, Input, Scanner, Summary};
 
 struct Setup {
     corpus: corpus::Corpus,
@@ -118,6 +119,8 @@ fn bench_scan(c: &mut Criterion) {
         reference.clusters.len()
     );
 
+    cpu_report(&s);
+
     let mut group = c.benchmark_group("scan");
     group.sample_size(10);
     group.throughput(Throughput::Bytes(s.corpus.bytes as u64));
@@ -131,6 +134,50 @@ fn bench_scan(c: &mut Criterion) {
         });
     }
     group.finish();
+}
+
+/// CPU seconds used so far by the process and by the calling thread, from
+/// `/proc` (Linux; `None` elsewhere), at the usual 100 ticks per second.
+fn cpu_seconds() -> Option<(f64, f64)> {
+    let ticks = |path: &str| -> Option<f64> {
+        let stat = std::fs::read_to_string(path).ok()?;
+        // Fields after the command name, which is in parentheses.
+        let rest = &stat[stat.rfind(')')? + 2..];
+        let f: Vec<&str> = rest.split(' ').collect();
+        let utime: f64 = f.get(11)?.parse().ok()?;
+        let stime: f64 = f.get(12)?.parse().ok()?;
+        Some((utime + stime) / 100.0)
+    };
+    Some((ticks("/proc/self/stat")?, ticks("/proc/thread-self/stat")?))
+}
+
+/// Throughput per CPU second, which other load on the machine does not
+/// change, and the share of the serial collector (the calling thread): the
+/// bound it puts on the speedup from more worker threads.
+fn cpu_report(s: &Setup) {
+    for threads in [1, 2] {
+        let sc = scanner(s, threads);
+        let Some((p0, t0)) = cpu_seconds() else {
+            return;
+        };
+        let wall = std::time::Instant::now();
+        let rounds = 4;
+        for _ in 0..rounds {
+            run(&sc, text_inputs(s));
+        }
+        let wall = wall.elapsed().as_secs_f64();
+        let (p1, t1) = cpu_seconds().expect("read before");
+        let bytes = (s.corpus.bytes * rounds) as f64 / 1e6;
+        let (cpu, collector) = (p1 - p0, t1 - t0);
+        eprintln!(
+            "scan cpu, {threads} worker(s): {:.0} MB per CPU second, {:.0} MB/s wall; \
+             collector {:.0}% of CPU, so at most {:.1}x from more workers",
+            bytes / cpu,
+            bytes / wall,
+            100.0 * collector / cpu,
+            cpu / collector.max(1e-9),
+        );
+    }
 }
 
 criterion_group!(benches, bench_scan);

@@ -17,11 +17,9 @@ use std::time::Instant;
 use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
-use spamsift::Error;
 use spamsift::scan::clean::CleanWriter;
-use spamsift::scan::{
-    Detector, Dictionary, Event, Format, Input, ParagraphMode, Part, Scanner, Summary, snippet,
-};
+use spamsift::scan::{Event, Format, Input, ParagraphMode, Part, Scanner, Summary, snippet};
+use spamsift::{Detector, Dictionary, Error};
 
 #[derive(Parser, Debug)]
 #[command(about = "Find injected spam keywords and near-duplicate paragraphs in Chinese web text")]

@@ -1,18 +1,13 @@
 //! The one place where `scan` calls the detectors: folding, keyword hits,
 //! paragraphs and their fingerprints for one part of a document, and the
 //! verdict on whether a hit was injected.
-//!
-//! ADAPTER: until issues #2 (`keywords`) and #3 (`neardup`) land on `main`,
-//! the detector, the paragraph splitter, the fingerprint and the index come
-//! from the temporary `stub` modules with the same API shapes. Swapping them
-//! for the real ones changes the `use` lines below and `fingerprint`.
 
 use std::ops::Range;
 
 use crate::neardup::{Analysis, Fingerprinter};
 use crate::text::{Folded, paragraphs};
 
-pub use super::stub::{Detector, DetectorBuilder, Dictionary};
+use crate::keywords::Detector;
 pub use crate::text::ParagraphMode;
 
 /// A hit as the worker found it: offsets into the part's text.

@@ -47,7 +47,6 @@ mod input;
 #[cfg(feature = "jsonl")]
 mod jsonl;
 mod report;
-mod stub;
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -55,7 +54,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, sync_channel};
 use std::sync::{Arc, Mutex};
 
-pub use self::engine::{Detector, DetectorBuilder, Dictionary, ParagraphMode};
+pub use self::engine::ParagraphMode;
 pub use self::input::{Format, Input};
 #[cfg(feature = "jsonl")]
 pub use self::jsonl::FieldSpan;
@@ -72,7 +71,7 @@ pub mod clean {
 use self::engine::{Analyzer, RawParagraph};
 use self::input::{Batch, Item, ReadOptions};
 use crate::neardup::{Finder, FinderBuilder, Fingerprinter, Location};
-use crate::{Error, Result};
+use crate::{Detector, Error, Result};
 
 pub use crate::neardup::MAX_DISTANCE;
 
