@@ -6,6 +6,13 @@
 //! cargo run --release --example scan -- corpus.jsonl --clean cleaned.jsonl
 //! ```
 //!
+//! A 200 MB single line (checked by hand; the tests use a smaller one):
+//!
+//! ```text
+//! python3 -c "import sys; sys.stdout.write('成都平原经济区设施互联互通提速加力，' * 3500000 + '金博体育')" > /tmp/line.txt
+//! cargo run --release --example scan -- /tmp/line.txt
+//! ```
+//!
 //! Thin glue over `spamsift::scan`: parse arguments, build the scanner, print
 //! its events. Exit status 2 on any error, with the message on stderr.
 
