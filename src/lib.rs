@@ -59,6 +59,7 @@
 mod error;
 pub mod keywords;
 pub mod neardup;
+pub mod scan;
 pub mod text;
 
 pub use crate::error::{Error, Result};
