@@ -61,6 +61,7 @@ mod error;
 pub mod injection;
 pub mod keywords;
 pub mod neardup;
+pub mod scan;
 pub mod text;
 
 pub use crate::discover::Discoverer;
