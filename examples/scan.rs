@@ -4,6 +4,7 @@
 //! cargo run --release --example scan -- tests/data/000_214c2e03461503b2.txt
 //! cargo run --release --example scan -- --json corpus.jsonl --field title,content
 //! cargo run --release --example scan -- corpus.jsonl --clean cleaned.jsonl
+//! cargo run --release --example scan -- --no-builtin --discover found.tsv corpus.jsonl
 //! ```
 //!
 //! A 200 MB single line (checked by hand; the tests use a smaller one):
@@ -24,6 +25,7 @@ use std::time::Instant;
 use clap::{Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
+use spamsift::discover::{Discoverer, write_dictionary};
 use spamsift::scan::clean::CleanWriter;
 use spamsift::scan::{Event, Format, Input, ParagraphMode, Part, Scanner, Summary, snippet};
 use spamsift::{Detector, Dictionary, Error};
@@ -80,6 +82,14 @@ struct Args {
     /// and every removal to OUT.removed.jsonl.
     #[arg(long, value_name = "OUT")]
     clean: Option<PathBuf>,
+    /// Learn candidate injected keywords from the input itself (near-duplicate
+    /// copies that differ, recurring title affixes) and write them to OUT in
+    /// the dictionary format, for review and use with --dict.
+    #[arg(long, value_name = "OUT")]
+    discover: Option<PathBuf>,
+    /// Skip the injection-evidence pass: every hit counts as injected.
+    #[arg(long)]
+    no_evidence: bool,
     /// Report and count malformed JSONL lines instead of stopping.
     #[arg(long)]
     skip_bad_lines: bool,
@@ -139,7 +149,9 @@ fn run(args: &Args) -> Result<(), Error> {
         .fields(args.field.iter().cloned())
         .id_field(args.id_field.clone())
         .skip_bad_lines(args.skip_bad_lines)
+        .evidence(!args.no_evidence)
         .build()?;
+    let mut discoverer = args.discover.as_ref().map(|_| Discoverer::new());
 
     let mut total = Some(0u64);
     let inputs: Vec<Input> = args
@@ -185,7 +197,18 @@ fn run(args: &Args) -> Result<(), Error> {
                     None => eprintln!("{message}"),
                 }
             }
-            Event::Part(part) => report.part(part, &mut out).map_err(stdout_error)?,
+            Event::Part(part) => {
+                if let Some(d) = discoverer.as_mut() {
+                    // A document's later parts (over 1 MiB) only count towards
+                    // the candidates' specificity.
+                    if part.first {
+                        d.add_document(part.doc_index as u64, &part.text);
+                    } else {
+                        d.add_text(part.doc_index as u64, &part.text);
+                    }
+                }
+                report.part(part, &mut out).map_err(stdout_error)?
+            }
             _ => {}
         }
         Ok(())
@@ -218,6 +241,26 @@ fn run(args: &Args) -> Result<(), Error> {
             stats.removed_bytes,
             stats.documents_changed,
             path.display()
+        ));
+    }
+    if let (Some(d), Some(path)) = (discoverer.as_mut(), &args.discover) {
+        let candidates = d.candidates();
+        let text = write_dictionary(&candidates, "spam");
+        std::fs::write(path, text).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let top: Vec<&str> = candidates
+            .iter()
+            .take(5)
+            .map(|c| c.keyword.as_str())
+            .collect();
+        line.push_str(&format!(
+            "
+discovered: {} candidate keywords into {} (top: {})",
+            candidates.len(),
+            path.display(),
+            top.join(" ")
         ));
     }
     report
@@ -325,14 +368,18 @@ impl Report {
         let local = |i: usize| i - part.offset;
         for h in &part.hits {
             let span = local(h.start)..local(h.end);
+            let reasons: Vec<String> = h.reasons.iter().map(|r| r.to_string()).collect();
             writeln!(
                 out,
-                "  hit  {:>8}..{:<8} {:<10} {}  {}",
+                "  hit  {:>8}..{:<8} {:<10} {}  {}  {} {:.2} {}",
                 h.start,
                 h.end,
                 h.category,
                 h.keyword,
-                snippet(&part.text, span, self.context)
+                snippet(&part.text, span, self.context),
+                if h.injected { "injected" } else { "genuine" },
+                h.score,
+                reasons.join(" ")
             )?;
         }
         for p in dups {
@@ -432,6 +479,8 @@ fn hits_json(part: &Part) -> impl Iterator<Item = Value> + '_ {
             "doc": &*part.doc, "start": h.start, "end": h.end,
             "text": part.slice(h.start, h.end),
             "keyword": h.keyword, "category": h.category, "injected": h.injected,
+            "score": h.score,
+            "reasons": h.reasons.iter().map(|r| r.to_string()).collect::<Vec<_>>(),
         })
     })
 }

@@ -315,3 +315,35 @@ proptest! {
         }
     }
 }
+
+/// Through `scan`: a genuine mention is reported but not injected, and
+/// cleaning removes only the injected hit.
+#[test]
+fn scan_cleans_only_injected_hits() {
+    use spamsift::scan::clean::{apply, removals};
+    use spamsift::scan::{Event, Format, Input, Scanner};
+    let court = GENUINE[0].2;
+    let spam = INJECTED[5].2;
+    let inputs = vec![
+        Input::reader("court", std::io::Cursor::new(court.as_bytes().to_vec()))
+            .with_format(Format::Text),
+        Input::reader("spam", std::io::Cursor::new(spam.as_bytes().to_vec()))
+            .with_format(Format::Text),
+    ];
+    let mut cleaned = Vec::new();
+    Scanner::new()
+        .unwrap()
+        .scan(inputs, |e| {
+            if let Event::Part(part) = e {
+                assert_eq!(part.hits.len(), 1, "{}", part.doc);
+                let h = &part.hits[0];
+                assert_eq!(h.injected, &*part.doc == "spam", "{h:?}");
+                assert!(!h.reasons.is_empty(), "{h:?}");
+                cleaned.push(apply(&part.text, part.offset, &removals(part)));
+            }
+            Ok(())
+        })
+        .unwrap();
+    assert!(cleaned[0].contains("金博体育"), "{}", cleaned[0]);
+    assert!(!cleaned[1].contains("金博体育"), "{}", cleaned[1]);
+}

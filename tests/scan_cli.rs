@@ -129,7 +129,20 @@ fn json_report(o: &Output) -> Value {
     assert!(o.status.success(), "failed: {}", stderr(o));
     let out = stdout(o);
     assert_eq!(out.lines().count(), 1, "exactly one JSON object: {out}");
-    serde_json::from_str(&out).unwrap()
+    let mut v: Value = serde_json::from_str(&out).unwrap();
+    // The injection judge's score and reasons are checked here, then left
+    // out of the exact comparisons: every hit of the seed page is injected
+    // with a high score and at least one reason.
+    if let Some(hits) = v.get_mut("hits").and_then(Value::as_array_mut) {
+        for h in hits {
+            let h = h.as_object_mut().unwrap();
+            let score = h.remove("score").and_then(|s| s.as_f64()).unwrap();
+            let reasons = h.remove("reasons").unwrap();
+            assert!(score >= 0.9, "score {score}");
+            assert!(!reasons.as_array().unwrap().is_empty());
+        }
+    }
+    v
 }
 
 #[test]

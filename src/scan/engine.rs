@@ -7,6 +7,7 @@ use std::ops::Range;
 use crate::neardup::{Analysis, Fingerprinter};
 use crate::text::{Folded, paragraphs};
 
+use crate::injection::{HitSpan, Judge, Reason};
 use crate::keywords::Detector;
 pub use crate::text::ParagraphMode;
 
@@ -17,6 +18,8 @@ pub(crate) struct RawHit {
     pub(crate) keyword: String,
     pub(crate) category: String,
     pub(crate) injected: bool,
+    pub(crate) score: f32,
+    pub(crate) reasons: Vec<Reason>,
 }
 
 /// A paragraph as the worker found it: offsets into the part's text, and
@@ -27,13 +30,26 @@ pub(crate) struct RawParagraph {
     pub(crate) analysis: Analysis,
 }
 
-/// Whether a hit was spliced in by a spammer rather than mentioned in earnest.
+/// Whether each hit was spliced in by a spammer rather than mentioned in
+/// earnest: the [`Judge`]'s verdict, with its score and reasons.
 ///
-/// This is the single place where the verdict is decided. Every hit counts as
-/// injected until the injection-evidence issue (#5) refines it with where and
-/// how the hit sits in the text.
-fn is_injected(_haystack: &str, _span: &Range<usize>) -> bool {
-    true
+/// This is the single place where the verdict is decided. Without a judge
+/// (the evidence pass switched off) every hit counts as injected, score 1.
+fn judge_hits(judge: Option<&Judge>, haystack: &str, hits: &mut [RawHit]) {
+    let Some(judge) = judge else { return };
+    if hits.is_empty() {
+        return;
+    }
+    let spans: Vec<HitSpan<'_>> = hits
+        .iter()
+        .map(|h| HitSpan::new(h.span.start, h.span.end, &h.keyword, &h.category))
+        .collect();
+    let verdict = judge.judge(haystack, &spans);
+    for (h, v) in hits.iter_mut().zip(verdict.hits) {
+        h.injected = v.injected;
+        h.score = v.score;
+        h.reasons = v.reasons;
+    }
 }
 
 /// The per-thread state of a worker: buffers reused across parts.
@@ -52,6 +68,7 @@ impl Analyzer {
     pub(crate) fn analyze(
         &mut self,
         detector: &Detector,
+        judge: Option<&Judge>,
         fingerprinter: &Fingerprinter,
         mode: ParagraphMode,
         text: &str,
@@ -64,12 +81,15 @@ impl Analyzer {
             let span = hit.start()..hit.end();
             self.masks.push(hit.folded_range());
             hits.push(RawHit {
-                injected: is_injected(text, &span),
+                injected: true,
+                score: 1.0,
+                reasons: Vec::new(),
                 span,
                 keyword: hit.keyword().to_string(),
                 category: hit.category().to_string(),
             });
         }
+        judge_hits(judge, text, &mut hits);
         // Folding keeps every '\n', so line i of the folded text is line i of
         // the original: a paragraph's folded text is found from its lines.
         let ftext = folded.as_str();

@@ -70,6 +70,7 @@ pub mod clean {
 
 use self::engine::{Analyzer, RawParagraph};
 use self::input::{Batch, Item, ReadOptions};
+use crate::injection::{Judge, Reason};
 use crate::neardup::{Finder, FinderBuilder, Fingerprinter, Location};
 use crate::{Detector, Error, Result};
 
@@ -79,6 +80,8 @@ pub use crate::neardup::MAX_DISTANCE;
 #[derive(Clone, Debug)]
 pub struct ScannerBuilder {
     detector: Option<Detector>,
+    judge: Option<Judge>,
+    evidence: bool,
     finder: FinderBuilder,
     max_distance: Option<u32>,
     min_units: Option<usize>,
@@ -94,6 +97,8 @@ impl Default for ScannerBuilder {
     fn default() -> ScannerBuilder {
         ScannerBuilder {
             detector: None,
+            judge: None,
+            evidence: true,
             finder: FinderBuilder::new(),
             max_distance: None,
             min_units: None,
@@ -116,6 +121,20 @@ impl ScannerBuilder {
     /// The keyword detector. Default: [`Detector::new`], the built-in dictionary.
     pub fn detector(&mut self, detector: Detector) -> &mut Self {
         self.detector = Some(detector);
+        self
+    }
+
+    /// The injection judge that decides [`Hit::injected`], [`Hit::score`] and
+    /// [`Hit::reasons`] (see [`crate::injection`]). Default: [`Judge::new`].
+    pub fn judge(&mut self, judge: Judge) -> &mut Self {
+        self.judge = Some(judge);
+        self
+    }
+
+    /// Whether the injection-evidence pass runs. Off, every hit is injected
+    /// with score 1 and no reasons. Default: on.
+    pub fn evidence(&mut self, yes: bool) -> &mut Self {
+        self.evidence = yes;
         self
     }
 
@@ -235,8 +254,14 @@ impl ScannerBuilder {
         } else {
             self.threads
         };
+        let judge = if self.evidence {
+            Some(self.judge.clone().unwrap_or_default())
+        } else {
+            None
+        };
         Ok(Scanner {
             detector,
+            judge,
             max_distance: probe.max_distance(),
             fingerprinter: probe.fingerprinter().clone(),
             finder,
@@ -257,6 +282,7 @@ impl ScannerBuilder {
 #[cfg_attr(not(feature = "jsonl"), allow(dead_code))]
 pub struct Scanner {
     detector: Detector,
+    judge: Option<Judge>,
     fingerprinter: Fingerprinter,
     finder: FinderBuilder,
     max_distance: u32,
@@ -269,7 +295,7 @@ pub struct Scanner {
 }
 
 /// A keyword hit in a document.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Hit {
     /// Byte offset of the start in the document's text.
     pub start: usize,
@@ -279,8 +305,14 @@ pub struct Hit {
     pub keyword: String,
     /// The keyword's category.
     pub category: String,
-    /// Whether the hit was injected (for now, every hit is).
+    /// Whether the hit was injected: its [`Hit::score`] reached the judge's
+    /// threshold (always, when the evidence pass is off).
     pub injected: bool,
+    /// How likely the hit was injected, in `[0, 1]` (1 without the evidence
+    /// pass).
+    pub score: f32,
+    /// The evidence behind the score, for and against.
+    pub reasons: Vec<Reason>,
 }
 
 /// A paragraph of a document.
@@ -582,8 +614,13 @@ impl Scanner {
                 Err(outcome) => return outcome,
             },
         };
-        let (raw_hits, raw_paras) =
-            analyzer.analyze(&self.detector, &self.fingerprinter, self.mode, &text);
+        let (raw_hits, raw_paras) = analyzer.analyze(
+            &self.detector,
+            self.judge.as_ref(),
+            &self.fingerprinter,
+            self.mode,
+            &text,
+        );
         let hits = raw_hits
             .into_iter()
             .map(|h| Hit {
@@ -592,6 +629,8 @@ impl Scanner {
                 keyword: h.keyword,
                 category: h.category,
                 injected: h.injected,
+                score: h.score,
+                reasons: h.reasons,
             })
             .collect();
         let part = Part {
