@@ -1,0 +1,140 @@
+//! Worst cases for time and memory (issue #6): each test would fail on a
+//! quadratic blow-up. Time is never compared with an absolute threshold, which
+//! would flake on a loaded machine; instead the same work is timed at size n
+//! and 4n (best of a few interleaved runs) and the ratio must stay well below
+//! the 16 that a quadratic algorithm would show. Memory is checked through the
+//! `memory_usage()` the types report, against a bound linear in the input.
+//!
+//! The heaviest sizes are `#[ignore]`d so `cargo test` stays quick; run them
+//! with `cargo test --release --test hostile -- --ignored --nocapture`
+//! (`SPAMSIFT_HOSTILE_MB` sets the size of the long-line cases, default 100).
+
+use std::time::{Duration, Instant};
+
+use spamsift::text::{Folding, fold};
+
+/// Times `run(n)` and `run(4 * n)`, best of `reps` interleaved runs each, and
+/// fails if the larger one took more than `max_ratio` times as long. Linear
+/// work gives about 4; quadratic gives about 16.
+fn assert_scales_linearly(name: &str, n: usize, reps: usize, max_ratio: f64, run: impl Fn(usize)) {
+    // One warm-up so page faults of first use and lazy statics don't count.
+    run(n);
+    let mut small = Duration::MAX;
+    let mut large = Duration::MAX;
+    for _ in 0..reps {
+        let t = Instant::now();
+        run(n);
+        small = small.min(t.elapsed());
+        let t = Instant::now();
+        run(4 * n);
+        large = large.min(t.elapsed());
+    }
+    // Guard against timer resolution on tiny runs.
+    let ratio = large.as_secs_f64() / small.as_secs_f64().max(1e-6);
+    eprintln!("scaling {name}: n={n} {small:?}, 4n {large:?}, ratio {ratio:.2} (linear ~4, quadratic ~16)");
+    assert!(
+        ratio < max_ratio,
+        "{name}: n={n} took {small:?} but 4n took {large:?}: ratio {ratio:.1} >= {max_ratio} suggests super-linear work"
+    );
+}
+
+/// The size, in bytes, of the ignored long-line cases.
+fn big_len() -> usize {
+    std::env::var("SPAMSIFT_HOSTILE_MB")
+        .ok()
+        .and_then(|s| s.parse::<usize>().ok())
+        .unwrap_or(100)
+        << 20
+}
+
+/// A string of `len` bytes (rounded down to whole characters) of `c` repeated.
+fn repeated(c: char, len: usize) -> String {
+    std::iter::repeat_n(c, len / c.len_utf8()).collect()
+}
+
+/// The characters a long line is made of in the fold cases: ASCII text, a Han
+/// character, a traditional one, full-width, an enclosed number that expands,
+/// ASCII noise, CJK noise, an invisible character, a sentence ender.
+const ONE_CHAR_LINES: &[char] = &['a', '金', '體', 'Ａ', '⑩', '*', '，', '\u{200b}', '。'];
+
+fn check_fold_long_line(c: char, len: usize) {
+    let hay = repeated(c, len);
+    for folding in [Folding::default(), Folding::none()] {
+        let f = fold(&hay, &folding);
+        // Memory: the text plus the map; a map mark per character is allowed
+        // only where every character changes length (`Ａ` → `a`, `⑩` → `10`).
+        let chars = hay.len() / c.len_utf8();
+        let bound = 2 * hay.len() + 2 * 16 * (chars + 1) + 4096;
+        assert!(
+            f.memory_usage() <= bound,
+            "{c:?} x {chars}: folded holds {} bytes, bound {bound}",
+            f.memory_usage()
+        );
+        // The map still answers at both ends.
+        if !f.is_empty() {
+            let last = f.as_str().char_indices().next_back().unwrap().0;
+            assert!(f.original_offset(last) < hay.len());
+        }
+    }
+}
+
+#[test]
+fn fold_20mb_line_of_one_character() {
+    for &c in ONE_CHAR_LINES {
+        check_fold_long_line(c, 20 << 20);
+    }
+}
+
+#[test]
+#[ignore = "100 MB per character: run with --release -- --ignored"]
+fn fold_100mb_line_of_one_character() {
+    for &c in ONE_CHAR_LINES {
+        check_fold_long_line(c, big_len());
+    }
+}
+
+#[test]
+fn fold_scales_linearly_on_one_character() {
+    for &c in ONE_CHAR_LINES {
+        assert_scales_linearly(&format!("fold {c:?}"), 1 << 20, 3, 10.0, |n| {
+            let hay = repeated(c, n);
+            let f = fold(&hay, &Folding::default());
+            std::hint::black_box(f.len());
+        });
+    }
+}
+
+/// Noise only: every run is long, so nothing is removed and the pending run
+/// must be flushed once, not re-scanned per character.
+#[test]
+fn fold_scales_linearly_on_noise_only() {
+    let noise = "*，·🎰\u{3000}- 、…※";
+    for max_noise in [1, 3, 255] {
+        let mut folding = Folding::default();
+        folding.max_noise(max_noise);
+        assert_scales_linearly(&format!("fold noise max_noise={max_noise}"), 1 << 20, 3, 10.0, |n| {
+            let hay: String = noise.chars().cycle().scan(0, |len, c| {
+                *len += c.len_utf8();
+                (*len <= n).then_some(c)
+            }).collect();
+            let f = fold(&hay, &folding);
+            assert_eq!(f.as_str(), hay, "a long noise run is kept as it is");
+        });
+    }
+}
+
+/// Noise runs exactly at the limit alternating with text: the worst case for
+/// holding runs back (each run fills `pending` to the brim, then is dropped).
+#[test]
+fn fold_scales_linearly_on_runs_at_the_limit() {
+    for max_noise in [3, 255] {
+        let mut folding = Folding::default();
+        folding.max_noise(max_noise);
+        let unit: String = std::iter::repeat_n('*', max_noise).chain(['金']).collect();
+        assert_scales_linearly(&format!("fold runs of {max_noise}"), 1 << 20, 3, 10.0, |n| {
+            let hay = unit.repeat(n / unit.len());
+            let f = fold(&hay, &folding);
+            assert_eq!(f.len(), hay.chars().filter(|&c| c == '金').count() * 3);
+        });
+    }
+}
