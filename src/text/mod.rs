@@ -2,7 +2,6 @@
 //! paragraph segmentation and shingles.
 
 mod fold;
-#[allow(dead_code)]
 mod t2s_table;
 
 pub(crate) use fold::{Class, classify, fold_keyword};
