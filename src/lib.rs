@@ -3,6 +3,7 @@
 #![deny(missing_docs)]
 
 mod error;
+pub mod neardup;
 pub mod text;
 
 pub use crate::error::{Error, Result};

@@ -1,0 +1,643 @@
+//! The incremental Hamming-distance index.
+//!
+//! Storage is log-structured. New items go to a small unsorted buffer that
+//! queries scan linearly. When it fills up it becomes a sorted *run*: the items
+//! sorted by `(fingerprint, id)` plus one table per key-block combination of the
+//! layout, each table holding the run's distinct fingerprints permuted (key
+//! blocks on top) and sorted, with a small directory on the top bits. Runs of
+//! similar size are merged (linear merges, no re-sorting), so sizes roughly
+//! double from one run to the next, there are O(log n) runs, and each item is
+//! merged O(log n) times: insertion is amortised O(tables * log n).
+//!
+//! A query permutes the fingerprint once per table, reads the directory slot
+//! of its key and compares the few fingerprints there. Only matches are mapped
+//! back (inverse permutation, then a binary search in the run's items) to the
+//! ids that carry them; a fingerprint stored under many ids is one table entry.
+//!
+//! # File format, version 1
+//!
+//! Written by [`Index::save`] and [`Index::write_to`], read by [`Index::load`]
+//! and [`Index::read_from`].
+//!
+//! All integers little-endian.
+//!
+//! | byte offset | size | field |
+//! |---|---|---|
+//! | 0 | 8 | magic `SPSFTIDX` |
+//! | 8 | 4 | version, `1` |
+//! | 12 | 4 | `max_distance` |
+//! | 16 | 4 | `blocks` |
+//! | 20 | 4 | reserved, `0` |
+//! | 24 | 8 | `count`, the number of items |
+//! | 32 | 16 × count | items sorted by `(fingerprint, id)`: fingerprint `u64`, id `u64` |
+//! | 32 + 16 × count | 8 | checksum |
+//!
+//! Only the items are stored; the tables are rebuilt on load (a radix sort per
+//! table, parallel), which keeps files at 16 bytes per item whatever the layout.
+//!
+//! The checksum is FNV-1a 64 taken over 8-byte little-endian words instead of
+//! bytes: start from `0xcbf29ce484222325`, then for each word `w` of everything
+//! before the checksum, `h = (h ^ w) * 0x100000001b3` (wrapping). Every step is
+//! a bijection of `h` for a given `w`, so any change confined to one word is
+//! always detected; the word-wise form runs at memory speed, eight times faster
+//! than the byte-wise one.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+mod file;
+mod join;
+mod layout;
+mod radix;
+
+pub use self::join::{GroupPair, Pair, SelfJoin, SelfJoinBuilder};
+pub use self::layout::{Layout, MAX_DISTANCE, MAX_TABLES};
+
+use self::join::{resolve_threads, sort_items};
+use self::layout::Plan;
+use crate::{Error, Result};
+use radix::sort_by_top_bits;
+
+/// Default for [`IndexBuilder::buffer_capacity`].
+const BUFFER_CAP: usize = 1024;
+
+/// Automatic block count per `max_distance` for an [`Index`]; see
+/// [`IndexBuilder::layout`].
+const QUERY_BLOCKS: [u32; 9] = [1, 2, 3, 5, 6, 7, 8, 9, 10];
+
+/// A fingerprint and the caller's id for the text it came from.
+///
+/// Ids are `u64`: a corpus of terabytes holds tens of billions of paragraphs,
+/// beyond `u32`, and callers often pack a document number and a paragraph
+/// number into one id. The 4 extra bytes per item are small next to the
+/// 8 bytes per table an index needs anyway.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Item {
+    /// The 64-bit SimHash fingerprint.
+    pub fingerprint: u64,
+    /// The caller's id, e.g. a paragraph number. Ids need not be unique.
+    pub id: u64,
+}
+
+impl Item {
+    /// An item.
+    pub const fn new(fingerprint: u64, id: u64) -> Item {
+        Item { fingerprint, id }
+    }
+}
+
+/// A stored item within the distance of a query.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Match {
+    /// The stored item's id.
+    pub id: u64,
+    /// The stored item's fingerprint.
+    pub fingerprint: u64,
+    /// The Hamming distance to the query, `<= max_distance`.
+    pub distance: u32,
+}
+
+/// Configures and builds an [`Index`].
+#[derive(Clone, Debug)]
+pub struct IndexBuilder {
+    max_distance: u32,
+    layout: Layout,
+    threads: usize,
+    buffer_capacity: usize,
+}
+
+impl Default for IndexBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl IndexBuilder {
+    /// A builder with the defaults: `max_distance` 3, [`Layout::Auto`], all cores.
+    pub fn new() -> IndexBuilder {
+        IndexBuilder {
+            max_distance: 3,
+            layout: Layout::Auto,
+            threads: 0,
+            buffer_capacity: BUFFER_CAP,
+        }
+    }
+
+    /// Queries find stored items at Hamming distance `<= max_distance`
+    /// (inclusive), at most [`MAX_DISTANCE`]. Default: 3.
+    pub fn max_distance(&mut self, max_distance: u32) -> &mut Self {
+        self.max_distance = max_distance;
+        self
+    }
+
+    /// The block layout. Default: [`Layout::Auto`], which uses
+    /// `max_distance + 1` blocks for `max_distance <= 2` and `max_distance + 2`
+    /// blocks above, that is 1, 2, 3, 10, 15, 21, 28, 36, 45 tables for
+    /// `max_distance` 0 to 8.
+    ///
+    /// Why: each table costs 8 bytes per stored fingerprint, and a query
+    /// compares about `n / 2^key_bits` stored fingerprints per table. Up to
+    /// `k = 2` a single key block is already 21 bits or more, so a query on 10^7
+    /// fingerprints compares about 5 per table with the fewest tables possible.
+    /// From `k = 3` a single block would be 16 bits or less (150 candidates
+    /// per table at 10^7); two key blocks give 25 bits at `k = 3` for 10 tables,
+    /// where three would need 20 tables. Beyond `k = 4` two-block keys shrink to
+    /// 12 bits at `k = 8`, but three-block keys would need 84 to 165 tables
+    /// (over 1 KiB per fingerprint): the automatic choice caps memory and lets
+    /// queries at large `k` scan longer. Choose [`Layout::Blocks`] to trade the
+    /// other way.
+    pub fn layout(&mut self, layout: Layout) -> &mut Self {
+        self.layout = layout;
+        self
+    }
+
+    /// Shorthand for `layout(Layout::Blocks(blocks))`. Default: automatic.
+    pub fn blocks(&mut self, blocks: u32) -> &mut Self {
+        self.layout(Layout::Blocks(blocks))
+    }
+
+    /// Threads used to build tables for large batches ([`Index::extend`],
+    /// loading); 0 means one per available core. Default: 0.
+    pub fn threads(&mut self, threads: usize) -> &mut Self {
+        self.threads = threads;
+        self
+    }
+
+    /// How many inserted items wait in an unsorted buffer, which every query
+    /// scans linearly, before they are sorted into tables. Larger buffers make
+    /// inserts cheaper and queries slower; 1 sorts every insert at once.
+    /// Default: 1024.
+    pub fn buffer_capacity(&mut self, items: usize) -> &mut Self {
+        self.buffer_capacity = items;
+        self
+    }
+
+    /// Checks the parameters and builds an empty index. Can be called again.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] when `max_distance` is above
+    /// [`MAX_DISTANCE`], or an explicit block count is not
+    /// above `max_distance`, is above 64, or needs more than
+    /// [`MAX_TABLES`] tables, or `buffer_capacity` is 0.
+    pub fn build(&self) -> Result<Index> {
+        if self.buffer_capacity == 0 {
+            return Err(Error::Config(
+                "buffer_capacity 0 is below the minimum 1".to_string(),
+            ));
+        }
+        let blocks = match self.layout {
+            Layout::Auto => {
+                layout::check_distance(self.max_distance)?;
+                QUERY_BLOCKS[self.max_distance as usize]
+            }
+            Layout::Blocks(b) => b,
+        };
+        layout::check(self.max_distance, blocks)?;
+        Ok(Index {
+            plan: Plan::new(self.max_distance, blocks),
+            threads: resolve_threads(self.threads),
+            buffer_capacity: self.buffer_capacity,
+            buffer: Vec::new(),
+            runs: Vec::new(),
+            len: 0,
+        })
+    }
+}
+
+/// An exact index of 64-bit fingerprints under Hamming distance `<= k`.
+///
+/// Answers are exactly those of comparing the query with every stored item,
+/// for every layout. Queries see every item inserted before them.
+///
+/// ```
+/// use spamsift::neardup::Index;
+///
+/// let mut index = Index::new(3)?;
+/// index.insert(0xF0F0_F0F0_F0F0_F0F0, 7);
+/// index.insert(0x0F0F_0F0F_0F0F_0F0F, 8);
+///
+/// // Three bits differ from item 7: a near duplicate.
+/// let hits = index.matches(0xF0F0_F0F0_F0F0_F0F7);
+/// assert_eq!(hits.len(), 1);
+/// assert_eq!((hits[0].id, hits[0].distance), (7, 3));
+///
+/// // Deduplicate a stream: report what was seen before, then remember it.
+/// let mut seen = Vec::new();
+/// index.query_then_insert(0x0F0F_0F0F_0F0F_0F0E, 9, |m| seen.push(m.id));
+/// assert_eq!(seen, [8]);
+/// assert_eq!(index.len(), 3);
+/// # Ok::<(), spamsift::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Index {
+    pub(crate) plan: Plan,
+    pub(crate) threads: usize,
+    buffer_capacity: usize,
+    buffer: Vec<Item>,
+    runs: Vec<Run>,
+    len: usize,
+}
+
+#[derive(Clone, Debug)]
+struct Run {
+    /// Sorted by `(fingerprint, id)`.
+    items: Vec<Item>,
+    /// Finds an item's fingerprint without a binary search.
+    dir: Directory,
+    /// One per table of the plan.
+    tables: Vec<Table>,
+}
+
+#[derive(Clone, Debug)]
+struct Table {
+    /// The run's distinct fingerprints, permuted, sorted.
+    sorted: Vec<u64>,
+    dir: Directory,
+}
+
+/// Offsets of the entries of a sorted array by their top bits, so a lookup
+/// reads two adjacent offsets and a few entries instead of binary searching.
+#[derive(Clone, Debug)]
+struct Directory {
+    /// `offsets[d]..offsets[d + 1]` are the entries whose top `bits` bits are `d`.
+    offsets: Vec<usize>,
+    bits: u32,
+}
+
+impl Directory {
+    /// `keys` are sorted; at most `max_bits` top bits are used.
+    fn new<I: Iterator<Item = u64>>(keys: I, len: usize, max_bits: u32) -> Directory {
+        // About 8 entries per slot: one or two cache lines to scan, and a
+        // directory of 1 byte per entry.
+        let log = (usize::BITS - len.leading_zeros()).saturating_sub(1);
+        let bits = log.saturating_sub(3).min(max_bits);
+        let mut offsets = vec![0usize; (1usize << bits) + 1];
+        if bits > 0 {
+            for x in keys {
+                offsets[(x >> (64 - bits)) as usize + 1] += 1;
+            }
+            for i in 1..offsets.len() {
+                offsets[i] += offsets[i - 1];
+            }
+        } else {
+            offsets[1] = len;
+        }
+        Directory { offsets, bits }
+    }
+
+    #[inline]
+    fn range(&self, x: u64) -> std::ops::Range<usize> {
+        let d = if self.bits == 0 {
+            0
+        } else {
+            (x >> (64 - self.bits)) as usize
+        };
+        self.offsets[d]..self.offsets[d + 1]
+    }
+
+    fn memory_usage(&self) -> usize {
+        self.offsets.capacity() * size_of::<usize>()
+    }
+}
+
+impl Table {
+    fn new(sorted: Vec<u64>, key_bits: u32) -> Table {
+        let dir = Directory::new(sorted.iter().copied(), sorted.len(), key_bits);
+        Table { sorted, dir }
+    }
+
+    fn memory_usage(&self) -> usize {
+        self.sorted.capacity() * 8 + self.dir.memory_usage()
+    }
+}
+
+impl Run {
+    /// Builds the tables of items sorted by `(fingerprint, id)`.
+    fn build(items: Vec<Item>, plan: &Plan, threads: usize) -> Run {
+        debug_assert!(items.is_sorted());
+        let distinct = usize::from(!items.is_empty())
+            + items
+                .windows(2)
+                .filter(|w| w[0].fingerprint != w[1].fingerprint)
+                .count();
+        let fps = || {
+            items
+                .iter()
+                .enumerate()
+                .filter(|&(i, it)| i == 0 || items[i - 1].fingerprint != it.fingerprint)
+                .map(|(_, it)| it.fingerprint)
+        };
+        let build_one = |t: usize, scratch: &mut Vec<u64>| {
+            let tp = &plan.tables[t];
+            let mut sorted = Vec::new();
+            sort_by_top_bits(
+                fps().map(|x| tp.forward.apply(x)),
+                distinct,
+                64,
+                &mut sorted,
+                scratch,
+                |_| {},
+            );
+            Table::new(sorted, tp.key_bits)
+        };
+        let n = plan.tables.len();
+        let threads = if items.len() < 1 << 14 {
+            1
+        } else {
+            threads.min(n)
+        };
+        let tables = if threads <= 1 {
+            let mut scratch = Vec::new();
+            (0..n).map(|t| build_one(t, &mut scratch)).collect()
+        } else {
+            let next = AtomicUsize::new(0);
+            let done = Mutex::new(Vec::with_capacity(n));
+            let work = || {
+                let mut scratch = Vec::new();
+                loop {
+                    let t = next.fetch_add(1, Ordering::Relaxed);
+                    if t >= n {
+                        break;
+                    }
+                    let table = build_one(t, &mut scratch);
+                    done.lock().expect("no panics while held").push((t, table));
+                }
+            };
+            std::thread::scope(|s| {
+                for _ in 1..threads {
+                    s.spawn(work);
+                }
+                work();
+            });
+            let mut done = done.into_inner().expect("no panics while held");
+            done.sort_unstable_by_key(|(t, _)| *t);
+            done.into_iter().map(|(_, table)| table).collect()
+        };
+        Run::new(items, tables)
+    }
+
+    /// Merges two runs without re-sorting anything.
+    fn merge(a: Run, b: Run, plan: &Plan) -> Run {
+        let items = merge_sorted(&a.items, &b.items, false);
+        let tables = a
+            .tables
+            .iter()
+            .zip(&b.tables)
+            .zip(&plan.tables)
+            .map(|((x, y), tp)| Table::new(merge_sorted(&x.sorted, &y.sorted, true), tp.key_bits))
+            .collect();
+        Run::new(items, tables)
+    }
+
+    fn new(items: Vec<Item>, tables: Vec<Table>) -> Run {
+        let dir = Directory::new(items.iter().map(|it| it.fingerprint), items.len(), 64);
+        Run { items, dir, tables }
+    }
+
+    /// The items with this fingerprint.
+    fn group(&self, fp: u64) -> &[Item] {
+        let slot = &self.items[self.dir.range(fp)];
+        let start = slot.partition_point(|it| it.fingerprint < fp);
+        let len = slot[start..].partition_point(|it| it.fingerprint == fp);
+        &slot[start..start + len]
+    }
+
+    fn memory_usage(&self) -> usize {
+        self.items.capacity() * size_of::<Item>()
+            + self.dir.memory_usage()
+            + self.tables.capacity() * size_of::<Table>()
+            + self.tables.iter().map(Table::memory_usage).sum::<usize>()
+    }
+}
+
+/// Merges two sorted slices; with `dedup`, values present in both appear once.
+fn merge_sorted<T: Ord + Copy>(a: &[T], b: &[T], dedup: bool) -> Vec<T> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => {
+                out.push(a[i]);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(b[j]);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push(a[i]);
+                i += 1;
+                if dedup {
+                    j += 1;
+                }
+            }
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
+}
+
+impl Index {
+    /// An empty index for `distance <= max_distance` with the default layout.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] when `max_distance` is above
+    /// [`MAX_DISTANCE`].
+    pub fn new(max_distance: u32) -> Result<Index> {
+        IndexBuilder::new().max_distance(max_distance).build()
+    }
+
+    /// A builder for the other parameters.
+    pub fn builder() -> IndexBuilder {
+        IndexBuilder::new()
+    }
+
+    /// The inclusive distance threshold.
+    pub fn max_distance(&self) -> u32 {
+        self.plan.max_distance
+    }
+
+    /// The number of blocks the 64 bits are split into.
+    pub fn blocks(&self) -> u32 {
+        self.plan.blocks
+    }
+
+    /// The number of tables, `C(blocks, max_distance)`.
+    pub fn tables(&self) -> usize {
+        self.plan.tables.len()
+    }
+
+    /// The number of stored items.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether no item is stored.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Heap and inline bytes used by the index.
+    pub fn memory_usage(&self) -> usize {
+        size_of::<Self>()
+            + self.buffer.capacity() * size_of::<Item>()
+            + self.runs.capacity() * size_of::<Run>()
+            + self.runs.iter().map(Run::memory_usage).sum::<usize>()
+    }
+
+    /// Stores an item. Amortised O(tables * log n).
+    pub fn insert(&mut self, fingerprint: u64, id: u64) {
+        self.buffer.push(Item::new(fingerprint, id));
+        self.len += 1;
+        if self.buffer.len() >= self.buffer_capacity {
+            self.flush();
+        }
+    }
+
+    /// Sorts the buffered items into a run.
+    fn flush(&mut self) {
+        if self.buffer.is_empty() {
+            return;
+        }
+        let mut items = std::mem::take(&mut self.buffer);
+        items.sort_unstable();
+        let run = Run::build(items, &self.plan, self.threads);
+        self.push_run(run);
+    }
+
+    /// Merges everything into one sorted run: the fastest layout for queries
+    /// when no more inserts are coming. Memory is briefly doubled.
+    pub fn compact(&mut self) {
+        self.flush();
+        while self.runs.len() >= 2 {
+            let b = self.runs.pop().expect("len >= 2");
+            let a = self.runs.pop().expect("len >= 1");
+            let merged = Run::merge(a, b, &self.plan);
+            self.runs.push(merged);
+        }
+        self.runs.shrink_to_fit();
+    }
+
+    /// Stores many items. Large batches are sorted and indexed in one go, on
+    /// the configured number of threads.
+    pub fn extend<I: IntoIterator<Item = Item>>(&mut self, items: I) {
+        let mut items: Vec<Item> = items.into_iter().collect();
+        if items.len() < self.buffer_capacity.max(BUFFER_CAP) {
+            for it in items {
+                self.insert(it.fingerprint, it.id);
+            }
+            return;
+        }
+        sort_items(&mut items, self.threads);
+        self.len += items.len();
+        let run = Run::build(items, &self.plan, self.threads);
+        self.push_run(run);
+    }
+
+    /// Appends a run, then merges while the run before the last is not more
+    /// than twice as large as the last, keeping sizes geometric.
+    fn push_run(&mut self, run: Run) {
+        self.runs.push(run);
+        while self.runs.len() >= 2 {
+            let n = self.runs.len();
+            if self.runs[n - 2].items.len() > 2 * self.runs[n - 1].items.len() {
+                break;
+            }
+            let b = self.runs.pop().expect("len >= 2");
+            let a = self.runs.pop().expect("len >= 1");
+            let merged = Run::merge(a, b, &self.plan);
+            self.runs.push(merged);
+        }
+    }
+
+    /// Calls `on_match` once for every stored item whose fingerprint is within
+    /// `max_distance` of `fingerprint` (inclusive), in no particular order.
+    pub fn query<F: FnMut(Match)>(&self, fingerprint: u64, mut on_match: F) {
+        let k = self.plan.max_distance;
+        for it in &self.buffer {
+            let d = (it.fingerprint ^ fingerprint).count_ones();
+            if d <= k {
+                on_match(Match {
+                    id: it.id,
+                    fingerprint: it.fingerprint,
+                    distance: d,
+                });
+            }
+        }
+        // Tables are visited in chunks, first reading every directory slot,
+        // then every candidate list: the loads of one phase do not depend on
+        // each other, so their cache misses overlap instead of queueing.
+        const CHUNK: usize = 16;
+        let mut slots = [(0u64, 0usize, 0usize); CHUNK];
+        for run in &self.runs {
+            for (plans, tables) in self.plan.tables.chunks(CHUNK).zip(run.tables.chunks(CHUNK)) {
+                for ((tp, table), slot) in plans.iter().zip(tables).zip(slots.iter_mut()) {
+                    let q = tp.forward.apply(fingerprint);
+                    let r = table.dir.range(q);
+                    *slot = (q, r.start, r.end);
+                }
+                for ((tp, table), (q, start, end)) in plans.iter().zip(tables).zip(slots) {
+                    for &e in &table.sorted[start..end] {
+                        let x = e ^ q;
+                        if tp.key(x) != 0 {
+                            continue;
+                        }
+                        let d = x.count_ones();
+                        if d <= k && tp.owns(x) {
+                            let fp = tp.inverse.apply(e);
+                            for it in run.group(fp) {
+                                on_match(Match {
+                                    id: it.id,
+                                    fingerprint: fp,
+                                    distance: d,
+                                });
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The matches of [`query`](Self::query), collected.
+    pub fn matches(&self, fingerprint: u64) -> Vec<Match> {
+        let mut out = Vec::new();
+        self.query(fingerprint, |m| out.push(m));
+        out
+    }
+
+    /// Queries, then inserts: deduplicating a stream against everything seen
+    /// before it. The new item is not reported against itself.
+    pub fn query_then_insert<F: FnMut(Match)>(&mut self, fingerprint: u64, id: u64, on_match: F) {
+        self.query(fingerprint, on_match);
+        self.insert(fingerprint, id);
+    }
+
+    /// All stored items, sorted by `(fingerprint, id)`: for saving, or to hand
+    /// to a [`SelfJoin`] (which needs no tables).
+    pub fn to_items(&self) -> Vec<Item> {
+        let mut out = Vec::with_capacity(self.len);
+        for run in &self.runs {
+            out.extend_from_slice(&run.items);
+        }
+        out.extend_from_slice(&self.buffer);
+        sort_items(&mut out, self.threads);
+        out
+    }
+
+    /// Replaces the contents with `items` sorted by `(fingerprint, id)`.
+    pub(crate) fn with_sorted_items(mut self, items: Vec<Item>) -> Index {
+        debug_assert!(items.is_sorted());
+        self.buffer.clear();
+        self.runs.clear();
+        self.len = items.len();
+        if !items.is_empty() {
+            let run = Run::build(items, &self.plan, self.threads);
+            self.runs.push(run);
+        }
+        self
+    }
+}
