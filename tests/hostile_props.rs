@@ -5,7 +5,7 @@
 #[path = "../fuzz/src/checks.rs"]
 mod checks;
 
-use checks::{FoldSettings, check_fold};
+use checks::{FoldSettings, IndexCase, IndexOp, check_fold, check_index, check_index_bytes, index_checksum};
 use proptest::prelude::*;
 
 /// Text made of the characters folding treats specially, mixed with any
@@ -35,5 +35,58 @@ proptest! {
     #[test]
     fn fold_map_is_monotone_in_bounds_and_on_boundaries(hay in hostile_text(), s in fold_settings()) {
         check_fold(&hay, s);
+    }
+}
+
+fn bits() -> impl Strategy<Value = [Option<u8>; 4]> {
+    prop::array::uniform4(prop::option::of(0u8..64))
+}
+
+fn index_op() -> impl Strategy<Value = IndexOp> {
+    // Fingerprints from a small pool (and bit flips of stored ones) so near
+    // and identical fingerprints are common; ids from a small range so the
+    // same id recurs.
+    let fp = prop_oneof![any::<u64>(), (0u64..4).prop_map(|i| i * 0x0101_0101_0101_0101)];
+    prop_oneof![
+        4 => (fp.clone(), 0u64..8).prop_map(|(f, id)| IndexOp::Insert(f, id)),
+        4 => (any::<usize>(), bits(), 0u64..8).prop_map(|(n, b, id)| IndexOp::InsertNear(n, b, id)),
+        2 => fp.clone().prop_map(IndexOp::Query),
+        3 => (any::<usize>(), bits()).prop_map(|(n, b)| IndexOp::QueryNear(n, b)),
+        2 => (fp.clone(), 0u64..8).prop_map(|(f, id)| IndexOp::QueryThenInsert(f, id)),
+        1 => prop::collection::vec((fp, 0u64..8), 0..40).prop_map(IndexOp::Extend),
+        1 => Just(IndexOp::Compact),
+        1 => prop::option::of(any::<u8>()).prop_map(IndexOp::SelfJoin),
+        1 => Just(IndexOp::SaveLoad),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn index_agrees_with_naive_model(
+        max_distance in 0u32..10,
+        blocks in prop::option::of(0u32..70),
+        buffer_capacity in 0usize..6,
+        ops in prop::collection::vec(index_op(), 0..80),
+    ) {
+        check_index(&IndexCase { max_distance, blocks, buffer_capacity, ops });
+    }
+
+    #[test]
+    fn index_loader_rejects_or_round_trips_any_bytes(
+        body in prop::collection::vec(any::<u8>(), 0..200),
+        magic in any::<bool>(),
+        fix_checksum in any::<bool>(),
+    ) {
+        let mut file = if magic { b"SPSFTIDX\x01\x00\x00\x00".to_vec() } else { Vec::new() };
+        file.extend_from_slice(&body);
+        if fix_checksum && file.len() >= 40 {
+            let n = (file.len() - 8) / 8 * 8;
+            file.truncate(n + 8);
+            let sum = index_checksum(&file[..n]);
+            file[n..].copy_from_slice(&sum.to_le_bytes());
+        }
+        check_index_bytes(&file);
     }
 }

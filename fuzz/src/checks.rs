@@ -123,3 +123,199 @@ fn check_folded_memory(f: &Folded, haystack: &str) {
         f.memory_usage()
     );
 }
+
+/// One step of an index session, for the index fuzz target and proptest.
+#[derive(Clone, Debug)]
+pub enum IndexOp {
+    /// Insert a fingerprint with an id.
+    Insert(u64, u64),
+    /// Insert a copy of the `n % len`-th item so far with some bits flipped
+    /// (each `Some(bit)` flips bit `bit % 64`), to make near duplicates common.
+    InsertNear(usize, [Option<u8>; 4], u64),
+    /// Query a fingerprint.
+    Query(u64),
+    /// Query near the `n % len`-th item.
+    QueryNear(usize, [Option<u8>; 4]),
+    /// Query, then insert.
+    QueryThenInsert(u64, u64),
+    /// Insert a batch.
+    Extend(Vec<(u64, u64)>),
+    /// Sort the buffer into tables.
+    Compact,
+    /// Self-join everything inserted so far, pairs and groups.
+    SelfJoin(Option<u8>),
+    /// Save to memory and continue with the loaded copy.
+    SaveLoad,
+}
+
+/// Settings of an index session.
+#[derive(Clone, Debug)]
+pub struct IndexCase {
+    /// Any value; above `MAX_DISTANCE` the builder must refuse it.
+    pub max_distance: u32,
+    /// `None` for the automatic layout; any block count otherwise.
+    pub blocks: Option<u32>,
+    /// Any value; 0 must be refused.
+    pub buffer_capacity: usize,
+    /// The steps.
+    pub ops: Vec<IndexOp>,
+}
+
+fn flip(fp: u64, bits: &[Option<u8>; 4]) -> u64 {
+    bits.iter().flatten().fold(fp, |f, &b| f ^ (1u64 << (b % 64)))
+}
+
+/// The naive answer: every stored item within the distance.
+fn naive_matches(model: &[spamsift::neardup::Item], fp: u64, k: u32) -> Vec<(u64, u64, u32)> {
+    let mut v: Vec<_> = model
+        .iter()
+        .map(|it| (it.id, it.fingerprint, (it.fingerprint ^ fp).count_ones()))
+        .filter(|&(_, _, d)| d <= k)
+        .collect();
+    v.sort_unstable();
+    v
+}
+
+/// Runs the steps on an `Index` and on a plain vector side by side: every
+/// query, self-join and reload must give exactly what the vector gives.
+pub fn check_index(case: &IndexCase) {
+    use spamsift::neardup::{Index, Item, MAX_DISTANCE, SelfJoin};
+
+    let mut b = Index::builder();
+    b.max_distance(case.max_distance)
+        .buffer_capacity(case.buffer_capacity)
+        .threads(1);
+    if let Some(blocks) = case.blocks {
+        b.blocks(blocks);
+    }
+    let mut index = match b.build() {
+        Ok(i) => i,
+        Err(e) => {
+            assert!(
+                case.max_distance > MAX_DISTANCE || case.blocks.is_some() || case.buffer_capacity == 0,
+                "index refused valid settings: {e} for {case:?}"
+            );
+            return;
+        }
+    };
+    let k = case.max_distance;
+    let mut model: Vec<Item> = Vec::new();
+    let pick = |model: &[Item], n: usize| model.get(n % model.len().max(1)).map_or(0, |it| it.fingerprint);
+    let query = |index: &Index, model: &[Item], fp: u64| {
+        let mut got: Vec<_> = index.matches(fp).iter().map(|m| (m.id, m.fingerprint, m.distance)).collect();
+        got.sort_unstable();
+        assert_eq!(got, naive_matches(model, fp, k), "query {fp:#x}, k {k}, {} items", model.len());
+    };
+    for op in &case.ops {
+        match op {
+            &IndexOp::Insert(fp, id) => {
+                index.insert(fp, id);
+                model.push(Item::new(fp, id));
+            }
+            IndexOp::InsertNear(n, bits, id) => {
+                let fp = flip(pick(&model, *n), bits);
+                index.insert(fp, *id);
+                model.push(Item::new(fp, *id));
+            }
+            &IndexOp::Query(fp) => query(&index, &model, fp),
+            IndexOp::QueryNear(n, bits) => query(&index, &model, flip(pick(&model, *n), bits)),
+            &IndexOp::QueryThenInsert(fp, id) => {
+                let mut got = Vec::new();
+                index.query_then_insert(fp, id, |m| got.push((m.id, m.fingerprint, m.distance)));
+                got.sort_unstable();
+                assert_eq!(got, naive_matches(&model, fp, k), "query_then_insert {fp:#x}");
+                model.push(Item::new(fp, id));
+            }
+            IndexOp::Extend(batch) => {
+                index.extend(batch.iter().map(|&(fp, id)| Item::new(fp, id)));
+                model.extend(batch.iter().map(|&(fp, id)| Item::new(fp, id)));
+            }
+            IndexOp::Compact => index.compact(),
+            IndexOp::SelfJoin(blocks) => {
+                let mut jb = SelfJoin::builder();
+                jb.max_distance(k).threads(1);
+                if let Some(bl) = blocks {
+                    jb.blocks(u32::from(*bl % 66));
+                }
+                let Ok(join) = jb.build() else {
+                    assert!(blocks.is_some(), "self-join refused k {k} with the automatic layout");
+                    continue;
+                };
+                let mut naive = Vec::new();
+                for (i, a) in model.iter().enumerate() {
+                    for b in &model[i + 1..] {
+                        let d = (a.fingerprint ^ b.fingerprint).count_ones();
+                        if d <= k {
+                            naive.push(if a <= b { (*a, *b, d) } else { (*b, *a, d) });
+                        }
+                    }
+                }
+                naive.sort_unstable();
+                let pairs = std::sync::Mutex::new(Vec::new());
+                let mut items = model.clone();
+                join.for_each_pair(&mut items, |p| {
+                    let (a, b) = if p.a <= p.b { (p.a, p.b) } else { (p.b, p.a) };
+                    pairs.lock().unwrap().push((a, b, p.distance));
+                });
+                let mut pairs = pairs.into_inner().unwrap();
+                pairs.sort_unstable();
+                assert_eq!(pairs, naive, "self-join pairs, k {k}, {} items", model.len());
+                // Groups describe the same pairs without listing them.
+                let in_groups = std::sync::atomic::AtomicUsize::new(0);
+                let mut in_same = 0usize;
+                join.for_each_group(
+                    &mut items,
+                    |g| in_same += g.len() * (g.len() - 1) / 2,
+                    |gp| {
+                        assert!(gp.distance >= 1 && gp.distance <= k);
+                        in_groups.fetch_add(gp.a.len() * gp.b.len(), std::sync::atomic::Ordering::Relaxed);
+                    },
+                );
+                assert_eq!(in_same + in_groups.into_inner(), naive.len(), "self-join groups");
+            }
+            IndexOp::SaveLoad => {
+                let mut bytes = Vec::new();
+                index.write_to(&mut bytes).expect("writing to memory");
+                let loaded = Index::read_from(bytes.as_slice()).expect("loading what was saved");
+                let mut want = model.clone();
+                want.sort_unstable();
+                assert_eq!(loaded.to_items(), want, "items after save and load");
+                assert_eq!(loaded.max_distance(), index.max_distance());
+                assert_eq!(loaded.len(), model.len());
+                index = loaded;
+            }
+        }
+        assert_eq!(index.len(), model.len());
+    }
+    let mut want = model.clone();
+    want.sort_unstable();
+    let mut got = index.to_items();
+    got.sort_unstable();
+    assert_eq!(got, want, "to_items");
+}
+
+/// Loads arbitrary bytes as an index file: an error or an index, never a
+/// panic or a huge allocation (the fuzz crate's allocator aborts on one). An
+/// index that loads writes back the very same bytes.
+pub fn check_index_bytes(bytes: &[u8]) {
+    use spamsift::neardup::Index;
+    match Index::read_from(bytes) {
+        Ok(index) => {
+            let mut again = Vec::new();
+            index.write_to(&mut again).expect("writing to memory");
+            assert_eq!(again.as_slice(), bytes.get(..again.len()).unwrap_or(bytes), "a loaded index saves differently");
+        }
+        Err(e) => {
+            let msg = e.to_string();
+            assert!(msg.contains("<memory>"), "error without the source: {msg}");
+        }
+    }
+}
+
+/// The word-wise FNV-1a 64 of the index file format, so a fuzzer can make
+/// files whose checksum is right and reach the checks behind it.
+pub fn index_checksum(bytes: &[u8]) -> u64 {
+    bytes.chunks_exact(8).fold(0xcbf2_9ce4_8422_2325, |h, w| {
+        (h ^ u64::from_le_bytes(w.try_into().unwrap())).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
