@@ -498,6 +498,12 @@ impl Folded {
         self.original_offset(prev) == self.original_offset(folded)
     }
 
+    /// The offset map's marks, `(folded offset, original offset)`, in
+    /// increasing order; the first is `(0, 0)`.
+    pub(crate) fn marks(&self) -> &[(usize, usize)] {
+        &self.marks
+    }
+
     /// The number of bytes of heap memory held.
     pub fn memory_usage(&self) -> usize {
         self.text.capacity()

@@ -80,7 +80,7 @@ impl SelfJoinBuilder {
     /// `C(b, k) * (n * sort_cost + n^2 / 2 * 2^-key_bits)` for the `n` distinct
     /// fingerprints of that run: more blocks mean more tables to sort, fewer
     /// blocks mean shorter keys and quadratically more chance collisions. For
-    /// random fingerprints this gives 5 blocks (10 tables) at `k = 3` and
+    /// random fingerprints this gives 4 to 5 blocks (4 to 10 tables) at `k = 3` and
     /// 8 to 9 blocks (28 to 84 tables) at `k = 6` for 10^6 to 10^7 fingerprints.
     pub fn layout(&mut self, layout: Layout) -> &mut Self {
         self.layout = layout;

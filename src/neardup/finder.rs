@@ -1,0 +1,441 @@
+//! The high-level near-duplicate finder: paragraphs in, duplicates and
+//! clusters out, incrementally.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use super::cluster::{Cluster, Location, Representative, UnionFind, components};
+use super::fingerprint::{
+    Analysis, DEFAULT_CHUNK_LEN, DEFAULT_MIN_UNITS, DEFAULT_SHINGLE_LEN, DEFAULT_SKETCH_LEN,
+    Fingerprinter, FingerprinterBuilder, sketch_jaccard, to_folded,
+};
+use super::pairs::Candidates;
+use crate::text::{Folded, Folding, ParagraphMode, paragraphs};
+
+/// The default Hamming distance `k`: keys within `distance <= 3` are candidates.
+pub const DEFAULT_MAX_DISTANCE: u32 = 3;
+/// The default Hamming distance for chunk keys: 0, an exact match (see
+/// [`FinderBuilder::chunk_max_distance`]).
+pub const DEFAULT_CHUNK_MAX_DISTANCE: u32 = 0;
+/// The default Jaccard threshold: candidates with estimated Jaccard similarity
+/// `>= 0.5` of their shingle sets are near duplicates.
+pub const DEFAULT_MIN_JACCARD: f64 = 0.5;
+
+/// What the finder says about one paragraph of a document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// The paragraph.
+    pub paragraph: Location,
+    /// The earliest paragraph added before it that it is a near duplicate
+    /// of, if any (earlier paragraphs of the same document included).
+    pub duplicate_of: Option<Location>,
+}
+
+/// Builds a [`Finder`].
+#[derive(Clone, Debug)]
+pub struct FinderBuilder {
+    fingerprinter: FingerprinterBuilder,
+    max_distance: u32,
+    chunk_max_distance: u32,
+    min_jaccard: f64,
+    mode: ParagraphMode,
+    representative: Representative,
+}
+
+impl Default for FinderBuilder {
+    fn default() -> FinderBuilder {
+        FinderBuilder {
+            fingerprinter: FingerprinterBuilder::default(),
+            max_distance: DEFAULT_MAX_DISTANCE,
+            chunk_max_distance: DEFAULT_CHUNK_MAX_DISTANCE,
+            min_jaccard: DEFAULT_MIN_JACCARD,
+            mode: ParagraphMode::default(),
+            representative: Representative::default(),
+        }
+    }
+}
+
+impl FinderBuilder {
+    /// A builder with the default settings.
+    pub fn new() -> FinderBuilder {
+        FinderBuilder::default()
+    }
+
+    /// Keys within Hamming distance `<= k` make a candidate pair, 0 to
+    /// [`MAX_DISTANCE`](super::MAX_DISTANCE). Default: 3.
+    pub fn max_distance(&mut self, k: u32) -> &mut Self {
+        self.max_distance = k;
+        self
+    }
+
+    /// Chunk keys are stored in an index of their own searched within
+    /// distance `<= k`, 0 to [`MAX_DISTANCE`](super::MAX_DISTANCE). Default:
+    /// 0. An untouched chunk keeps its key exactly, so a larger `k` adds
+    /// almost no recall (0.982 at 0 and at 3 on the quality test) while an
+    /// index for `k = 3` costs 96 bytes per key against 24 for `k = 0`.
+    pub fn chunk_max_distance(&mut self, k: u32) -> &mut Self {
+        self.chunk_max_distance = k;
+        self
+    }
+
+    /// Candidates whose estimated Jaccard similarity is `>= j` are near
+    /// duplicates; `j` in `0.0..=1.0`. Default: 0.5.
+    pub fn min_jaccard(&mut self, j: f64) -> &mut Self {
+        self.min_jaccard = j;
+        self
+    }
+
+    /// How paragraphs are delimited. Default: [`ParagraphMode::Lines`].
+    pub fn paragraph_mode(&mut self, mode: ParagraphMode) -> &mut Self {
+        self.mode = mode;
+        self
+    }
+
+    /// How a cluster's representative is chosen. Default:
+    /// [`Representative::FirstSeen`].
+    pub fn representative(&mut self, r: Representative) -> &mut Self {
+        self.representative = r;
+        self
+    }
+
+    /// See [`FingerprinterBuilder::shingle_len`]. Default: 3.
+    pub fn shingle_len(&mut self, n: usize) -> &mut Self {
+        self.fingerprinter.shingle_len(n);
+        self
+    }
+
+    /// See [`FingerprinterBuilder::min_units`]. Default: 12.
+    pub fn min_units(&mut self, n: usize) -> &mut Self {
+        self.fingerprinter.min_units(n);
+        self
+    }
+
+    /// See [`FingerprinterBuilder::chunk_len`]. Default: 8.
+    pub fn chunk_len(&mut self, n: usize) -> &mut Self {
+        self.fingerprinter.chunk_len(n);
+        self
+    }
+
+    /// See [`FingerprinterBuilder::max_chunks`]. Default: 4.
+    pub fn max_chunks(&mut self, n: usize) -> &mut Self {
+        self.fingerprinter.max_chunks(n);
+        self
+    }
+
+    /// See [`FingerprinterBuilder::sketch_len`]. Default: 32.
+    pub fn sketch_len(&mut self, n: usize) -> &mut Self {
+        self.fingerprinter.sketch_len(n);
+        self
+    }
+
+    /// The folding; [`Finder::add_folded`] must be given text folded with it.
+    /// Default: [`Folding::default`].
+    pub fn folding(&mut self, folding: Folding) -> &mut Self {
+        self.fingerprinter.folding(folding);
+        self
+    }
+
+    /// Checks the settings and builds an empty finder.
+    ///
+    /// # Errors
+    ///
+    /// An [`Error::Config`](crate::Error::Config) naming the value when a
+    /// setting is out of range.
+    pub fn build(&self) -> crate::Result<Finder> {
+        let fingerprinter = self.fingerprinter.build()?;
+        if !(0.0..=1.0).contains(&self.min_jaccard) {
+            return Err(crate::Error::Config(format!(
+                "min_jaccard {} is outside 0.0 to 1.0",
+                self.min_jaccard
+            )));
+        }
+        Ok(Finder {
+            fingerprinter,
+            max_distance: self.max_distance,
+            min_jaccard: self.min_jaccard,
+            mode: self.mode,
+            representative: self.representative,
+            candidates: Candidates::new(self.max_distance)?,
+            chunk_candidates: Candidates::new(self.chunk_max_distance)?,
+            exact: HashMap::new(),
+            locations: Vec::new(),
+            sketches: Vec::new(),
+            sketch_at: Vec::new(),
+            uf: UnionFind::default(),
+            scratch: Analysis::default(),
+            folded: Folded::default(),
+            found: Vec::new(),
+        })
+    }
+}
+
+/// Finds near-duplicate paragraphs across the documents added to it.
+///
+/// Each paragraph is folded, fingerprinted (paragraph key and chunk keys, see
+/// [`crate::neardup`]), looked up among the keys of the paragraphs added
+/// before it, and the candidates are confirmed by the Jaccard similarity of
+/// the shingle sets. Paragraphs with fewer than `min_units` units (short
+/// headings, captions) are matched only by an exact hash of their folded text.
+/// Paragraphs with no units at all (only punctuation) are never duplicates.
+///
+/// The finder keeps per paragraph its keys, a sketch and its location, never
+/// the text: at most about 370 bytes with the defaults (see
+/// [`crate::neardup`], "Cost per paragraph").
+///
+/// ```
+/// use spamsift::neardup::Finder;
+///
+/// let mut finder = Finder::new();
+/// let page = "\u{3000}\u{3000}成都平原经济区如何激荡率先发展的澎湃动能？\n\
+///             标题\n\
+///             成都平原经济区如何激荡率先发展的澎湃动能金博体育？\n";
+/// let masks: Vec<_> = page.match_indices("金博体育").map(|(i, s)| i..i + s.len()).collect();
+/// let out = finder.add_document(7, page, &masks);
+/// assert_eq!(out[2].duplicate_of.as_ref().map(|l| l.paragraph), Some(0));
+/// let clusters = finder.clusters();
+/// assert_eq!(clusters.len(), 1);
+/// assert_eq!(clusters[0].representative().paragraph, 0);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Finder {
+    fingerprinter: Fingerprinter,
+    max_distance: u32,
+    min_jaccard: f64,
+    mode: ParagraphMode,
+    representative: Representative,
+    /// Paragraph keys, searched within `max_distance`.
+    candidates: Candidates,
+    /// Chunk keys, searched within `chunk_max_distance`.
+    chunk_candidates: Candidates,
+    /// Exact key of a short paragraph → the first paragraph with it.
+    exact: HashMap<u64, u32>,
+    locations: Vec<Location>,
+    sketches: Vec<u32>,
+    /// Where each paragraph's sketch starts in `sketches`.
+    sketch_at: Vec<usize>,
+    uf: UnionFind,
+    scratch: Analysis,
+    folded: Folded,
+    found: Vec<u32>,
+}
+
+impl Default for Finder {
+    fn default() -> Finder {
+        FinderBuilder::default()
+            .build()
+            .expect("the default settings are valid")
+    }
+}
+
+impl Finder {
+    /// A finder with the default settings.
+    pub fn new() -> Finder {
+        Finder::default()
+    }
+
+    /// A builder to change the settings.
+    pub fn builder() -> FinderBuilder {
+        FinderBuilder::default()
+    }
+
+    /// The fingerprinter in use.
+    pub fn fingerprinter(&self) -> &Fingerprinter {
+        &self.fingerprinter
+    }
+
+    /// The number of paragraphs added.
+    pub fn len(&self) -> usize {
+        self.locations.len()
+    }
+
+    /// Whether no paragraph was added.
+    pub fn is_empty(&self) -> bool {
+        self.locations.is_empty()
+    }
+
+    /// Adds a document: finds its paragraphs, folds it, cuts out the byte
+    /// ranges `masks` of `haystack` (detected spam hits) and returns, for
+    /// every paragraph in order, the earlier paragraph it duplicates, if any.
+    pub fn add_document(
+        &mut self,
+        doc: u64,
+        haystack: &str,
+        masks: &[Range<usize>],
+    ) -> Vec<Outcome> {
+        let mut folded = std::mem::take(&mut self.folded);
+        folded.refill(haystack, self.fingerprinter.folding());
+        let masks = to_folded(&folded, masks);
+        let out = self.add_folded(doc, haystack, &folded, &masks);
+        self.folded = folded;
+        out
+    }
+
+    /// Like [`add_document`](Self::add_document) for a document already
+    /// folded with the finder's folding, with the masks given as ranges of
+    /// the *folded* text: the text is not folded again. Line `i` of the folded
+    /// text is line `i` of `haystack`, which is how paragraphs are found in it.
+    pub fn add_folded(
+        &mut self,
+        doc: u64,
+        haystack: &str,
+        folded: &Folded,
+        folded_masks: &[Range<usize>],
+    ) -> Vec<Outcome> {
+        let ftext = folded.as_str();
+        // Start of every line of the folded text.
+        let mut line_starts = vec![0usize];
+        line_starts.extend(ftext.match_indices('\n').map(|(i, _)| i + 1));
+        let mut out = Vec::new();
+        for p in paragraphs(haystack, self.mode) {
+            let start = line_starts
+                .get(p.lines.start)
+                .copied()
+                .unwrap_or(ftext.len());
+            let end = line_starts
+                .get(p.lines.end)
+                .map_or(ftext.len(), |&s| s.saturating_sub(1))
+                .max(start);
+            let location = Location {
+                doc,
+                paragraph: p.index,
+                span: p.span,
+            };
+            let duplicate_of =
+                self.add_paragraph(haystack, folded, start..end, folded_masks, &location);
+            out.push(Outcome {
+                paragraph: location,
+                duplicate_of,
+            });
+        }
+        out
+    }
+
+    fn add_paragraph(
+        &mut self,
+        haystack: &str,
+        folded: &Folded,
+        range: Range<usize>,
+        masks: &[Range<usize>],
+        location: &Location,
+    ) -> Option<Location> {
+        let mut a = std::mem::take(&mut self.scratch);
+        self.fingerprinter
+            .analyze_folded(haystack, folded, range, masks, &mut a);
+        let id = self.uf.push();
+        self.locations.push(location.clone());
+        self.sketch_at.push(self.sketches.len());
+        let mut first: Option<u32> = None;
+        if a.units() == 0 {
+            // Nothing to compare: never a duplicate.
+        } else if a.units() < self.fingerprinter.min_units() {
+            match self.exact.get(&a.exact()) {
+                Some(&other) => {
+                    self.uf.union(id, other);
+                    first = Some(other);
+                }
+                None => {
+                    self.exact.insert(a.exact(), id);
+                }
+            }
+        } else {
+            self.sketches.extend_from_slice(a.sketch());
+            let mut found = std::mem::take(&mut self.found);
+            found.clear();
+            // Every key is looked up in both indexes: a short paragraph's
+            // key can equal a chunk key of a longer one.
+            for key in a.keys() {
+                self.candidates.query(key, &mut found);
+                self.chunk_candidates.query(key, &mut found);
+            }
+            found.sort_unstable();
+            found.dedup();
+            let k = self.fingerprinter.sketch_len();
+            for &other in &found {
+                let j = sketch_jaccard(a.sketch(), self.sketch(other), k);
+                if j >= self.min_jaccard {
+                    self.uf.union(id, other);
+                    first = Some(first.map_or(other, |f| f.min(other)));
+                }
+            }
+            self.candidates.insert(a.fingerprint(), id);
+            for &key in a.chunks() {
+                self.chunk_candidates.insert(key, id);
+            }
+            self.found = found;
+        }
+        self.scratch = a;
+        first.map(|f| self.locations[f as usize].clone())
+    }
+
+    fn sketch(&self, id: u32) -> &[u32] {
+        let start = self.sketch_at[id as usize];
+        let end = self
+            .sketch_at
+            .get(id as usize + 1)
+            .copied()
+            .unwrap_or(self.sketches.len());
+        &self.sketches[start..end]
+    }
+
+    /// The clusters found so far: connected components of the verified pairs,
+    /// numbered in the order their first member was added.
+    pub fn clusters(&self) -> Vec<Cluster> {
+        let mut uf = self.uf.clone();
+        components(&mut uf)
+            .into_iter()
+            .enumerate()
+            .map(|(cid, ids)| {
+                let members: Vec<Location> = ids
+                    .iter()
+                    .map(|&i| self.locations[i as usize].clone())
+                    .collect();
+                let representative = match self.representative {
+                    Representative::FirstSeen => 0,
+                    Representative::Longest => {
+                        let mut best = 0;
+                        for (i, m) in members.iter().enumerate() {
+                            if m.span.len() > members[best].span.len() {
+                                best = i;
+                            }
+                        }
+                        best
+                    }
+                };
+                Cluster {
+                    id: cid,
+                    members,
+                    representative,
+                }
+            })
+            .collect()
+    }
+
+    /// The number of bytes of heap memory held.
+    pub fn memory_usage(&self) -> usize {
+        self.candidates.memory_usage()
+            + self.chunk_candidates.memory_usage()
+            + self.exact.capacity() * 16
+            + self.locations.capacity() * std::mem::size_of::<Location>()
+            + self.sketches.capacity() * 4
+            + self.sketch_at.capacity() * 8
+            + self.uf.memory_usage()
+            + self.folded.memory_usage()
+    }
+
+    /// The Hamming distance `k` for candidate keys.
+    pub fn max_distance(&self) -> u32 {
+        self.max_distance
+    }
+
+    /// The Jaccard threshold for confirming a candidate.
+    pub fn min_jaccard(&self) -> f64 {
+        self.min_jaccard
+    }
+}
+
+// Keep the defaults visible in one place for the docs.
+const _: () = {
+    assert!(DEFAULT_SHINGLE_LEN <= DEFAULT_MIN_UNITS);
+    assert!(DEFAULT_CHUNK_LEN >= 4);
+    assert!(DEFAULT_SKETCH_LEN <= 256);
+};

@@ -1,0 +1,1034 @@
+//! SimHash fingerprints of paragraphs, chunk keys and Jaccard sketches.
+//!
+//! # Features
+//!
+//! The fingerprinter reads the *folded* text (see [`crate::text::fold`]) and
+//! splits it into **units**:
+//!
+//! - every Han, kana, hangul or other CJK character is a unit of its own;
+//! - a **word** (a maximal run of ASCII letters and digits and of non-CJK
+//!   alphanumeric characters, such as `s11`, `2023`, `café`) is one unit. Words
+//!   end wherever the original text had whitespace or punctuation, even where
+//!   folding removed it, so `the cat` gives the words `the` and `cat` although
+//!   it folds to `thecat`; this is where UAX #29 (`unicode-segmentation`) puts
+//!   word boundaries in such text, and a test checks the two agree;
+//! - whitespace, punctuation, sentence enders and invisible characters are not
+//!   units and are ignored, as are the masked spans (detected spam hits): a
+//!   masked keyword is cut out and its two sides join, so `协作金博体育。` reads
+//!   exactly like `协作。`.
+//!
+//! The **shingles** (features) are the runs of `n` consecutive units
+//! ([`FingerprinterBuilder::shingle_len`], default 3): character trigrams in
+//! Chinese text, word trigrams in Latin text, mixed at the seams. A paragraph
+//! with fewer than `n` units has one shingle, of all its units. Every
+//! occurrence counts, so the weights are term frequencies.
+//!
+//! # The feature hash and the rounding (fixed: fingerprints are stored)
+//!
+//! - unit value: a character's code point (`'成' as u64`); a word's 64-bit
+//!   FNV-1a hash of its folded UTF-8 bytes (offset basis `0xcbf29ce484222325`,
+//!   prime `0x100000001b3`);
+//! - shingle hash: `x = u1`, then `x = x.rotate_left(21) ^ u` for each further
+//!   unit, then the MurmurHash3 64-bit finalizer [`fmix64`]. For three
+//!   characters `x` packs the three code points, so distinct character
+//!   trigrams never collide before the finalizer, which is a bijection;
+//! - SimHash: bit `i` of the fingerprint is 1 when **more than half** of the
+//!   shingle occurrences have bit `i` set (the weight `ones - zeros` is `> 0`;
+//!   a tie gives 0), the same rounding as the `simhash` crate;
+//! - the paragraph with no unit at all has fingerprint 0.
+//!
+//! Golden-value tests pin the fingerprints of sample strings.
+//!
+//! # Chunk keys: recall on short paragraphs
+//!
+//! Paragraphs are short (50 to 300 characters), so a small edit moves many
+//! bits of one 64-bit SimHash. The fingerprinter therefore also cuts each
+//! paragraph into **content-defined chunks** of about
+//! [`FingerprinterBuilder::chunk_len`] shingles and fingerprints each chunk:
+//! a chunk ends after at least `chunk_len / 2` shingles, at the first shingle
+//! whose hash's low 32 bits are below `2^32 / (chunk_len - chunk_len / 2)`.
+//! The cut points depend only on the nearby text, not on punctuation or on
+//! the position in the paragraph, so an edit changes the keys of the chunks
+//! it touches and leaves the others equal. A last chunk shorter than
+//! `chunk_len / 2` shingles gets no key of its own. The paragraph fingerprint
+//! and the distinct chunk fingerprints are all keys into one Hamming index; a
+//! pair of paragraphs is a candidate when any key of one is within distance
+//! `k` of any key of the other, and candidates are confirmed by the Jaccard
+//! similarity of their shingle sets (estimated from a bottom-k sketch, see
+//! [`sketch_jaccard`]).
+//!
+//! # Speed
+//!
+//! One pass over the folded text; no allocation per shingle. The unit hashes
+//! roll in a window of `n` values; each shingle hash is added to eight `u64`s
+//! holding 64 byte-wide counters (one table look-up per byte of the hash),
+//! flushed to wide counters every 255 shingles and at every chunk end.
+
+use std::ops::Range;
+
+use crate::text::{Class, Folded, Folding, classify, fold};
+
+/// The default shingle length `n`, in units; see the crate's measurement notes
+/// in [`crate::neardup`].
+pub const DEFAULT_SHINGLE_LEN: usize = 3;
+/// The default minimum number of units of a paragraph fingerprinted by SimHash;
+/// shorter paragraphs are matched by an exact hash of their folded text.
+pub const DEFAULT_MIN_UNITS: usize = 12;
+/// The default expected chunk length, in shingles.
+pub const DEFAULT_CHUNK_LEN: usize = 8;
+/// The default most chunk keys per paragraph.
+pub const DEFAULT_MAX_CHUNKS: usize = 4;
+/// The default number of values kept in a paragraph's bottom-k sketch.
+pub const DEFAULT_SKETCH_LEN: usize = 32;
+/// The largest supported shingle length.
+pub const MAX_SHINGLE_LEN: usize = 8;
+/// The largest supported sketch length.
+pub const MAX_SKETCH_LEN: usize = 256;
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+
+/// The MurmurHash3 64-bit finalizer: a fixed bijection of `u64` that mixes
+/// every input bit into every output bit.
+///
+/// ```
+/// assert_eq!(spamsift::neardup::fmix64(0), 0);
+/// assert_eq!(spamsift::neardup::fmix64(1), 0xb456_bcfc_34c2_cb2c);
+/// ```
+#[inline]
+pub fn fmix64(mut k: u64) -> u64 {
+    k ^= k >> 33;
+    k = k.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    k ^= k >> 33;
+    k = k.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    k ^= k >> 33;
+    k
+}
+
+/// Computes paragraph fingerprints, chunk keys and sketches.
+///
+/// ```
+/// use spamsift::neardup::Fingerprinter;
+///
+/// let fp = Fingerprinter::new();
+/// let a = fp.fingerprint("成都平原经济区如何激荡率先发展的澎湃动能？");
+/// // Width, traditional characters, invisible characters and spacing are folded away.
+/// let b = fp.fingerprint("成都平原經濟區 如何激蕩率先發展的澎湃動能\u{200b}?");
+/// assert_eq!(a, b);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Fingerprinter {
+    shingle_len: usize,
+    min_units: usize,
+    chunk_len: usize,
+    max_chunks: usize,
+    sketch_len: usize,
+    folding: Folding,
+    /// Cut a chunk after a shingle whose low 32 bits are below this.
+    chunk_cut: u32,
+}
+
+/// Builds a [`Fingerprinter`].
+#[derive(Clone, Debug)]
+pub struct FingerprinterBuilder {
+    shingle_len: usize,
+    min_units: usize,
+    chunk_len: usize,
+    max_chunks: usize,
+    sketch_len: usize,
+    folding: Folding,
+}
+
+impl Default for FingerprinterBuilder {
+    fn default() -> FingerprinterBuilder {
+        FingerprinterBuilder {
+            shingle_len: DEFAULT_SHINGLE_LEN,
+            min_units: DEFAULT_MIN_UNITS,
+            chunk_len: DEFAULT_CHUNK_LEN,
+            max_chunks: DEFAULT_MAX_CHUNKS,
+            sketch_len: DEFAULT_SKETCH_LEN,
+            folding: Folding::default(),
+        }
+    }
+}
+
+impl FingerprinterBuilder {
+    /// A builder with the default settings.
+    pub fn new() -> FingerprinterBuilder {
+        FingerprinterBuilder::default()
+    }
+
+    /// The number of units per shingle, 1 to 8. Default: 3.
+    pub fn shingle_len(&mut self, n: usize) -> &mut Self {
+        self.shingle_len = n;
+        self
+    }
+
+    /// Paragraphs with fewer than `n` units are *short*: the finder matches
+    /// them by an exact hash of their folded text instead of by SimHash.
+    /// Must be at least the shingle length. Default: 12.
+    pub fn min_units(&mut self, n: usize) -> &mut Self {
+        self.min_units = n;
+        self
+    }
+
+    /// The expected chunk length in shingles (at least 4), or 0 for no chunk
+    /// keys (one fingerprint per paragraph). Default: 8.
+    pub fn chunk_len(&mut self, n: usize) -> &mut Self {
+        self.chunk_len = n;
+        self
+    }
+
+    /// The most chunk keys kept per paragraph; a paragraph with more chunks
+    /// keeps those whose keys have the smallest [`fmix64`] value, a choice
+    /// two copies make alike for the chunks they share. Default: 4.
+    pub fn max_chunks(&mut self, n: usize) -> &mut Self {
+        self.max_chunks = n;
+        self
+    }
+
+    /// The number of shingle hashes kept in the bottom-k sketch, 1 to 256.
+    /// Each costs 4 bytes per paragraph. Default: 32.
+    pub fn sketch_len(&mut self, n: usize) -> &mut Self {
+        self.sketch_len = n;
+        self
+    }
+
+    /// The folding applied by [`Fingerprinter::fingerprint`] and
+    /// [`Fingerprinter::analyze`]; the text given to the `*_folded` methods must
+    /// have been folded with it. Default: [`Folding::default`].
+    pub fn folding(&mut self, folding: Folding) -> &mut Self {
+        self.folding = folding;
+        self
+    }
+
+    /// Checks the settings and builds the fingerprinter.
+    ///
+    /// # Errors
+    ///
+    /// An [`Error::Config`](crate::Error::Config) naming the value when a
+    /// setting is out of range.
+    pub fn build(&self) -> crate::Result<Fingerprinter> {
+        let err = |m: String| Err(crate::Error::Config(m));
+        if self.shingle_len == 0 || self.shingle_len > MAX_SHINGLE_LEN {
+            return err(format!(
+                "shingle_len {} is outside the supported range 1 to {MAX_SHINGLE_LEN}",
+                self.shingle_len
+            ));
+        }
+        if self.min_units < self.shingle_len {
+            return err(format!(
+                "min_units {} is below shingle_len {}",
+                self.min_units, self.shingle_len
+            ));
+        }
+        if self.chunk_len != 0 && !(4..=1 << 20).contains(&self.chunk_len) {
+            return err(format!(
+                "chunk_len {} is outside the supported range 4 to {} (or 0 for none)",
+                self.chunk_len,
+                1 << 20
+            ));
+        }
+        if self.sketch_len == 0 || self.sketch_len > MAX_SKETCH_LEN {
+            return err(format!(
+                "sketch_len {} is outside the supported range 1 to {MAX_SKETCH_LEN}",
+                self.sketch_len
+            ));
+        }
+        self.folding.validate()?;
+        let chunk_cut = if self.chunk_len == 0 {
+            0
+        } else {
+            let span = (self.chunk_len - self.chunk_len / 2) as u64;
+            ((1u64 << 32) / span).min(u32::MAX as u64) as u32
+        };
+        Ok(Fingerprinter {
+            shingle_len: self.shingle_len,
+            min_units: self.min_units,
+            chunk_len: self.chunk_len,
+            max_chunks: self.max_chunks,
+            sketch_len: self.sketch_len,
+            folding: self.folding,
+            chunk_cut,
+        })
+    }
+}
+
+impl Default for Fingerprinter {
+    fn default() -> Fingerprinter {
+        FingerprinterBuilder::default()
+            .build()
+            .expect("the default settings are valid")
+    }
+}
+
+/// Everything the finder keeps of one paragraph: its keys and its sketch.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Analysis {
+    units: usize,
+    shingles: usize,
+    fingerprint: u64,
+    exact: u64,
+    chunks: Vec<u64>,
+    sketch: Vec<u32>,
+}
+
+impl Analysis {
+    /// The number of units (characters and words) read.
+    pub fn units(&self) -> usize {
+        self.units
+    }
+
+    /// The number of shingle occurrences.
+    pub fn shingles(&self) -> usize {
+        self.shingles
+    }
+
+    /// The paragraph's SimHash.
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
+    }
+
+    /// The exact hash of the paragraph's units (its folded text without
+    /// whitespace, punctuation and masked spans): `x = 0xcbf29ce484222325`,
+    /// `x = (x ^ u) * 0x100000001b3` for each unit value `u`, then
+    /// [`fmix64`]`(x ^ units)`.
+    pub fn exact(&self) -> u64 {
+        self.exact
+    }
+
+    /// The SimHashes of the chunks, distinct and different from the paragraph
+    /// fingerprint: in text order, or when there are more than `max_chunks`,
+    /// the `max_chunks` with the smallest [`fmix64`] value in that order.
+    /// Empty when the paragraph is one chunk.
+    pub fn chunks(&self) -> &[u64] {
+        &self.chunks
+    }
+
+    /// The paragraph fingerprint followed by the chunk fingerprints.
+    pub fn keys(&self) -> impl Iterator<Item = u64> + '_ {
+        std::iter::once(self.fingerprint).chain(self.chunks.iter().copied())
+    }
+
+    /// The bottom-k sketch: the smallest distinct values of the shingle hashes'
+    /// upper 32 bits, ascending.
+    pub fn sketch(&self) -> &[u32] {
+        &self.sketch
+    }
+}
+
+/// Estimates the Jaccard similarity of two shingle sets from their bottom-k
+/// sketches (as in [`Analysis::sketch`]), each holding the `k` smallest values
+/// of its set or the whole set when it is smaller.
+///
+/// The estimate is the share of the `k` smallest values of the union that
+/// are in both sketches; it is exact when the union has at most `k` values.
+/// Two empty sets have similarity 1.
+pub fn sketch_jaccard(a: &[u32], b: &[u32], k: usize) -> f64 {
+    let (mut i, mut j, mut seen, mut both) = (0, 0, 0usize, 0usize);
+    while seen < k && (i < a.len() || j < b.len()) {
+        match (a.get(i), b.get(j)) {
+            (Some(x), Some(y)) if x == y => {
+                both += 1;
+                i += 1;
+                j += 1;
+            }
+            (Some(x), Some(y)) if x < y => i += 1,
+            (Some(_), None) => i += 1,
+            _ => j += 1,
+        }
+        seen += 1;
+    }
+    if seen == 0 {
+        1.0
+    } else {
+        both as f64 / seen as f64
+    }
+}
+
+impl Fingerprinter {
+    /// A fingerprinter with the default settings.
+    pub fn new() -> Fingerprinter {
+        Fingerprinter::default()
+    }
+
+    /// A builder to change the settings.
+    pub fn builder() -> FingerprinterBuilder {
+        FingerprinterBuilder::default()
+    }
+
+    /// The shingle length.
+    pub fn shingle_len(&self) -> usize {
+        self.shingle_len
+    }
+
+    /// The minimum number of units of a paragraph fingerprinted by SimHash.
+    pub fn min_units(&self) -> usize {
+        self.min_units
+    }
+
+    /// The expected chunk length in shingles (0: no chunk keys).
+    pub fn chunk_len(&self) -> usize {
+        self.chunk_len
+    }
+
+    /// The most chunk keys kept per paragraph.
+    pub fn max_chunks(&self) -> usize {
+        self.max_chunks
+    }
+
+    /// The sketch length.
+    pub fn sketch_len(&self) -> usize {
+        self.sketch_len
+    }
+
+    /// The folding applied to the text.
+    pub fn folding(&self) -> &Folding {
+        &self.folding
+    }
+
+    /// Folds `text` and returns its SimHash.
+    pub fn fingerprint(&self, text: &str) -> u64 {
+        self.fingerprint_masked(text, &[])
+    }
+
+    /// Folds `text` and returns its SimHash with the byte ranges `masks` of
+    /// `text` cut out (a mask covers every character that starts inside it).
+    pub fn fingerprint_masked(&self, text: &str, masks: &[Range<usize>]) -> u64 {
+        let folded = fold(text, &self.folding);
+        self.fingerprint_folded(text, &folded, 0..folded.len(), &to_folded(&folded, masks))
+    }
+
+    /// The SimHash of the range `range` of already folded text.
+    ///
+    /// `folded` must be the fold of `haystack` with this fingerprinter's
+    /// folding (its offset map shows where folding removed the spaces between
+    /// two words, which the folded text alone no longer shows); `masks` are
+    /// ranges of the folded text (sorted or not, they may overlap and stick
+    /// out of `range`). The result equals
+    /// [`fingerprint_masked`](Self::fingerprint_masked) of the original text
+    /// of `range`. Ranges out of bounds are clamped; nothing panics.
+    pub fn fingerprint_folded(
+        &self,
+        haystack: &str,
+        folded: &Folded,
+        range: Range<usize>,
+        masks: &[Range<usize>],
+    ) -> u64 {
+        let (text, base) = slice(folded.as_str(), range);
+        let masks = normalize(masks);
+        let mut gaps = Gaps::new(haystack, folded, base);
+        // Shingle hashes are gathered in a batch on the stack and counted in
+        // a tight loop whose counters stay in registers.
+        let mut acc = Acc::new();
+        let mut batch = [0u64; BATCH];
+        let mut nb = 0usize;
+        let mut shingles = Shingler::new(self.shingle_len);
+        units(text, base, &masks, &mut gaps, |u, _, _| {
+            shingles.push(u, |h| {
+                batch[nb] = h;
+                nb += 1;
+                if nb == BATCH {
+                    acc.add_batch(&batch);
+                    nb = 0;
+                }
+            });
+        });
+        shingles.finish(|h| {
+            batch[nb] = h;
+            nb += 1;
+        });
+        acc.add_batch(&batch[..nb.min(BATCH)]);
+        acc.finish()
+    }
+
+    /// Folds `text` and analyzes it with the byte ranges `masks` of `text`
+    /// cut out.
+    pub fn analyze(&self, text: &str, masks: &[Range<usize>]) -> Analysis {
+        let folded = fold(text, &self.folding);
+        let mut out = Analysis::default();
+        let masks = to_folded(&folded, masks);
+        self.analyze_folded(text, &folded, 0..folded.len(), &masks, &mut out);
+        out
+    }
+
+    /// Analyzes the range `range` of already folded text into `out`, reusing
+    /// its buffers. The arguments are as for
+    /// [`fingerprint_folded`](Self::fingerprint_folded), and
+    /// `out.fingerprint()` equals what it returns.
+    pub fn analyze_folded(
+        &self,
+        haystack: &str,
+        folded: &Folded,
+        range: Range<usize>,
+        masks: &[Range<usize>],
+        out: &mut Analysis,
+    ) {
+        let (text, base) = slice(folded.as_str(), range);
+        let masks = normalize(masks);
+        let mut gaps = Gaps::new(haystack, folded, base);
+        out.chunks.clear();
+        out.sketch.clear();
+        let mut para = Acc::new();
+        let mut chunk = Acc::new();
+        let mut chunk_n = 0usize;
+        let chunk_min = self.chunk_len / 2;
+        let k = self.sketch_len;
+        let mut n_units = 0usize;
+        let mut exact = FNV_OFFSET;
+        let mut shingles = Shingler::new(self.shingle_len);
+        let sketch = &mut out.sketch;
+        let chunks = &mut out.chunks;
+        let cut = self.chunk_cut;
+        let chunked = self.chunk_len != 0;
+        let mut on_shingle = |h: u64| {
+            add_to_sketch(sketch, k, (h >> 32) as u32);
+            if !chunked {
+                para.add(h);
+                return;
+            }
+            chunk.add(h);
+            chunk_n += 1;
+            if chunk_n >= chunk_min && (h as u32) < cut {
+                chunks.push(chunk.take_into(&mut para));
+                chunk_n = 0;
+            }
+        };
+        units(text, base, &masks, &mut gaps, |u, _, _| {
+            n_units += 1;
+            exact = (exact ^ u).wrapping_mul(FNV_PRIME);
+            shingles.push(u, &mut on_shingle);
+        });
+        shingles.finish(&mut on_shingle);
+        if chunked {
+            let tail = chunk.take_into(&mut para);
+            if chunk_n >= chunk_min.max(1) {
+                chunks.push(tail);
+            }
+        }
+        out.units = n_units;
+        out.shingles = para.total as usize;
+        out.fingerprint = para.finish();
+        out.exact = fmix64(exact ^ n_units as u64);
+        // Keep the distinct chunk keys that differ from the paragraph key,
+        // in text order.
+        let fp = out.fingerprint;
+        let mut i = 0;
+        while i < out.chunks.len() {
+            let c = out.chunks[i];
+            if c == fp || out.chunks[..i].contains(&c) {
+                out.chunks.remove(i);
+            } else {
+                i += 1;
+            }
+        }
+        if out.chunks.len() > self.max_chunks {
+            out.chunks.sort_unstable_by_key(|&c| fmix64(c));
+            out.chunks.truncate(self.max_chunks);
+        }
+    }
+
+    /// The shingles of `text` as strings, in order, repeats included: the
+    /// features whose hashes make the fingerprint. Units are concatenated, with
+    /// a space between two adjacent words. For inspection and for feeding other
+    /// SimHash implementations; this allocates, the fingerprint does not.
+    pub fn shingle_strings(&self, text: &str) -> Vec<String> {
+        let folded = fold(text, &self.folding);
+        let s = folded.as_str();
+        let mut gaps = Gaps::new(text, &folded, 0);
+        let mut list: Vec<(usize, usize, bool)> = Vec::new();
+        units(s, 0, &[], &mut gaps, |_, start, end| {
+            let word = !is_single_unit(s[start..end].chars().next().unwrap_or(' '));
+            list.push((start, end, word));
+        });
+        let n = self.shingle_len;
+        let render = |w: &[(usize, usize, bool)]| {
+            let mut out = String::new();
+            for (i, &(a, b, word)) in w.iter().enumerate() {
+                if i > 0 && word && w[i - 1].2 {
+                    out.push(' ');
+                }
+                out.push_str(&s[a..b]);
+            }
+            out
+        };
+        if list.is_empty() {
+            Vec::new()
+        } else if list.len() < n {
+            vec![render(&list)]
+        } else {
+            list.windows(n).map(render).collect()
+        }
+    }
+
+    /// The exact Jaccard similarity of the shingle sets of two texts (folded
+    /// with this fingerprinter's folding), for when both texts are at hand.
+    /// Two texts without shingles have similarity 1.
+    pub fn jaccard(&self, a: &str, b: &str) -> f64 {
+        let set = |t: &str| {
+            let folded = fold(t, &self.folding);
+            let s = folded.as_str();
+            let mut gaps = Gaps::new(t, &folded, 0);
+            let mut v = Vec::new();
+            let mut sh = Shingler::new(self.shingle_len);
+            units(s, 0, &[], &mut gaps, |u, _, _| sh.push(u, |h| v.push(h)));
+            sh.finish(|h| v.push(h));
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
+        let (x, y) = (set(a), set(b));
+        let (mut i, mut j, mut both) = (0, 0, 0usize);
+        while i < x.len() && j < y.len() {
+            match x[i].cmp(&y[j]) {
+                std::cmp::Ordering::Equal => {
+                    both += 1;
+                    i += 1;
+                    j += 1;
+                }
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+            }
+        }
+        let union = x.len() + y.len() - both;
+        if union == 0 {
+            1.0
+        } else {
+            both as f64 / union as f64
+        }
+    }
+}
+
+/// The part of `text` in `range`, clamped to bounds and moved back to
+/// character boundaries, with its start offset.
+fn slice(text: &str, range: Range<usize>) -> (&str, usize) {
+    let floor = |mut i: usize| {
+        i = i.min(text.len());
+        while !text.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    };
+    let end = floor(range.end);
+    let start = floor(range.start).min(end);
+    (&text[start..end], start)
+}
+
+/// Sorted, merged, non-empty ranges.
+fn normalize(masks: &[Range<usize>]) -> Vec<Range<usize>> {
+    let mut v: Vec<Range<usize>> = masks.iter().filter(|r| r.start < r.end).cloned().collect();
+    v.sort_unstable_by_key(|r| r.start);
+    let mut out: Vec<Range<usize>> = Vec::with_capacity(v.len());
+    for r in v {
+        match out.last_mut() {
+            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+            _ => out.push(r),
+        }
+    }
+    out
+}
+
+/// The folded offset of the first folded character whose source starts at or
+/// after the original offset `orig` (or the folded length).
+fn folded_offset(folded: &Folded, orig: usize) -> usize {
+    let s = folded.as_str();
+    let (mut lo, mut hi) = (0usize, s.len());
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if folded.original_offset(mid) >= orig {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    while !s.is_char_boundary(lo) {
+        lo += 1;
+    }
+    lo
+}
+
+/// Maps ranges of the original text to ranges of the folded text covering
+/// the folded characters whose sources start inside them.
+pub(crate) fn to_folded(folded: &Folded, masks: &[Range<usize>]) -> Vec<Range<usize>> {
+    masks
+        .iter()
+        .filter(|r| r.start < r.end)
+        .map(|r| folded_offset(folded, r.start)..folded_offset(folded, r.end))
+        .collect()
+}
+
+/// Word boundaries that the folded text no longer shows: the folded offsets
+/// before which folding removed visible characters (whitespace,
+/// punctuation). Read from the offset map's marks with a cursor that only
+/// moves forward, and only asked between two word characters, so Chinese
+/// text costs nothing. Never panics, even for a mismatched `haystack`.
+struct Gaps<'a> {
+    haystack: &'a str,
+    folded: &'a Folded,
+    marks: &'a [(usize, usize)],
+    next: usize,
+}
+
+impl<'a> Gaps<'a> {
+    fn new(haystack: &'a str, folded: &'a Folded, start: usize) -> Gaps<'a> {
+        let marks = folded.marks();
+        let next = marks.partition_point(|&(f, _)| f < start);
+        Gaps {
+            haystack,
+            folded,
+            marks,
+            next,
+        }
+    }
+
+    /// Whether a removed visible character precedes folded offset `pos`;
+    /// `pos` must not decrease between calls.
+    #[inline]
+    fn at(&mut self, pos: usize) -> bool {
+        while self.next < self.marks.len() && self.marks[self.next].0 < pos {
+            self.next += 1;
+        }
+        match self.marks.get(self.next) {
+            Some(&(f, o)) if f == pos => self.removed_before(f, o),
+            _ => false,
+        }
+    }
+
+    fn removed_before(&self, f: usize, o: usize) -> bool {
+        let s = self.folded.as_str();
+        let Some(prev) = s.get(..f).and_then(|p| p.chars().next_back()) else {
+            return false;
+        };
+        let op = self.folded.original_offset(f - prev.len_utf8());
+        let Some(c) = self.haystack.get(op..).and_then(|h| h.chars().next()) else {
+            return false;
+        };
+        let end = op + c.len_utf8();
+        o > end
+            && self
+                .haystack
+                .get(end..o)
+                .is_some_and(|skipped| skipped.chars().any(|c| classify(c) != Class::Invisible))
+    }
+}
+
+/// Whether `c` is a unit on its own (not part of a word).
+#[inline]
+fn is_single_unit(c: char) -> bool {
+    let u = c as u32;
+    if u < 0x80 {
+        return !c.is_ascii_alphanumeric();
+    }
+    matches!(u, 0x2E80..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0xFF66..=0xFF9F | 0x20000..=0x3FFFF)
+        || !c.is_alphanumeric()
+}
+
+/// Calls `f(value, start, end)` for every unit of `text` (which starts at
+/// folded offset `base`), skipping masked characters; `masks` are sorted and
+/// merged, in folded offsets; `gaps` tells where words end unseen.
+#[inline]
+fn units(
+    text: &str,
+    base: usize,
+    masks: &[Range<usize>],
+    gaps: &mut Gaps<'_>,
+    mut f: impl FnMut(u64, usize, usize),
+) {
+    let mut mi = 0usize;
+    // The word being read: its FNV state and start, if any.
+    let mut word: Option<(u64, usize)> = None;
+    let mut word_end = 0usize;
+    let mut next_mask = masks.first().map_or(usize::MAX, |m| m.start);
+    for (i, c) in text.char_indices() {
+        let pos = base + i;
+        if pos >= next_mask {
+            while mi < masks.len() && masks[mi].end <= pos {
+                mi += 1;
+            }
+            match masks.get(mi) {
+                Some(m) if m.start <= pos => continue,
+                Some(m) => next_mask = m.start,
+                None => next_mask = usize::MAX,
+            }
+        }
+        let u = c as u32;
+        // Fast path: the common Han characters.
+        if (0x4E00..=0x9FFF).contains(&u) {
+            if let Some((h, s)) = word.take() {
+                f(h, s, word_end);
+            }
+            f(u as u64, i, i + 3);
+            continue;
+        }
+        let class = classify(c);
+        if class == Class::Text && !is_single_unit(c) {
+            // A word character: a gap before it ends the current word.
+            if word.is_some() && gaps.at(pos) {
+                if let Some((h, s)) = word.take() {
+                    f(h, s, word_end);
+                }
+            }
+            let (mut h, s) = word.unwrap_or((FNV_OFFSET, i));
+            let mut buf = [0u8; 4];
+            for &b in c.encode_utf8(&mut buf).as_bytes() {
+                h = (h ^ b as u64).wrapping_mul(FNV_PRIME);
+            }
+            word = Some((h, s));
+            word_end = i + c.len_utf8();
+            continue;
+        }
+        if class == Class::Invisible {
+            continue;
+        }
+        if let Some((h, s)) = word.take() {
+            f(h, s, word_end);
+        }
+        if class == Class::Text {
+            f(u as u64, i, i + c.len_utf8());
+        }
+    }
+    if let Some((h, s)) = word {
+        f(h, s, word_end);
+    }
+}
+
+/// Rolls a window of `n` unit values into shingle hashes.
+struct Shingler {
+    n: usize,
+    window: [u64; MAX_SHINGLE_LEN],
+    seen: usize,
+}
+
+impl Shingler {
+    fn new(n: usize) -> Shingler {
+        Shingler {
+            n,
+            window: [0; MAX_SHINGLE_LEN],
+            seen: 0,
+        }
+    }
+
+    /// Takes the next unit; the window holds the last units at its end.
+    #[inline]
+    fn push(&mut self, u: u64, mut f: impl FnMut(u64)) {
+        let n = self.n;
+        // A shift of constant length: a few register moves, no memmove call.
+        for j in 0..MAX_SHINGLE_LEN - 1 {
+            self.window[j] = self.window[j + 1];
+        }
+        self.window[MAX_SHINGLE_LEN - 1] = u;
+        self.seen += 1;
+        if self.seen >= n {
+            let w = &self.window[MAX_SHINGLE_LEN - n..];
+            let mut x = w[0];
+            for &v in &w[1..] {
+                x = x.rotate_left(21) ^ v;
+            }
+            f(fmix64(x));
+        }
+    }
+
+    /// Emits the one shingle of a text with fewer than `n` units.
+    fn finish(&self, mut f: impl FnMut(u64)) {
+        if self.seen > 0 && self.seen < self.n {
+            let w = &self.window[MAX_SHINGLE_LEN - self.seen..];
+            let mut x = w[0];
+            for &v in &w[1..] {
+                x = x.rotate_left(21) ^ v;
+            }
+            f(fmix64(x));
+        }
+    }
+}
+
+/// Inserts `v` into the sorted, distinct bottom-`k` sketch.
+#[inline]
+fn add_to_sketch(sketch: &mut Vec<u32>, k: usize, v: u32) {
+    if sketch.len() == k && v >= sketch[k - 1] {
+        return;
+    }
+    if let Err(at) = sketch.binary_search(&v) {
+        if sketch.len() == k {
+            sketch.pop();
+        }
+        sketch.insert(at, v);
+    }
+}
+
+/// The most hashes counted in byte-wide counters before they could overflow.
+const BATCH: usize = 255;
+
+/// `SPREAD[b]` has byte `j` equal to bit `j` of `b`.
+static SPREAD: [u64; 256] = {
+    let mut t = [0u64; 256];
+    let mut b = 0;
+    while b < 256 {
+        let mut j = 0;
+        while j < 8 {
+            t[b] |= (((b >> j) & 1) as u64) << (8 * j);
+            j += 1;
+        }
+        b += 1;
+    }
+    t
+};
+
+/// Per-bit counts of ones over a stream of 64-bit hashes.
+pub(crate) struct Acc {
+    /// 64 byte-wide counters: byte `j` of `lanes[k]` counts bit `8k + j`.
+    lanes: [u64; 8],
+    pending: u32,
+    counts: [u64; 64],
+    total: u64,
+}
+
+impl Acc {
+    pub(crate) fn new() -> Acc {
+        Acc {
+            lanes: [0; 8],
+            pending: 0,
+            counts: [0; 64],
+            total: 0,
+        }
+    }
+
+    /// Adds at most [`BATCH`] hashes.
+    #[inline]
+    fn add_batch(&mut self, hashes: &[u64]) {
+        debug_assert!(hashes.len() <= BATCH);
+        let mut lanes = [0u64; 8];
+        for &h in hashes {
+            for (k, lane) in lanes.iter_mut().enumerate() {
+                *lane += SPREAD[((h >> (8 * k)) & 0xff) as usize];
+            }
+        }
+        for (k, lane) in lanes.iter().enumerate() {
+            for j in 0..8 {
+                self.counts[8 * k + j] += (lane >> (8 * j)) & 0xff;
+            }
+        }
+        self.total += hashes.len() as u64;
+    }
+
+    #[inline]
+    pub(crate) fn add(&mut self, h: u64) {
+        for (k, lane) in self.lanes.iter_mut().enumerate() {
+            *lane += SPREAD[((h >> (8 * k)) & 0xff) as usize];
+        }
+        self.pending += 1;
+        if self.pending == 255 {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        for (k, lane) in self.lanes.iter_mut().enumerate() {
+            for j in 0..8 {
+                self.counts[8 * k + j] += (*lane >> (8 * j)) & 0xff;
+            }
+            *lane = 0;
+        }
+        self.total += self.pending as u64;
+        self.pending = 0;
+    }
+
+    /// The SimHash of what was added: bit `i` set when more than half of the
+    /// hashes have it set.
+    pub(crate) fn finish(&mut self) -> u64 {
+        self.flush();
+        let mut out = 0u64;
+        for (i, &c) in self.counts.iter().enumerate() {
+            out |= ((2 * c > self.total) as u64) << i;
+        }
+        out
+    }
+
+    /// Returns the SimHash of what was added, adds the counts to `other`, and
+    /// starts again from nothing.
+    fn take_into(&mut self, other: &mut Acc) -> u64 {
+        let fp = self.finish();
+        other.flush();
+        for (o, c) in other.counts.iter_mut().zip(self.counts.iter()) {
+            *o += c;
+        }
+        other.total += self.total;
+        *self = Acc::new();
+        fp
+    }
+}
+
+/// The SimHash of a stream of feature hashes, each occurrence weight 1.
+#[cfg(test)]
+pub(crate) fn simhash_of(hashes: impl IntoIterator<Item = u64>) -> u64 {
+    let mut acc = Acc::new();
+    for h in hashes {
+        acc.add(h);
+    }
+    acc.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accumulation_matches_simhash_crate() {
+        // The simhash crate hashes a `&str` feature with SipHash-2-4, keys 0,
+        // via `Hash`; std's deprecated SipHasher is the same function.
+        #[allow(deprecated)]
+        fn sip(s: &str) -> u64 {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::hash::SipHasher::new();
+            s.hash(&mut h);
+            h.finish()
+        }
+        let fp = Fingerprinter::new();
+        let texts = [
+            "成都平原经济区如何激荡率先发展的澎湃动能？",
+            "The cat sat on the mat",
+            "市域铁路S3、S5、S11线加快建设，成都铁路枢纽环线开通公交化运营",
+            "短",
+            "",
+        ];
+        for t in texts {
+            let feats = fp.shingle_strings(t);
+            let ours = simhash_of(feats.iter().map(|s| sip(s)));
+            let theirs = simhash::simhash_stream(feats.iter().map(String::as_str));
+            assert_eq!(ours, theirs, "{t:?} features {feats:?}");
+        }
+        // Many features, past the 255-shingle flush.
+        let long: String = texts[2].repeat(40);
+        let feats = fp.shingle_strings(&long);
+        assert!(feats.len() > 1000);
+        assert_eq!(
+            simhash_of(feats.iter().map(|s| sip(s))),
+            simhash::simhash_stream(feats.iter().map(String::as_str))
+        );
+    }
+
+    #[test]
+    fn shingle_strings_show_units() {
+        let fp = Fingerprinter::new();
+        assert_eq!(fp.shingle_strings("成都平原"), ["成都平", "都平原"]);
+        assert_eq!(
+            fp.shingle_strings("The cat sat on"),
+            ["the cat sat", "cat sat on"]
+        );
+        assert_eq!(fp.shingle_strings("S11线加"), ["s11线加"]);
+        assert_eq!(fp.shingle_strings("线 ab"), ["线ab"]);
+        assert_eq!(fp.shingle_strings("，。"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn sketch_estimates() {
+        assert_eq!(sketch_jaccard(&[1, 2, 3], &[1, 2, 3], 4), 1.0);
+        assert_eq!(sketch_jaccard(&[1, 2], &[3, 4], 4), 0.0);
+        assert_eq!(sketch_jaccard(&[1, 2, 3], &[2, 3, 4], 8), 0.5);
+        assert_eq!(sketch_jaccard(&[], &[], 8), 1.0);
+        let mut s = Vec::new();
+        for v in [5, 3, 9, 3, 1, 7] {
+            add_to_sketch(&mut s, 3, v);
+        }
+        assert_eq!(s, [1, 3, 5]);
+    }
+}
