@@ -215,3 +215,64 @@ mod index {
         });
     }
 }
+
+mod finder {
+    use super::{assert_scales_linearly, repeated};
+    use spamsift::neardup::{Finder, Fingerprinter};
+
+    const PARA: &str = "成都平原经济区正加快打造高能级产业空间载体，1490家企业开展跨市域产业协作。\n";
+
+    /// A 20 MB paragraph of one character, and of real text repeated,
+    /// fingerprints in linear time.
+    #[test]
+    fn fingerprint_of_a_long_line_is_linear() {
+        let fp = Fingerprinter::new();
+        for c in ['a', '金', '*', '⑩'] {
+            assert_scales_linearly(&format!("fingerprint {c:?}"), 1 << 20, 3, 10.0, |n| {
+                std::hint::black_box(fp.fingerprint(&repeated(c, n)));
+            });
+        }
+    }
+
+    /// Regression: `Fingerprinter::analyze` deduplicated chunk keys with a
+    /// scan and a `Vec::remove` per chunk, quadratic in the chunks of one
+    /// paragraph: one sentence repeated to 1 MB took 0.39 s, to 4 MB 5.7 s
+    /// (x14.7 for x4). Fixed in src/neardup/fingerprint.rs.
+    #[test]
+    fn analyze_of_a_long_repeated_paragraph_is_linear() {
+        let fp = Fingerprinter::new();
+        let sentence = PARA.trim_end();
+        assert_scales_linearly("analyze one sentence repeated", 1 << 18, 3, 10.0, |n| {
+            let a = fp.analyze(&sentence.repeat(n / sentence.len()), &[]);
+            assert!(a.chunks().len() <= fp.max_chunks());
+        });
+        // Distinct chunks all along: random-looking text from a counter.
+        assert_scales_linearly("analyze distinct text", 1 << 17, 3, 10.0, |n| {
+            let text: String = (0..n / 3)
+                .map(|i: usize| char::from_u32(0x4E00 + (i.wrapping_mul(2_654_435_761) % 20_000) as u32).unwrap())
+                .collect();
+            std::hint::black_box(fp.analyze(&text, &[]));
+        });
+    }
+
+    /// Known bug (fprint branch, src/neardup/finder.rs): every paragraph
+    /// identical makes each new paragraph's look-up return, and verify, every
+    /// earlier copy: 2000 copies took 0.62 s, 8000 took 8.2 s (x13 for x4).
+    #[test]
+    #[ignore = "known bug: the finder is quadratic in copies of one paragraph; see docs/hostile-input.md"]
+    fn finder_on_every_paragraph_identical_is_linear() {
+        assert_scales_linearly("finder identical paragraphs, one document", 1000, 2, 10.0, |n| {
+            let mut f = Finder::new();
+            let out = f.add_document(0, &PARA.repeat(n), &[]);
+            assert_eq!(out.len(), n);
+            assert!(out[1..].iter().all(|o| o.duplicate_of.is_some()));
+        });
+        assert_scales_linearly("finder identical paragraphs, many documents", 1000, 2, 10.0, |n| {
+            let mut f = Finder::new();
+            for d in 0..n as u64 {
+                f.add_document(d, PARA, &[]);
+            }
+            assert_eq!(f.clusters()[0].members.len(), n);
+        });
+    }
+}

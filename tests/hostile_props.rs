@@ -5,7 +5,7 @@
 #[path = "../fuzz/src/checks.rs"]
 mod checks;
 
-use checks::{FoldSettings, IndexCase, IndexOp, check_fold, check_index, check_index_bytes, index_checksum};
+use checks::{FingerprintCase, FoldSettings, IndexCase, check_fingerprint, IndexOp, check_fold, check_index, check_index_bytes, index_checksum};
 use proptest::prelude::*;
 
 /// Text made of the characters folding treats specially, mixed with any
@@ -88,5 +88,37 @@ proptest! {
             file[n..].copy_from_slice(&sum.to_le_bytes());
         }
         check_index_bytes(&file);
+    }
+}
+
+/// Paragraph-shaped documents: hostile text lines, some repeated, so the
+/// finder sees exact and near duplicates.
+fn documents() -> impl Strategy<Value = Vec<(String, Vec<(usize, usize)>)>> {
+    let line = prop_oneof![
+        3 => hostile_text(),
+        2 => Just("成都平原经济区正加快打造高能级产业空间载体，1490家企业开展跨市域产业协作。".to_string()),
+        1 => Just("成都平原经济区正加快打造高能級产業空间载体,1490家企业开展跨市域产业协作金博体育。".to_string()),
+    ];
+    let doc = prop::collection::vec(line, 0..6).prop_map(|ls| ls.join("\n"));
+    let masks = prop::collection::vec((0usize..300, 0usize..300), 0..4);
+    prop::collection::vec((doc, masks), 0..6)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn fingerprint_and_finder_keep_their_promises(
+        fold in fold_settings(),
+        shingle_len in 0usize..10,
+        min_units in 0usize..20,
+        chunk_len in 0usize..12,
+        max_chunks in 0usize..8,
+        sketch_len in 0usize..300,
+        docs in documents(),
+    ) {
+        let mut fold = fold;
+        fold.max_noise %= 8;
+        check_fingerprint(&FingerprintCase { fold, shingle_len, min_units, chunk_len, max_chunks, sketch_len, docs });
     }
 }

@@ -319,3 +319,105 @@ pub fn index_checksum(bytes: &[u8]) -> u64 {
         (h ^ u64::from_le_bytes(w.try_into().unwrap())).wrapping_mul(0x0000_0100_0000_01b3)
     })
 }
+
+/// What a fuzzer or a property test asks of the fingerprinter and finder.
+#[derive(Clone, Debug)]
+pub struct FingerprintCase {
+    /// Fold settings (`max_noise` may be out of range).
+    pub fold: FoldSettings,
+    /// Any values; the builder must accept those in range and refuse the rest.
+    pub shingle_len: usize,
+    /// Short-paragraph threshold.
+    pub min_units: usize,
+    /// Chunk length, 0 for none.
+    pub chunk_len: usize,
+    /// Chunk keys kept.
+    pub max_chunks: usize,
+    /// Sketch length.
+    pub sketch_len: usize,
+    /// Documents, each with byte-range masks that may be out of bounds, not
+    /// on character boundaries, overlapping or reversed.
+    pub docs: Vec<(String, Vec<(usize, usize)>)>,
+}
+
+/// Fingerprints and finds near duplicates in any documents, with any masks:
+/// no panic, the same text always gives the same fingerprint whichever entry
+/// point computes it, and the finder's answers point at earlier paragraphs.
+pub fn check_fingerprint(case: &FingerprintCase) {
+    use spamsift::neardup::{Finder, Fingerprinter};
+
+    let folding = case.fold.folding();
+    let mut fb = Fingerprinter::builder();
+    fb.shingle_len(case.shingle_len)
+        .min_units(case.min_units)
+        .chunk_len(case.chunk_len)
+        .max_chunks(case.max_chunks)
+        .sketch_len(case.sketch_len)
+        .folding(folding);
+    let in_range = (1..=8).contains(&case.shingle_len)
+        && case.min_units >= case.shingle_len
+        && (case.chunk_len == 0 || case.chunk_len >= 4)
+        && (1..=256).contains(&case.sketch_len)
+        && case.fold.max_noise <= spamsift::text::MAX_NOISE_LIMIT;
+    let fp = match fb.build() {
+        Ok(f) => f,
+        Err(e) => {
+            assert!(!in_range, "fingerprinter refused settings in range: {e} for {case:?}");
+            return;
+        }
+    };
+    for (text, masks) in &case.docs {
+        let masks: Vec<_> = masks.iter().map(|&(a, b)| a..b).collect();
+        let plain = fp.fingerprint(text);
+        assert_eq!(plain, fp.fingerprint(text), "not deterministic on {text:?}");
+        assert_eq!(plain, fp.fingerprint_masked(text, &[]));
+        let a = fp.analyze(text, &masks);
+        assert_eq!(a.fingerprint(), fp.fingerprint_masked(text, &masks), "analyze vs fingerprint_masked on {text:?} {masks:?}");
+        assert!(a.chunks().len() <= case.max_chunks.max(1) + 1, "{} chunks kept", a.chunks().len());
+        assert!(a.sketch().len() <= case.sketch_len, "sketch of {}", a.sketch().len());
+        // The folded entry points clamp any range and masks instead of panicking.
+        let folded = fold(text, fp.folding());
+        let n = folded.len();
+        let range = masks.first().cloned().unwrap_or(0..n);
+        let _ = fp.fingerprint_folded(text, &folded, range, &masks);
+        assert_eq!(fp.fingerprint_folded(text, &folded, 0..n, &[]), plain);
+    }
+
+    let mut finder = match Finder::builder()
+        .shingle_len(case.shingle_len)
+        .min_units(case.min_units)
+        .chunk_len(case.chunk_len)
+        .max_chunks(case.max_chunks)
+        .sketch_len(case.sketch_len)
+        .folding(folding)
+        .build()
+    {
+        Ok(f) => f,
+        Err(e) => panic!("finder refused what the fingerprinter accepted: {e}"),
+    };
+    let mut seen = Vec::new();
+    for (doc, (text, masks)) in case.docs.iter().enumerate() {
+        let masks: Vec<_> = masks.iter().map(|&(a, b)| a..b).collect();
+        for (i, out) in finder.add_document(doc as u64, text, &masks).into_iter().enumerate() {
+            let p = &out.paragraph;
+            assert_eq!((p.doc, p.paragraph), (doc as u64, i));
+            assert!(text.get(p.span.clone()).is_some(), "span {:?} not a slice of {text:?}", p.span);
+            if let Some(d) = &out.duplicate_of {
+                assert!(
+                    (d.doc, d.paragraph) < (p.doc, p.paragraph) && seen.contains(&(d.doc, d.paragraph)),
+                    "{p:?} duplicates {d:?}, which was not added before it"
+                );
+            }
+            seen.push((p.doc, p.paragraph));
+        }
+    }
+    let mut members = 0;
+    for c in finder.clusters() {
+        assert!(c.members.len() >= 2 && c.representative < c.members.len());
+        for m in &c.members {
+            assert!(seen.contains(&(m.doc, m.paragraph)), "cluster member {m:?} never added");
+        }
+        members += c.members.len();
+    }
+    assert!(members <= seen.len(), "a paragraph in two clusters");
+}
