@@ -7,6 +7,7 @@ mod checks;
 
 use checks::{FingerprintCase, FoldSettings, IndexCase, check_fingerprint, IndexOp, check_fold, check_index, check_index_bytes, index_checksum};
 use proptest::prelude::*;
+use spamsift::text::{Folded, Folding, fold};
 
 /// Text made of the characters folding treats specially, mixed with any
 /// character at all, so short strings hit the interesting cases often.
@@ -121,4 +122,38 @@ proptest! {
         fold.max_noise %= 8;
         check_fingerprint(&FingerprintCase { fold, shingle_len, min_units, chunk_len, max_chunks, sketch_len, docs });
     }
+}
+
+/// Fuzz finding (`fold`, crash-3aa7fcc9, after the OpenCC table landed): a
+/// last character that folds to a longer one (`釲` → a 4-byte character) made
+/// `original_offset(len)` point past the end of the haystack (16 of 15
+/// bytes); one that folds shorter (`Ａ` → `a`) made it point inside it.
+#[test]
+fn fold_end_maps_past_the_last_source_character() {
+    for (hay, settings) in [
+        ("\u{1}\u{1}\u{1}\u{1}\u{3}\0ＡＢ釲", Folding::default()),
+        ("ＡＢ鐇", Folding::default()),
+        ("Ａ", Folding::default()),
+        ("⑩", Folding::default()),
+        ("a⑩ \u{200b}", Folding::default()),
+    ] {
+        let f = fold(hay, &settings);
+        let end = f.original_offset(f.len());
+        assert!(hay.is_char_boundary(end) && end <= hay.len(), "{hay:?}: end {end}");
+        let last = f.as_str().char_indices().next_back().unwrap().0;
+        let src = f.original_offset(last);
+        assert_eq!(end, src + hay[src..].chars().next().unwrap().len_utf8(), "{hay:?}");
+    }
+    for (hay, settings) in [("\u{1}\u{1}\u{1}\u{1}\u{3}\0ＡＢ釲", 256), ("ＡＢ鐇", 3)] {
+        check_fold(hay, FoldSettings { width: false, case: false, traditional: true, invisible: false, max_noise: settings });
+    }
+}
+
+/// `Folded::default()` is public and has no offset marks: asking it for
+/// offset 0 underflowed and panicked.
+#[test]
+fn default_folded_maps_offset_zero() {
+    let f = Folded::default();
+    assert_eq!(f.original_offset(0), 0);
+    assert_eq!(f.original_range("", 0..0), 0..0);
 }

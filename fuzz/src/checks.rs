@@ -91,6 +91,14 @@ pub fn check_fold(haystack: &str, settings: FoldSettings) {
     }
     let end = f.original_offset(out.len());
     assert!(end <= haystack.len() && end >= last, "end maps to {end} in {haystack:?}");
+    // The end maps just past the source of the last folded character.
+    if let Some(c) = out.chars().next_back() {
+        let o = f.original_offset(out.len() - c.len_utf8());
+        let src_len = haystack[o..].chars().next().map_or(0, char::len_utf8);
+        assert_eq!(end, o + src_len, "end maps to {end}, not past {o} + {src_len}, in {haystack:?} {settings:?}");
+    } else {
+        assert_eq!(end, 0, "empty fold's end maps to {end} in {haystack:?}");
+    }
     let whole = f.original_range(haystack, 0..out.len());
     assert!(haystack.get(whole.clone()).is_some(), "whole range {whole:?}");
 
