@@ -31,7 +31,9 @@ fn assert_scales_linearly(name: &str, n: usize, reps: usize, max_ratio: f64, run
     }
     // Guard against timer resolution on tiny runs.
     let ratio = large.as_secs_f64() / small.as_secs_f64().max(1e-6);
-    eprintln!("scaling {name}: n={n} {small:?}, 4n {large:?}, ratio {ratio:.2} (linear ~4, quadratic ~16)");
+    eprintln!(
+        "scaling {name}: n={n} {small:?}, 4n {large:?}, ratio {ratio:.2} (linear ~4, quadratic ~16)"
+    );
     assert!(
         ratio < max_ratio,
         "{name}: n={n} took {small:?} but 4n took {large:?}: ratio {ratio:.1} >= {max_ratio} suggests super-linear work"
@@ -114,14 +116,24 @@ fn fold_scales_linearly_on_noise_only() {
     for max_noise in [1, 3, 255] {
         let mut folding = Folding::default();
         folding.max_noise(max_noise);
-        assert_scales_linearly(&format!("fold noise max_noise={max_noise}"), 1 << 20, 3, 10.0, |n| {
-            let hay: String = noise.chars().cycle().scan(0, |len, c| {
-                *len += c.len_utf8();
-                (*len <= n).then_some(c)
-            }).collect();
-            let f = fold(&hay, &folding);
-            assert_eq!(f.as_str(), hay, "a long noise run is kept as it is");
-        });
+        assert_scales_linearly(
+            &format!("fold noise max_noise={max_noise}"),
+            1 << 20,
+            3,
+            10.0,
+            |n| {
+                let hay: String = noise
+                    .chars()
+                    .cycle()
+                    .scan(0, |len, c| {
+                        *len += c.len_utf8();
+                        (*len <= n).then_some(c)
+                    })
+                    .collect();
+                let f = fold(&hay, &folding);
+                assert_eq!(f.as_str(), hay, "a long noise run is kept as it is");
+            },
+        );
     }
 }
 
@@ -133,11 +145,17 @@ fn fold_scales_linearly_on_runs_at_the_limit() {
         let mut folding = Folding::default();
         folding.max_noise(max_noise);
         let unit: String = std::iter::repeat_n('*', max_noise).chain(['金']).collect();
-        assert_scales_linearly(&format!("fold runs of {max_noise}"), 1 << 20, 3, 10.0, |n| {
-            let hay = unit.repeat(n / unit.len());
-            let f = fold(&hay, &folding);
-            assert_eq!(f.len(), hay.chars().filter(|&c| c == '金').count() * 3);
-        });
+        assert_scales_linearly(
+            &format!("fold runs of {max_noise}"),
+            1 << 20,
+            3,
+            10.0,
+            |n| {
+                let hay = unit.repeat(n / unit.len());
+                let f = fold(&hay, &folding);
+                assert_eq!(f.len(), hay.chars().filter(|&c| c == '金').count() * 3);
+            },
+        );
     }
 }
 
@@ -159,7 +177,11 @@ mod index {
     /// pairs.
     #[test]
     fn self_join_of_identical_fingerprints_is_linear() {
-        let join = SelfJoin::builder().max_distance(3).threads(1).build().unwrap();
+        let join = SelfJoin::builder()
+            .max_distance(3)
+            .threads(1)
+            .build()
+            .unwrap();
         assert_scales_linearly("self-join identical", 1 << 17, 3, 10.0, |n| {
             let mut items = identical(n);
             let mut groups = Vec::new();
@@ -168,7 +190,10 @@ mod index {
                 &mut items,
                 |g| groups.push(g.len()),
                 |gp| {
-                    near.fetch_add(gp.a.len() * gp.b.len(), std::sync::atomic::Ordering::Relaxed);
+                    near.fetch_add(
+                        gp.a.len() * gp.b.len(),
+                        std::sync::atomic::Ordering::Relaxed,
+                    );
                 },
             );
             assert_eq!(groups, [n]);
@@ -186,7 +211,10 @@ mod index {
             let mut index = Index::builder().max_distance(3).threads(1).build().unwrap();
             index.extend(identical(n));
             let per_item = index.memory_usage() as f64 / n as f64;
-            assert!(per_item < 200.0, "{per_item:.0} bytes per identical item at n={n}");
+            assert!(
+                per_item < 200.0,
+                "{per_item:.0} bytes per identical item at n={n}"
+            );
             assert_eq!(index.matches(0x0123_4567_89AB_CDEF).len(), n + 3);
         });
         // Inserted one by one, through the buffer and the run merges: O(n log n)
@@ -220,7 +248,8 @@ mod finder {
     use super::{assert_scales_linearly, repeated};
     use spamsift::neardup::{Finder, Fingerprinter};
 
-    const PARA: &str = "成都平原经济区正加快打造高能级产业空间载体，1490家企业开展跨市域产业协作。\n";
+    const PARA: &str =
+        "成都平原经济区正加快打造高能级产业空间载体，1490家企业开展跨市域产业协作。\n";
 
     /// A 20 MB paragraph of one character, and of real text repeated,
     /// fingerprints in linear time.
@@ -249,7 +278,10 @@ mod finder {
         // Distinct chunks all along: random-looking text from a counter.
         assert_scales_linearly("analyze distinct text", 1 << 17, 3, 10.0, |n| {
             let text: String = (0..n / 3)
-                .map(|i: usize| char::from_u32(0x4E00 + (i.wrapping_mul(2_654_435_761) % 20_000) as u32).unwrap())
+                .map(|i: usize| {
+                    char::from_u32(0x4E00 + (i.wrapping_mul(2_654_435_761) % 20_000) as u32)
+                        .unwrap()
+                })
                 .collect();
             std::hint::black_box(fp.analyze(&text, &[]));
         });
@@ -261,18 +293,30 @@ mod finder {
     #[test]
     #[ignore = "known bug: the finder is quadratic in copies of one paragraph; see docs/hostile-input.md"]
     fn finder_on_every_paragraph_identical_is_linear() {
-        assert_scales_linearly("finder identical paragraphs, one document", 1000, 2, 10.0, |n| {
-            let mut f = Finder::new();
-            let out = f.add_document(0, &PARA.repeat(n), &[]);
-            assert_eq!(out.len(), n);
-            assert!(out[1..].iter().all(|o| o.duplicate_of.is_some()));
-        });
-        assert_scales_linearly("finder identical paragraphs, many documents", 1000, 2, 10.0, |n| {
-            let mut f = Finder::new();
-            for d in 0..n as u64 {
-                f.add_document(d, PARA, &[]);
-            }
-            assert_eq!(f.clusters()[0].members.len(), n);
-        });
+        assert_scales_linearly(
+            "finder identical paragraphs, one document",
+            1000,
+            2,
+            10.0,
+            |n| {
+                let mut f = Finder::new();
+                let out = f.add_document(0, &PARA.repeat(n), &[]);
+                assert_eq!(out.len(), n);
+                assert!(out[1..].iter().all(|o| o.duplicate_of.is_some()));
+            },
+        );
+        assert_scales_linearly(
+            "finder identical paragraphs, many documents",
+            1000,
+            2,
+            10.0,
+            |n| {
+                let mut f = Finder::new();
+                for d in 0..n as u64 {
+                    f.add_document(d, PARA, &[]);
+                }
+                assert_eq!(f.clusters()[0].members.len(), n);
+            },
+        );
     }
 }

@@ -67,13 +67,21 @@ fn peak_during(f: impl FnOnce()) -> usize {
 #[test]
 fn self_join_of_identical_fingerprints_needs_linear_memory() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let join = SelfJoin::builder().max_distance(3).threads(1).build().unwrap();
+    let join = SelfJoin::builder()
+        .max_distance(3)
+        .threads(1)
+        .build()
+        .unwrap();
     for n in [1usize << 16, 1 << 20] {
         let mut items: Vec<Item> = (0..n as u64).map(|id| Item::new(7, id)).collect();
         let input = n * std::mem::size_of::<Item>();
         let mut groups = 0;
         let peak = peak_during(|| {
-            join.for_each_group(&mut items, |g| groups += g.len(), |_| panic!("no distinct pairs"));
+            join.for_each_group(
+                &mut items,
+                |g| groups += g.len(),
+                |_| panic!("no distinct pairs"),
+            );
         });
         eprintln!("self-join of {n} identical: input {input} B, extra peak {peak} B");
         assert_eq!(groups, n);
@@ -89,7 +97,11 @@ fn self_join_of_identical_fingerprints_needs_linear_memory() {
 #[test]
 fn pairs_of_identical_fingerprints_are_streamed() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let join = SelfJoin::builder().max_distance(3).threads(1).build().unwrap();
+    let join = SelfJoin::builder()
+        .max_distance(3)
+        .threads(1)
+        .build()
+        .unwrap();
     let n = 4096usize;
     let mut items: Vec<Item> = (0..n as u64).map(|id| Item::new(7, id)).collect();
     let count = AtomicUsize::new(0);

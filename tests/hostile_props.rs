@@ -5,7 +5,10 @@
 #[path = "../fuzz/src/checks.rs"]
 mod checks;
 
-use checks::{FingerprintCase, FoldSettings, IndexCase, check_fingerprint, IndexOp, check_fold, check_index, check_index_bytes, index_checksum};
+use checks::{
+    FingerprintCase, FoldSettings, IndexCase, IndexOp, check_fingerprint, check_fold, check_index,
+    check_index_bytes, index_checksum,
+};
 use proptest::prelude::*;
 use spamsift::text::{Folded, Folding, fold};
 
@@ -13,20 +16,50 @@ use spamsift::text::{Folded, Folding, fold};
 /// character at all, so short strings hit the interesting cases often.
 fn hostile_text() -> impl Strategy<Value = String> {
     let special = prop::sample::select(vec![
-        'a', 'Z', '金', '博', '體', 'Ａ', 'ｚ', '１', '⑩', '⒛', '❶', 'ⓐ', 'Ⓩ', '*', '-', ' ', '，', '·', '🎰',
-        '\u{3000}', '\u{200b}', '\u{feff}', '\u{ad}', '\u{e0100}', '。', '!', '！', '\n', '\r', '\u{2028}',
+        'a',
+        'Z',
+        '金',
+        '博',
+        '體',
+        'Ａ',
+        'ｚ',
+        '１',
+        '⑩',
+        '⒛',
+        '❶',
+        'ⓐ',
+        'Ⓩ',
+        '*',
+        '-',
+        ' ',
+        '，',
+        '·',
+        '🎰',
+        '\u{3000}',
+        '\u{200b}',
+        '\u{feff}',
+        '\u{ad}',
+        '\u{e0100}',
+        '。',
+        '!',
+        '！',
+        '\n',
+        '\r',
+        '\u{2028}',
     ]);
     prop::collection::vec(prop_oneof![4 => special, 1 => any::<char>()], 0..64)
         .prop_map(|v| v.into_iter().collect())
 }
 
 fn fold_settings() -> impl Strategy<Value = FoldSettings> {
-    (any::<[bool; 4]>(), prop_oneof![0..5usize, 0..300usize]).prop_map(|(b, max_noise)| FoldSettings {
-        width: b[0],
-        case: b[1],
-        traditional: b[2],
-        invisible: b[3],
-        max_noise,
+    (any::<[bool; 4]>(), prop_oneof![0..5usize, 0..300usize]).prop_map(|(b, max_noise)| {
+        FoldSettings {
+            width: b[0],
+            case: b[1],
+            traditional: b[2],
+            invisible: b[3],
+            max_noise,
+        }
     })
 }
 
@@ -47,7 +80,10 @@ fn index_op() -> impl Strategy<Value = IndexOp> {
     // Fingerprints from a small pool (and bit flips of stored ones) so near
     // and identical fingerprints are common; ids from a small range so the
     // same id recurs.
-    let fp = prop_oneof![any::<u64>(), (0u64..4).prop_map(|i| i * 0x0101_0101_0101_0101)];
+    let fp = prop_oneof![
+        any::<u64>(),
+        (0u64..4).prop_map(|i| i * 0x0101_0101_0101_0101)
+    ];
     prop_oneof![
         4 => (fp.clone(), 0u64..8).prop_map(|(f, id)| IndexOp::Insert(f, id)),
         4 => (any::<usize>(), bits(), 0u64..8).prop_map(|(n, b, id)| IndexOp::InsertNear(n, b, id)),
@@ -139,13 +175,29 @@ fn fold_end_maps_past_the_last_source_character() {
     ] {
         let f = fold(hay, &settings);
         let end = f.original_offset(f.len());
-        assert!(hay.is_char_boundary(end) && end <= hay.len(), "{hay:?}: end {end}");
+        assert!(
+            hay.is_char_boundary(end) && end <= hay.len(),
+            "{hay:?}: end {end}"
+        );
         let last = f.as_str().char_indices().next_back().unwrap().0;
         let src = f.original_offset(last);
-        assert_eq!(end, src + hay[src..].chars().next().unwrap().len_utf8(), "{hay:?}");
+        assert_eq!(
+            end,
+            src + hay[src..].chars().next().unwrap().len_utf8(),
+            "{hay:?}"
+        );
     }
     for (hay, settings) in [("\u{1}\u{1}\u{1}\u{1}\u{3}\0ＡＢ釲", 256), ("ＡＢ鐇", 3)] {
-        check_fold(hay, FoldSettings { width: false, case: false, traditional: true, invisible: false, max_noise: settings });
+        check_fold(
+            hay,
+            FoldSettings {
+                width: false,
+                case: false,
+                traditional: true,
+                invisible: false,
+                max_noise: settings,
+            },
+        );
     }
 }
 

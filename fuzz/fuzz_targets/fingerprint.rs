@@ -40,7 +40,15 @@ fuzz_target!(|input: Input| {
             .docs
             .into_iter()
             .take(16)
-            .map(|(t, m)| (t, m.into_iter().take(8).map(|(a, b)| (a.into(), b.into())).collect()))
+            .map(|(t, m)| {
+                (
+                    t,
+                    m.into_iter()
+                        .take(8)
+                        .map(|(a, b)| (a.into(), b.into()))
+                        .collect(),
+                )
+            })
             .collect(),
     });
 });

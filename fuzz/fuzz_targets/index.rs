@@ -39,7 +39,9 @@ fuzz_target!(|input: Input| {
             Op::Query(fp) => IndexOp::Query(fp),
             Op::QueryNear(n, bits) => IndexOp::QueryNear(n.into(), bits),
             Op::QueryThenInsert(fp, id) => IndexOp::QueryThenInsert(fp, id.into()),
-            Op::Extend(v) => IndexOp::Extend(v.into_iter().map(|(fp, id)| (fp, id.into())).collect()),
+            Op::Extend(v) => {
+                IndexOp::Extend(v.into_iter().map(|(fp, id)| (fp, id.into())).collect())
+            }
             Op::Compact => IndexOp::Compact,
             Op::SelfJoin(b) => IndexOp::SelfJoin(b),
             Op::SaveLoad => IndexOp::SaveLoad,

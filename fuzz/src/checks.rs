@@ -87,20 +87,33 @@ pub fn check_fold(haystack: &str, settings: FoldSettings) {
             alone.as_str()
         );
         let r = f.original_range(haystack, i..i + c.len_utf8());
-        assert!(r.start == o && r.end == o + src.len_utf8(), "range {r:?} for {c:?} at {i}");
+        assert!(
+            r.start == o && r.end == o + src.len_utf8(),
+            "range {r:?} for {c:?} at {i}"
+        );
     }
     let end = f.original_offset(out.len());
-    assert!(end <= haystack.len() && end >= last, "end maps to {end} in {haystack:?}");
+    assert!(
+        end <= haystack.len() && end >= last,
+        "end maps to {end} in {haystack:?}"
+    );
     // The end maps just past the source of the last folded character.
     if let Some(c) = out.chars().next_back() {
         let o = f.original_offset(out.len() - c.len_utf8());
         let src_len = haystack[o..].chars().next().map_or(0, char::len_utf8);
-        assert_eq!(end, o + src_len, "end maps to {end}, not past {o} + {src_len}, in {haystack:?} {settings:?}");
+        assert_eq!(
+            end,
+            o + src_len,
+            "end maps to {end}, not past {o} + {src_len}, in {haystack:?} {settings:?}"
+        );
     } else {
         assert_eq!(end, 0, "empty fold's end maps to {end} in {haystack:?}");
     }
     let whole = f.original_range(haystack, 0..out.len());
-    assert!(haystack.get(whole.clone()).is_some(), "whole range {whole:?}");
+    assert!(
+        haystack.get(whole.clone()).is_some(),
+        "whole range {whole:?}"
+    );
 
     // Reusing buffers must not leak anything from the previous document.
     let mut reused = fold("ＡＢ金 博*體-育⑩\u{200b}。\n", &Folding::default());
@@ -123,7 +136,8 @@ pub fn check_fold(haystack: &str, settings: FoldSettings) {
 fn check_folded_memory(f: &Folded, haystack: &str) {
     // text + at most one mark (16 bytes) per input character + pending; allow
     // amortised doubling of each buffer.
-    let bound = 2 * (haystack.len() * 4 / 3 + 4) + 2 * 16 * (haystack.len() + 1) + 2 * 16 * 256 + 64;
+    let bound =
+        2 * (haystack.len() * 4 / 3 + 4) + 2 * 16 * (haystack.len() + 1) + 2 * 16 * 256 + 64;
     assert!(
         f.memory_usage() <= bound,
         "folded {} bytes holds {} bytes",
@@ -170,7 +184,9 @@ pub struct IndexCase {
 }
 
 fn flip(fp: u64, bits: &[Option<u8>; 4]) -> u64 {
-    bits.iter().flatten().fold(fp, |f, &b| f ^ (1u64 << (b % 64)))
+    bits.iter()
+        .flatten()
+        .fold(fp, |f, &b| f ^ (1u64 << (b % 64)))
 }
 
 /// The naive answer: every stored item within the distance.
@@ -200,7 +216,9 @@ pub fn check_index(case: &IndexCase) {
         Ok(i) => i,
         Err(e) => {
             assert!(
-                case.max_distance > MAX_DISTANCE || case.blocks.is_some() || case.buffer_capacity == 0,
+                case.max_distance > MAX_DISTANCE
+                    || case.blocks.is_some()
+                    || case.buffer_capacity == 0,
                 "index refused valid settings: {e} for {case:?}"
             );
             return;
@@ -208,11 +226,24 @@ pub fn check_index(case: &IndexCase) {
     };
     let k = case.max_distance;
     let mut model: Vec<Item> = Vec::new();
-    let pick = |model: &[Item], n: usize| model.get(n % model.len().max(1)).map_or(0, |it| it.fingerprint);
+    let pick = |model: &[Item], n: usize| {
+        model
+            .get(n % model.len().max(1))
+            .map_or(0, |it| it.fingerprint)
+    };
     let query = |index: &Index, model: &[Item], fp: u64| {
-        let mut got: Vec<_> = index.matches(fp).iter().map(|m| (m.id, m.fingerprint, m.distance)).collect();
+        let mut got: Vec<_> = index
+            .matches(fp)
+            .iter()
+            .map(|m| (m.id, m.fingerprint, m.distance))
+            .collect();
         got.sort_unstable();
-        assert_eq!(got, naive_matches(model, fp, k), "query {fp:#x}, k {k}, {} items", model.len());
+        assert_eq!(
+            got,
+            naive_matches(model, fp, k),
+            "query {fp:#x}, k {k}, {} items",
+            model.len()
+        );
     };
     for op in &case.ops {
         match op {
@@ -231,7 +262,11 @@ pub fn check_index(case: &IndexCase) {
                 let mut got = Vec::new();
                 index.query_then_insert(fp, id, |m| got.push((m.id, m.fingerprint, m.distance)));
                 got.sort_unstable();
-                assert_eq!(got, naive_matches(&model, fp, k), "query_then_insert {fp:#x}");
+                assert_eq!(
+                    got,
+                    naive_matches(&model, fp, k),
+                    "query_then_insert {fp:#x}"
+                );
                 model.push(Item::new(fp, id));
             }
             IndexOp::Extend(batch) => {
@@ -246,7 +281,10 @@ pub fn check_index(case: &IndexCase) {
                     jb.blocks(u32::from(*bl % 66));
                 }
                 let Ok(join) = jb.build() else {
-                    assert!(blocks.is_some(), "self-join refused k {k} with the automatic layout");
+                    assert!(
+                        blocks.is_some(),
+                        "self-join refused k {k} with the automatic layout"
+                    );
                     continue;
                 };
                 let mut naive = Vec::new();
@@ -267,7 +305,12 @@ pub fn check_index(case: &IndexCase) {
                 });
                 let mut pairs = pairs.into_inner().unwrap();
                 pairs.sort_unstable();
-                assert_eq!(pairs, naive, "self-join pairs, k {k}, {} items", model.len());
+                assert_eq!(
+                    pairs,
+                    naive,
+                    "self-join pairs, k {k}, {} items",
+                    model.len()
+                );
                 // Groups describe the same pairs without listing them.
                 let in_groups = std::sync::atomic::AtomicUsize::new(0);
                 let mut in_same = 0usize;
@@ -276,10 +319,17 @@ pub fn check_index(case: &IndexCase) {
                     |g| in_same += g.len() * (g.len() - 1) / 2,
                     |gp| {
                         assert!(gp.distance >= 1 && gp.distance <= k);
-                        in_groups.fetch_add(gp.a.len() * gp.b.len(), std::sync::atomic::Ordering::Relaxed);
+                        in_groups.fetch_add(
+                            gp.a.len() * gp.b.len(),
+                            std::sync::atomic::Ordering::Relaxed,
+                        );
                     },
                 );
-                assert_eq!(in_same + in_groups.into_inner(), naive.len(), "self-join groups");
+                assert_eq!(
+                    in_same + in_groups.into_inner(),
+                    naive.len(),
+                    "self-join groups"
+                );
             }
             IndexOp::SaveLoad => {
                 let mut bytes = Vec::new();
@@ -311,7 +361,11 @@ pub fn check_index_bytes(bytes: &[u8]) {
         Ok(index) => {
             let mut again = Vec::new();
             index.write_to(&mut again).expect("writing to memory");
-            assert_eq!(again.as_slice(), bytes.get(..again.len()).unwrap_or(bytes), "a loaded index saves differently");
+            assert_eq!(
+                again.as_slice(),
+                bytes.get(..again.len()).unwrap_or(bytes),
+                "a loaded index saves differently"
+            );
         }
         Err(e) => {
             let msg = e.to_string();
@@ -370,7 +424,10 @@ pub fn check_fingerprint(case: &FingerprintCase) {
     let fp = match fb.build() {
         Ok(f) => f,
         Err(e) => {
-            assert!(!in_range, "fingerprinter refused settings in range: {e} for {case:?}");
+            assert!(
+                !in_range,
+                "fingerprinter refused settings in range: {e} for {case:?}"
+            );
             return;
         }
     };
@@ -380,9 +437,21 @@ pub fn check_fingerprint(case: &FingerprintCase) {
         assert_eq!(plain, fp.fingerprint(text), "not deterministic on {text:?}");
         assert_eq!(plain, fp.fingerprint_masked(text, &[]));
         let a = fp.analyze(text, &masks);
-        assert_eq!(a.fingerprint(), fp.fingerprint_masked(text, &masks), "analyze vs fingerprint_masked on {text:?} {masks:?}");
-        assert!(a.chunks().len() <= case.max_chunks.max(1) + 1, "{} chunks kept", a.chunks().len());
-        assert!(a.sketch().len() <= case.sketch_len, "sketch of {}", a.sketch().len());
+        assert_eq!(
+            a.fingerprint(),
+            fp.fingerprint_masked(text, &masks),
+            "analyze vs fingerprint_masked on {text:?} {masks:?}"
+        );
+        assert!(
+            a.chunks().len() <= case.max_chunks.max(1) + 1,
+            "{} chunks kept",
+            a.chunks().len()
+        );
+        assert!(
+            a.sketch().len() <= case.sketch_len,
+            "sketch of {}",
+            a.sketch().len()
+        );
         // The folded entry points clamp any range and masks instead of panicking.
         let folded = fold(text, fp.folding());
         let n = folded.len();
@@ -406,13 +475,22 @@ pub fn check_fingerprint(case: &FingerprintCase) {
     let mut seen = Vec::new();
     for (doc, (text, masks)) in case.docs.iter().enumerate() {
         let masks: Vec<_> = masks.iter().map(|&(a, b)| a..b).collect();
-        for (i, out) in finder.add_document(doc as u64, text, &masks).into_iter().enumerate() {
+        for (i, out) in finder
+            .add_document(doc as u64, text, &masks)
+            .into_iter()
+            .enumerate()
+        {
             let p = &out.paragraph;
             assert_eq!((p.doc, p.paragraph), (doc as u64, i));
-            assert!(text.get(p.span.clone()).is_some(), "span {:?} not a slice of {text:?}", p.span);
+            assert!(
+                text.get(p.span.clone()).is_some(),
+                "span {:?} not a slice of {text:?}",
+                p.span
+            );
             if let Some(d) = &out.duplicate_of {
                 assert!(
-                    (d.doc, d.paragraph) < (p.doc, p.paragraph) && seen.contains(&(d.doc, d.paragraph)),
+                    (d.doc, d.paragraph) < (p.doc, p.paragraph)
+                        && seen.contains(&(d.doc, d.paragraph)),
                     "{p:?} duplicates {d:?}, which was not added before it"
                 );
             }
@@ -423,7 +501,10 @@ pub fn check_fingerprint(case: &FingerprintCase) {
     for c in finder.clusters() {
         assert!(c.members.len() >= 2 && c.representative < c.members.len());
         for m in &c.members {
-            assert!(seen.contains(&(m.doc, m.paragraph)), "cluster member {m:?} never added");
+            assert!(
+                seen.contains(&(m.doc, m.paragraph)),
+                "cluster member {m:?} never added"
+            );
         }
         members += c.members.len();
     }

@@ -53,7 +53,8 @@ unsafe impl GlobalAlloc for Capped {
 fn check(size: usize) {
     if size > MAX_ALLOCATION {
         use std::io::Write;
-        let _ = std::io::stderr().write_all(b"spamsift-fuzz: allocation above MAX_ALLOCATION (256 MiB)\n");
+        let _ = std::io::stderr()
+            .write_all(b"spamsift-fuzz: allocation above MAX_ALLOCATION (256 MiB)\n");
         std::process::abort();
     }
 }

@@ -467,7 +467,11 @@ impl Folded {
             "offset {folded} is past the folded text"
         );
         // `Folded::default()` has no marks yet: it is the fold of "".
-        let Some(i) = self.marks.partition_point(|&(f, _)| f <= folded).checked_sub(1) else {
+        let Some(i) = self
+            .marks
+            .partition_point(|&(f, _)| f <= folded)
+            .checked_sub(1)
+        else {
             return folded;
         };
         let (f, o) = self.marks[i];
