@@ -114,6 +114,7 @@ def main(path):
     w("const IN_OTHER: u16 = %d;" % IN_OTHER)
     w("")
     w("/// Number of mappings taken from TSCharacters.txt.")
+    w("#[cfg(test)]")
     w("const MAPPED_COUNT: usize = %d;" % len(pairs))
     w("")
     w("/// Checksum of all mappings, recomputed by the tests (see tools/gen_t2s.py).")

@@ -321,8 +321,24 @@ impl Finder {
         let mut a = std::mem::take(&mut self.scratch);
         self.fingerprinter
             .analyze_folded(haystack, folded, range, masks, &mut a);
+        let first = self.add_analyzed(location.clone(), &a);
+        self.scratch = a;
+        first
+    }
+
+    /// Adds one paragraph analysed elsewhere, with
+    /// [`Fingerprinter::analyze_folded`] of this finder's
+    /// [`fingerprinter`](Self::fingerprinter), and returns the earliest
+    /// paragraph added before it that it is a near duplicate of, if any.
+    ///
+    /// This splits [`add_folded`](Self::add_folded) in two for parallel
+    /// pipelines: worker threads analyse paragraphs (the costly part), one
+    /// thread adds the analyses in input order, so the answers do not depend
+    /// on the number of threads. An analysis made with another fingerprinter
+    /// gives meaningless answers.
+    pub fn add_analyzed(&mut self, location: Location, a: &Analysis) -> Option<Location> {
         let id = self.uf.push();
-        self.locations.push(location.clone());
+        self.locations.push(location);
         self.sketch_at.push(self.sketches.len());
         let mut first: Option<u32> = None;
         if a.units() == 0 {
@@ -363,7 +379,6 @@ impl Finder {
             }
             self.found = found;
         }
-        self.scratch = a;
         first.map(|f| self.locations[f as usize].clone())
     }
 

@@ -34,6 +34,7 @@
 //! punctuation removed costs one mark per punctuation mark.
 
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use super::t2s_table::t2s;
 
@@ -283,6 +284,26 @@ fn fold_width(c: char) -> Option<Expansion> {
     })
 }
 
+/// The first code point of the main Han block, U+4E00..=U+9FFF.
+const HAN_FIRST: u32 = 0x4E00;
+
+/// One bit per character of the main Han block, set when the traditional
+/// fold changes it: 2.6 KB that stay in cache, where the mapping table
+/// itself is 42 KB. Most Han text is already simplified.
+fn han_changes() -> &'static [u64; 328] {
+    static BITS: OnceLock<[u64; 328]> = OnceLock::new();
+    BITS.get_or_init(|| {
+        let mut bits = [0u64; 328];
+        for i in 0..328 * 64 {
+            let c = char::from_u32(HAN_FIRST + i).unwrap_or_default();
+            if t2s(c) != c {
+                bits[(i >> 6) as usize] |= 1 << (i & 63);
+            }
+        }
+        bits
+    })
+}
+
 /// At most two ASCII characters that one character folds to.
 #[derive(Clone, Copy, Debug)]
 struct Expansion {
@@ -358,12 +379,90 @@ impl Folded {
         self.pending.clear();
         self.text.reserve(haystack.len());
         self.marks.push((0, 0));
+        if *folding == Folding::none() {
+            // Every character folds to itself.
+            self.text.push_str(haystack);
+            return;
+        }
+        let bytes = haystack.as_bytes();
+        let changes = if folding.traditional {
+            Some(han_changes())
+        } else {
+            None
+        };
         // A run of noise is held back until its end shows whether it is short
         // enough to remove; once it is known to be long it is copied through.
         let mut long_run = false;
-        for (pos, c) in haystack.char_indices() {
-            match classify(c) {
-                Class::Invisible if folding.invisible => continue,
+        // Characters that fold to themselves are not pushed one by one: they
+        // are copied in runs, `haystack[run..pos]`, when something else comes.
+        let mut run = 0;
+        let mut pos = 0;
+        while pos < bytes.len() {
+            let b = bytes[pos];
+            // The fast paths: ASCII and the main Han blocks, when they fold to
+            // themselves. They end a noise run like any other character that
+            // is not noise; a short run held back is dropped.
+            if b < 0x80 {
+                let class = ASCII_CLASS[b as usize];
+                if (class != Class::Noise || max_noise == 0)
+                    && !(folding.case && b.is_ascii_uppercase())
+                {
+                    self.pending.clear();
+                    long_run = false;
+                    pos += 1;
+                    continue;
+                }
+            } else if (0xE4..=0xE9).contains(&b) {
+                // U+4000..=U+9FFF: Han (and Yijing symbols), all of class
+                // Text, untouched by the width and case folds. Consume them
+                // in a tight loop while they fold to themselves.
+                let start = pos;
+                while let Some(&[b0, b1, b2]) = bytes.get(pos..pos + 3) {
+                    if !(0xE4..=0xE9).contains(&b0) {
+                        break;
+                    }
+                    let u = (u32::from(b0 & 0x0F) << 12)
+                        | (u32::from(b1 & 0x3F) << 6)
+                        | u32::from(b2 & 0x3F);
+                    let same = match changes {
+                        None => true,
+                        Some(bits) if u >= HAN_FIRST => {
+                            let i = (u - HAN_FIRST) as usize;
+                            bits.get(i >> 6).is_none_or(|w| (w >> (i & 63)) & 1 == 0)
+                        }
+                        Some(_) => char::from_u32(u).is_some_and(|c| t2s(c) == c),
+                    };
+                    if !same {
+                        break;
+                    }
+                    pos += 3;
+                }
+                if pos > start {
+                    self.pending.clear();
+                    long_run = false;
+                    continue;
+                }
+            }
+            let c = haystack[pos..].chars().next().unwrap_or_default();
+            let class = classify(c);
+            // Other characters that fold to themselves join the run too.
+            if matches!(class, Class::Text | Class::Barrier)
+                || (class == Class::Noise && max_noise == 0)
+                || (class == Class::Invisible && !folding.invisible)
+            {
+                let changed = (folding.width && fold_width(c).is_some())
+                    || (folding.case && c.is_ascii_uppercase())
+                    || (folding.traditional && (c as u32) >= 0x3400 && t2s(c) != c);
+                if !changed {
+                    self.pending.clear();
+                    long_run = false;
+                    pos += c.len_utf8();
+                    continue;
+                }
+            }
+            self.flush(haystack, run, pos);
+            match class {
+                Class::Invisible if folding.invisible => {}
                 Class::Noise if max_noise > 0 => {
                     if long_run {
                         self.push_char(pos, c);
@@ -378,15 +477,18 @@ impl Folded {
                         self.pending.clear();
                         self.push_char(pos, c);
                     }
-                    continue;
                 }
-                _ => {}
+                _ => {
+                    // Anything that is not noise ends the run; a short run is dropped.
+                    self.pending.clear();
+                    long_run = false;
+                    self.push_folded(pos, c, folding);
+                }
             }
-            // Anything that is not noise ends the run; a short run is dropped.
-            self.pending.clear();
-            long_run = false;
-            self.push_folded(pos, c, folding);
+            pos += c.len_utf8();
+            run = pos;
         }
+        self.flush(haystack, run, bytes.len());
         // A short run at the very end is dropped too.
         self.pending.clear();
         // Mark the end, so that `original_offset(len)` is the end of the last
@@ -400,6 +502,18 @@ impl Folded {
             if o + (self.text.len() - f) != end {
                 self.marks.push((self.text.len(), end));
             }
+        }
+    }
+
+    /// Copies `haystack[from..to]`, characters that fold to themselves.
+    #[inline]
+    fn flush(&mut self, haystack: &str, from: usize, to: usize) {
+        if from < to {
+            let &(f, o) = self.marks.last().expect("marks start with (0, 0)");
+            if o + (self.text.len() - f) != from {
+                self.marks.push((self.text.len(), from));
+            }
+            self.text.push_str(&haystack[from..to]);
         }
     }
 

@@ -34,6 +34,7 @@ const MAIN_FIRST: char = '\u{4E00}';
 const IN_OTHER: u16 = 1;
 
 /// Number of mappings taken from TSCharacters.txt.
+#[cfg(test)]
 const MAPPED_COUNT: usize = 4105;
 
 /// Checksum of all mappings, recomputed by the tests (see tools/gen_t2s.py).

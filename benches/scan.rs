@@ -1,0 +1,184 @@
+//! End-to-end throughput of `spamsift::scan`: both detectors (keywords and
+//! near-duplicate paragraphs) over the bench corpus, on 1 and 2 worker
+//! threads, as text documents and as one JSONL input.
+//!
+//! ```text
+//! cargo bench --bench scan
+//! SPAMSIFT_BENCH_MIB=64 cargo bench --bench scan     # a bigger corpus
+//! ```
+//!
+//! Throughput is in bytes of document text per second. The counts of hits and
+//! duplicate paragraphs are asserted once, outside the timed loop, against the
+//! corpus's ground truth.
+
+mod corpus;
+
+use std::io::Cursor;
+use std::sync::Arc;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use spamsift::Detector;
+use spamsift::scan::{Format, Input, Scanner, Summary};
+
+struct Setup {
+    corpus: corpus::Corpus,
+    detector: Detector,
+    /// Each document's text, shared so an iteration costs no copy.
+    texts: Vec<(String, Arc<[u8]>)>,
+    jsonl: Arc<[u8]>,
+}
+
+fn setup() -> Setup {
+    let mib = std::env::var("SPAMSIFT_BENCH_MIB")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(16usize);
+    let corpus = corpus::load_or_generate(&corpus::Config::new(0x5EED, mib * corpus::MIB));
+    let mut builder = Detector::builder();
+    builder.builtin(false);
+    for k in &corpus.keywords {
+        builder.keyword(k, "gambling");
+    }
+    let detector = builder.build().expect("the corpus keywords build");
+    let texts = corpus
+        .docs
+        .iter()
+        .map(|d| (d.id.clone(), Arc::from(d.text.as_bytes())))
+        .collect();
+    let mut jsonl = Vec::new();
+    for d in &corpus.docs {
+        let line = serde_json::json!({"id": d.id, "text": d.text});
+        jsonl.extend_from_slice(line.to_string().as_bytes());
+        jsonl.push(b'\n');
+    }
+    Setup {
+        corpus,
+        detector,
+        texts,
+        jsonl: Arc::from(jsonl),
+    }
+}
+
+fn scanner(s: &Setup, threads: usize) -> Scanner {
+    Scanner::builder()
+        .detector(s.detector.clone())
+        .threads(threads)
+        .build()
+        .expect("valid settings")
+}
+
+fn text_inputs(s: &Setup) -> Vec<Input> {
+    s.texts
+        .iter()
+        .map(|(id, text)| {
+            Input::reader(id, Cursor::new(Arc::clone(text))).with_format(Format::Text)
+        })
+        .collect()
+}
+
+fn jsonl_input(s: &Setup) -> Vec<Input> {
+    vec![
+        Input::reader("corpus.jsonl", Cursor::new(Arc::clone(&s.jsonl))).with_format(Format::Jsonl),
+    ]
+}
+
+fn run(scanner: &Scanner, inputs: Vec<Input>) -> Summary {
+    scanner.scan(inputs, |_| Ok(())).expect("the scan succeeds")
+}
+
+fn bench_scan(c: &mut Criterion) {
+    let s = setup();
+    // Correctness, outside the timed loop: every planted keyword is found,
+    // and the same on every thread count and input format.
+    let reference = run(&scanner(&s, 1), text_inputs(&s));
+    assert_eq!(reference.documents as usize, s.corpus.docs.len());
+    assert_eq!(reference.bytes as usize, s.corpus.bytes);
+    assert_eq!(reference.paragraphs as usize, s.corpus.paragraph_count());
+    assert_eq!(reference.hits as usize, s.corpus.injected.len(), "hits");
+    let planted = s.corpus.dup_pairs.len();
+    assert!(
+        reference.duplicates as usize >= planted * 9 / 10,
+        "found {} duplicate paragraphs, planted {planted}",
+        reference.duplicates
+    );
+    for threads in [2, 4] {
+        assert_eq!(run(&scanner(&s, threads), text_inputs(&s)), reference);
+    }
+    assert_eq!(
+        run(&scanner(&s, 2), jsonl_input(&s)).clusters,
+        reference.clusters
+    );
+    eprintln!(
+        "scan corpus: {} documents, {} MiB, {} paragraphs, {} hits, {} duplicates \
+         (planted {planted}), {} clusters",
+        reference.documents,
+        reference.bytes >> 20,
+        reference.paragraphs,
+        reference.hits,
+        reference.duplicates,
+        reference.clusters.len()
+    );
+
+    cpu_report(&s);
+
+    let mut group = c.benchmark_group("scan");
+    group.sample_size(10);
+    group.throughput(Throughput::Bytes(s.corpus.bytes as u64));
+    for threads in [1, 2] {
+        let sc = scanner(&s, threads);
+        group.bench_with_input(BenchmarkId::new("text", threads), &threads, |b, _| {
+            b.iter(|| run(&sc, text_inputs(&s)))
+        });
+        group.bench_with_input(BenchmarkId::new("jsonl", threads), &threads, |b, _| {
+            b.iter(|| run(&sc, jsonl_input(&s)))
+        });
+    }
+    group.finish();
+}
+
+/// CPU seconds used so far by the process and by the calling thread, from
+/// `/proc` (Linux; `None` elsewhere), at the usual 100 ticks per second.
+fn cpu_seconds() -> Option<(f64, f64)> {
+    let ticks = |path: &str| -> Option<f64> {
+        let stat = std::fs::read_to_string(path).ok()?;
+        // Fields after the command name, which is in parentheses.
+        let rest = &stat[stat.rfind(')')? + 2..];
+        let f: Vec<&str> = rest.split(' ').collect();
+        let utime: f64 = f.get(11)?.parse().ok()?;
+        let stime: f64 = f.get(12)?.parse().ok()?;
+        Some((utime + stime) / 100.0)
+    };
+    Some((ticks("/proc/self/stat")?, ticks("/proc/thread-self/stat")?))
+}
+
+/// Throughput per CPU second, which other load on the machine does not
+/// change, and the share of the serial collector (the calling thread): the
+/// bound it puts on the speedup from more worker threads.
+fn cpu_report(s: &Setup) {
+    for threads in [1, 2] {
+        let sc = scanner(s, threads);
+        let Some((p0, t0)) = cpu_seconds() else {
+            return;
+        };
+        let wall = std::time::Instant::now();
+        let rounds = 4;
+        for _ in 0..rounds {
+            run(&sc, text_inputs(s));
+        }
+        let wall = wall.elapsed().as_secs_f64();
+        let (p1, t1) = cpu_seconds().expect("read before");
+        let bytes = (s.corpus.bytes * rounds) as f64 / 1e6;
+        let (cpu, collector) = (p1 - p0, t1 - t0);
+        eprintln!(
+            "scan cpu, {threads} worker(s): {:.0} MB per CPU second, {:.0} MB/s wall; \
+             collector {:.0}% of CPU, so at most {:.1}x from more workers",
+            bytes / cpu,
+            bytes / wall,
+            100.0 * collector / cpu,
+            cpu / collector.max(1e-9),
+        );
+    }
+}
+
+criterion_group!(benches, bench_scan);
+criterion_main!(benches);

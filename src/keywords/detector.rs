@@ -1,0 +1,753 @@
+//! The detector: Aho-Corasick over the folded haystack, with the validity
+//! rules that keep hits on character, word and allow-list boundaries.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, Input, MatchKind, StartKind};
+
+use super::dictionary::{DEFAULT_CATEGORY, Dictionary, check_category};
+use crate::text::{Class, Folded, Folding, classify, fold_keyword};
+use crate::{Error, Result};
+
+/// Which automaton runs the search: the kinds of the `aho-corasick` crate.
+///
+/// All kinds find the same hits; they trade build time and memory for search
+/// speed. Default: [`MatcherKind::Auto`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MatcherKind {
+    /// Let `aho-corasick` choose from the number and size of the keywords.
+    #[default]
+    Auto,
+    /// A full DFA: the fastest search, the slowest build and the most memory.
+    Dfa,
+    /// A contiguous NFA: fast search, moderate memory.
+    ContiguousNfa,
+    /// A noncontiguous NFA: the fastest build and the slowest search.
+    NoncontiguousNfa,
+}
+
+impl MatcherKind {
+    fn to_aho_corasick(self) -> Option<AhoCorasickKind> {
+        match self {
+            MatcherKind::Auto => None,
+            MatcherKind::Dfa => Some(AhoCorasickKind::DFA),
+            MatcherKind::ContiguousNfa => Some(AhoCorasickKind::ContiguousNFA),
+            MatcherKind::NoncontiguousNfa => Some(AhoCorasickKind::NoncontiguousNFA),
+        }
+    }
+}
+
+/// One keyword found in a haystack.
+///
+/// `&haystack[hit.start()..hit.end()]` is the keyword as it appeared, disguise
+/// included (`金 博*體-育`); [`Hit::keyword`] is the dictionary entry it
+/// matched, folded (`金博体育`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Hit<'d> {
+    start: usize,
+    end: usize,
+    folded_start: usize,
+    folded_end: usize,
+    pattern: usize,
+    keyword: &'d str,
+    category: &'d str,
+}
+
+impl<'d> Hit<'d> {
+    /// The byte offset in the original haystack where the hit starts.
+    pub fn start(&self) -> usize {
+        self.start
+    }
+
+    /// The byte offset in the original haystack where the hit ends (exclusive).
+    pub fn end(&self) -> usize {
+        self.end
+    }
+
+    /// `start()..end()`.
+    pub fn range(&self) -> Range<usize> {
+        self.start..self.end
+    }
+
+    /// The byte range of the hit in the folded haystack.
+    pub fn folded_range(&self) -> Range<usize> {
+        self.folded_start..self.folded_end
+    }
+
+    /// The canonical keyword: the dictionary entry, folded.
+    pub fn keyword(&self) -> &'d str {
+        self.keyword
+    }
+
+    /// The keyword's category (`gambling`, `porn`, ..., `spam` by default).
+    pub fn category(&self) -> &'d str {
+        self.category
+    }
+
+    /// The keyword's id: its index among the detector's deduplicated
+    /// keywords, `0..detector.len()`, in dictionary order.
+    pub fn pattern(&self) -> usize {
+        self.pattern
+    }
+}
+
+/// Configures and builds a [`Detector`].
+///
+/// ```
+/// use spamsift::keywords::{Detector, MatcherKind};
+///
+/// let detector = Detector::builder()
+///     .builtin(false)
+///     .keyword("金沙", "gambling")
+///     .allow("金沙江")
+///     .max_noise(2)
+///     .kind(MatcherKind::Dfa)
+///     .build()?;
+/// let hay = "金*沙娱乐，金沙江畔";
+/// let hits: Vec<_> = detector.find_iter(hay).map(|h| &hay[h.range()]).collect();
+/// assert_eq!(hits, ["金*沙"]);
+/// # Ok::<(), spamsift::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct DetectorBuilder {
+    builtin: bool,
+    dictionaries: Vec<Dictionary>,
+    extra: Dictionary,
+    folding: Folding,
+    kind: MatcherKind,
+}
+
+impl Default for DetectorBuilder {
+    fn default() -> DetectorBuilder {
+        DetectorBuilder {
+            builtin: true,
+            dictionaries: Vec::new(),
+            extra: Dictionary::named("<builder>"),
+            folding: Folding::default(),
+            kind: MatcherKind::Auto,
+        }
+    }
+}
+
+impl DetectorBuilder {
+    /// A builder with the defaults: the built-in dictionary, every fold on,
+    /// `max_noise` 3, [`MatcherKind::Auto`].
+    pub fn new() -> DetectorBuilder {
+        DetectorBuilder::default()
+    }
+
+    /// Whether to include the built-in dictionary. Default: `true`.
+    pub fn builtin(&mut self, yes: bool) -> &mut DetectorBuilder {
+        self.builtin = yes;
+        self
+    }
+
+    /// Adds a dictionary, after the built-in one and those added before.
+    /// May be called many times. Default: none.
+    pub fn dictionary(&mut self, dictionary: Dictionary) -> &mut DetectorBuilder {
+        self.dictionaries.push(dictionary);
+        self
+    }
+
+    /// Adds one keyword with its category, after all dictionaries. Errors
+    /// name it as `<builder>` with the number of the call. Default: none.
+    pub fn keyword(&mut self, keyword: &str, category: &str) -> &mut DetectorBuilder {
+        self.extra.push_keyword(keyword, category);
+        self
+    }
+
+    /// Adds an allow-list phrase. Default: none (beyond the dictionaries').
+    pub fn allow(&mut self, phrase: &str) -> &mut DetectorBuilder {
+        self.extra.push_allow(phrase);
+        self
+    }
+
+    /// Sets every fold at once. Default: [`Folding::default`], all folds on
+    /// with `max_noise` 3.
+    pub fn folding(&mut self, folding: Folding) -> &mut DetectorBuilder {
+        self.folding = folding;
+        self
+    }
+
+    /// Folds full-width and enclosed letters and digits to ASCII. Default: on.
+    pub fn width(&mut self, yes: bool) -> &mut DetectorBuilder {
+        self.folding.width(yes);
+        self
+    }
+
+    /// Folds ASCII upper case to lower case. Default: on.
+    pub fn case(&mut self, yes: bool) -> &mut DetectorBuilder {
+        self.folding.case(yes);
+        self
+    }
+
+    /// Folds traditional Chinese to simplified. Default: on.
+    pub fn traditional(&mut self, yes: bool) -> &mut DetectorBuilder {
+        self.folding.traditional(yes);
+        self
+    }
+
+    /// Removes invisible characters. Default: on.
+    pub fn invisible(&mut self, yes: bool) -> &mut DetectorBuilder {
+        self.folding.invisible(yes);
+        self
+    }
+
+    /// Sees through runs of at most `n` noise characters between two keyword
+    /// characters (`n <= 255`, checked by [`build`](Self::build)); 0 turns
+    /// the noise fold off. Default: 3.
+    pub fn max_noise(&mut self, n: usize) -> &mut DetectorBuilder {
+        self.folding.max_noise(n);
+        self
+    }
+
+    /// Which automaton to use. Default: [`MatcherKind::Auto`].
+    pub fn kind(&mut self, kind: MatcherKind) -> &mut DetectorBuilder {
+        self.kind = kind;
+        self
+    }
+
+    /// Builds the detector. May be called again, with the same or changed
+    /// settings.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] for `max_noise` above 255 or when the automaton
+    /// cannot be built (too many keywords for the chosen kind);
+    /// [`Error::Malformed`], naming the dictionary and line, for a keyword or
+    /// allow-list phrase that is empty after folding with this builder's
+    /// folding, or a category that is empty or contains whitespace.
+    pub fn build(&self) -> Result<Detector> {
+        self.folding.validate()?;
+        let builtin = if self.builtin {
+            Some(Dictionary::try_builtin()?)
+        } else {
+            None
+        };
+        let dicts = builtin
+            .iter()
+            .chain(self.dictionaries.iter())
+            .chain(std::iter::once(&self.extra));
+
+        let mut patterns: Vec<Pattern> = Vec::new();
+        let mut by_keyword: HashMap<Box<str>, usize> = HashMap::new();
+        let mut categories: Vec<Box<str>> = Vec::new();
+        let mut category_ids: HashMap<String, u32> = HashMap::new();
+        let mut allow: Vec<String> = Vec::new();
+        let mut allow_seen: HashMap<String, ()> = HashMap::new();
+        for dict in dicts {
+            let malformed = |entry: &super::Entry, message: String| Error::Malformed {
+                path: dict.name().to_path_buf(),
+                line: entry.line(),
+                offset: entry.offset(),
+                message,
+            };
+            for entry in dict.entries() {
+                check_category(entry.category()).map_err(|m| malformed(entry, m))?;
+                let folded = fold_keyword(entry.keyword(), &self.folding);
+                if folded.is_empty() {
+                    return Err(malformed(
+                        entry,
+                        format!("keyword {:?} is empty after folding", entry.keyword()),
+                    ));
+                }
+                if by_keyword.contains_key(folded.as_str()) {
+                    continue;
+                }
+                let next = categories.len() as u32;
+                let category = *category_ids
+                    .entry(entry.category().to_string())
+                    .or_insert_with(|| {
+                        categories.push(entry.category().into());
+                        next
+                    });
+                by_keyword.insert(folded.as_str().into(), patterns.len());
+                patterns.push(Pattern {
+                    keyword: folded.into(),
+                    category,
+                });
+            }
+            for entry in dict.allow_phrases() {
+                let folded = fold_keyword(entry.keyword(), &self.folding);
+                if folded.is_empty() {
+                    return Err(malformed(
+                        entry,
+                        format!(
+                            "allow-list phrase {:?} is empty after folding",
+                            entry.keyword()
+                        ),
+                    ));
+                }
+                if allow_seen.insert(folded.clone(), ()).is_none() {
+                    allow.push(folded);
+                }
+            }
+        }
+        if categories.is_empty() {
+            categories.push(DEFAULT_CATEGORY.into());
+        }
+
+        let ac = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .kind(self.kind.to_aho_corasick())
+            .start_kind(StartKind::Both)
+            .build(patterns.iter().map(|p| p.keyword.as_bytes()))
+            .map_err(|e| Error::Config(format!("cannot build the keyword automaton: {e}")))?;
+        let allow_max_len = allow.iter().map(String::len).max().unwrap_or(0);
+        let allow = if allow.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::Standard)
+                    .build(&allow)
+                    .map_err(|e| {
+                        Error::Config(format!("cannot build the allow-list automaton: {e}"))
+                    })?,
+            )
+        };
+        let mut starts = StartSet::default();
+        for p in &patterns {
+            starts.insert(p.keyword.chars().next().unwrap_or_default());
+        }
+        Ok(Detector {
+            starts,
+            folding: self.folding,
+            identity: self.folding == Folding::none(),
+            ac,
+            patterns,
+            categories,
+            by_keyword,
+            allow,
+            allow_max_len,
+        })
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Pattern {
+    keyword: Box<str>,
+    category: u32,
+}
+
+/// Finds dictionary keywords in a haystack, through the disguises of its
+/// [`Folding`], and reports where they stand in the original text.
+///
+/// Built once (it is `Send + Sync`) and shared; see the [module
+/// docs](crate::keywords) for the matching rules.
+///
+/// ```
+/// use spamsift::keywords::Detector;
+///
+/// let detector = Detector::new()?;
+/// let hay = "省政府新闻办协作金 博*體-育。";
+/// let hit = detector.find_iter(hay).next().unwrap();
+/// assert_eq!(&hay[hit.range()], "金 博*體-育");
+/// assert_eq!((hit.keyword(), hit.category()), ("金博体育", "gambling"));
+/// # Ok::<(), spamsift::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Detector {
+    folding: Folding,
+    /// Whether every fold is off, so the folded text is the haystack itself.
+    identity: bool,
+    ac: AhoCorasick,
+    patterns: Vec<Pattern>,
+    categories: Vec<Box<str>>,
+    /// Folded keyword → pattern id, to try the shorter keywords at a position.
+    by_keyword: HashMap<Box<str>, usize>,
+    allow: Option<AhoCorasick>,
+    allow_max_len: usize,
+    /// The first characters of the keywords, to skip ahead to where a
+    /// keyword can start.
+    starts: StartSet,
+}
+
+/// A set of characters: a bitmap of the BMP, and one flag for all the rest.
+#[derive(Clone, Debug)]
+struct StartSet {
+    bmp: Box<[u64; 1024]>,
+    astral: bool,
+}
+
+impl Default for StartSet {
+    fn default() -> StartSet {
+        StartSet {
+            bmp: Box::new([0; 1024]),
+            astral: false,
+        }
+    }
+}
+
+impl StartSet {
+    fn insert(&mut self, c: char) {
+        let u = c as u32;
+        if u > 0xFFFF {
+            self.astral = true;
+        } else {
+            self.bmp[(u >> 6) as usize] |= 1 << (u & 63);
+        }
+    }
+
+    /// The offset of the first character at or after `i` (a character
+    /// boundary of the UTF-8 text `bytes`) that is in the set.
+    #[inline]
+    fn next_in(&self, bytes: &[u8], mut i: usize) -> Option<usize> {
+        let bmp = &*self.bmp;
+        let has = |u: u32| (bmp[(u >> 6) as usize & 1023] >> (u & 63)) & 1 != 0;
+        loop {
+            // Three-byte characters (Han, CJK punctuation) first: they are
+            // most of the text.
+            while let Some(&[b0, b1, b2]) = bytes.get(i..i + 3) {
+                if b0 & 0xF0 != 0xE0 {
+                    break;
+                }
+                let u = (u32::from(b0 & 0x0F) << 12)
+                    | (u32::from(b1 & 0x3F) << 6)
+                    | u32::from(b2 & 0x3F);
+                if has(u) {
+                    return Some(i);
+                }
+                i += 3;
+            }
+            let &b = bytes.get(i)?;
+            let (u, len) = if b < 0x80 {
+                (u32::from(b), 1)
+            } else if b < 0xE0 {
+                let u = (u32::from(b & 0x1F) << 6) | u32::from(bytes[i + 1] & 0x3F);
+                (u, 2)
+            } else if b < 0xF0 {
+                let u = (u32::from(b & 0x0F) << 12)
+                    | (u32::from(bytes[i + 1] & 0x3F) << 6)
+                    | u32::from(bytes[i + 2] & 0x3F);
+                (u, 3)
+            } else {
+                if self.astral {
+                    return Some(i);
+                }
+                i += 4;
+                continue;
+            };
+            if has(u) {
+                return Some(i);
+            }
+            i += len;
+        }
+    }
+}
+
+impl Detector {
+    /// A detector with the built-in dictionary and every fold on.
+    ///
+    /// # Errors
+    ///
+    /// None in practice: the built-in dictionary is tested. The `Result` is
+    /// there for symmetry with [`DetectorBuilder::build`].
+    pub fn new() -> Result<Detector> {
+        DetectorBuilder::new().build()
+    }
+
+    /// A builder to choose dictionaries, folds and the automaton.
+    pub fn builder() -> DetectorBuilder {
+        DetectorBuilder::new()
+    }
+
+    /// The folding applied to keywords and haystacks. Fold a haystack with
+    /// it to call [`Detector::find_iter_folded`].
+    pub fn folding(&self) -> &Folding {
+        &self.folding
+    }
+
+    /// The number of distinct keywords (after folding and merging).
+    pub fn len(&self) -> usize {
+        self.patterns.len()
+    }
+
+    /// Whether the detector has no keywords.
+    pub fn is_empty(&self) -> bool {
+        self.patterns.is_empty()
+    }
+
+    /// The folded keyword and the category of pattern `id`, or `None` when
+    /// `id >= self.len()`.
+    pub fn pattern(&self, id: usize) -> Option<(&str, &str)> {
+        let p = self.patterns.get(id)?;
+        Some((&p.keyword, &self.categories[p.category as usize]))
+    }
+
+    /// The heap memory held by the detector, in bytes: the automata, the
+    /// keywords and the lookup table.
+    pub fn memory_usage(&self) -> usize {
+        let strings: usize = self.patterns.iter().map(|p| p.keyword.len()).sum();
+        let categories: usize = self.categories.iter().map(|c| c.len()).sum();
+        self.ac.memory_usage()
+            + self.allow.as_ref().map_or(0, AhoCorasick::memory_usage)
+            + self.patterns.capacity() * std::mem::size_of::<Pattern>()
+            + strings
+            + self.categories.capacity() * std::mem::size_of::<Box<str>>()
+            + categories
+            // The table holds a second copy of each keyword, and a hashbrown
+            // table spends about one control byte and one slot per bucket.
+            + strings
+            + self.by_keyword.capacity() * (std::mem::size_of::<(Box<str>, usize)>() + 1)
+            + std::mem::size_of::<[u64; 1024]>()
+    }
+
+    /// The hits in `haystack`, left to right, non-overlapping, leftmost-longest.
+    ///
+    /// Folds the haystack into a fresh buffer; to reuse one across haystacks,
+    /// fold with [`Folded::refill`] and call [`Detector::find_iter_folded`].
+    pub fn find_iter<'d, 'h>(&'d self, haystack: &'h str) -> FindIter<'d, 'h> {
+        let folded = if self.identity {
+            FoldedRef::Identity
+        } else {
+            FoldedRef::Owned(crate::text::fold(haystack, &self.folding))
+        };
+        FindIter {
+            detector: self,
+            haystack,
+            folded,
+            at: 0,
+            skip: true,
+            attempts: 0,
+        }
+    }
+
+    /// The hits in `haystack`, given its folding with [`Detector::folding`]:
+    /// for callers that fold each document once and use the folded text for
+    /// other things too.
+    ///
+    /// # Panics
+    ///
+    /// May panic, or return meaningless spans, if `folded` is not the folding
+    /// of `haystack` with `self.folding()`.
+    pub fn find_iter_folded<'d, 'h>(
+        &'d self,
+        haystack: &'h str,
+        folded: &'h Folded,
+    ) -> FindIter<'d, 'h> {
+        FindIter {
+            detector: self,
+            haystack,
+            folded: FoldedRef::Borrowed(folded),
+            at: 0,
+            skip: true,
+            attempts: 0,
+        }
+    }
+
+    /// Whether `haystack` contains at least one hit.
+    pub fn is_match(&self, haystack: &str) -> bool {
+        self.find_iter(haystack).next().is_some()
+    }
+}
+
+/// The folded haystack a search reads.
+#[derive(Debug)]
+enum FoldedRef<'h> {
+    /// Every fold is off: the folded text is the haystack.
+    Identity,
+    Owned(Folded),
+    Borrowed(&'h Folded),
+}
+
+/// An iterator over the [`Hit`]s in a haystack, from [`Detector::find_iter`].
+#[derive(Debug)]
+pub struct FindIter<'d, 'h> {
+    detector: &'d Detector,
+    haystack: &'h str,
+    folded: FoldedRef<'h>,
+    /// Where the next search starts in the folded text.
+    at: usize,
+    /// Whether to skip to the next keyword start and search anchored there;
+    /// turned off for the rest of the haystack when candidates come too
+    /// densely for skipping to pay.
+    skip: bool,
+    /// Anchored searches so far.
+    attempts: usize,
+}
+
+/// The leftmost-longest textual match of a keyword in `text` starting at or
+/// after `at`: either skipping from one keyword start character to the next
+/// and searching anchored there (`skip`), or one unanchored search. Skipping
+/// is turned off once candidates come more often than one every 16 bytes,
+/// where the unanchored automaton is cheaper.
+fn search(
+    d: &Detector,
+    text: &str,
+    mut at: usize,
+    skip: &mut bool,
+    attempts: &mut usize,
+) -> Option<aho_corasick::Match> {
+    let bytes = text.as_bytes();
+    while *skip {
+        let p = d.starts.next_in(bytes, at)?;
+        *attempts += 1;
+        let m =
+            d.ac.find(Input::new(text).range(p..).anchored(Anchored::Yes));
+        if *attempts >= 32 && p < *attempts * 16 {
+            *skip = false;
+        }
+        if m.is_some() {
+            return m;
+        }
+        at = p + text[p..].chars().next().map_or(1, char::len_utf8);
+    }
+    d.ac.find(Input::new(text).range(at..))
+}
+
+impl<'d, 'h> FindIter<'d, 'h> {
+    fn folded(&self) -> Option<&Folded> {
+        match &self.folded {
+            FoldedRef::Identity => None,
+            FoldedRef::Owned(f) => Some(f),
+            FoldedRef::Borrowed(f) => Some(f),
+        }
+    }
+
+    fn text(&self) -> &str {
+        self.folded().map_or(self.haystack, Folded::as_str)
+    }
+
+    /// Checks the rules that make a textual match `[s, e)` of the folded text
+    /// a hit: whole original characters, ASCII word boundaries, and not
+    /// inside an allow-list phrase.
+    fn valid(&self, s: usize, e: usize) -> bool {
+        let text = self.text().as_bytes();
+        if let Some(f) = self.folded() {
+            if f.continues_previous(s) || f.continues_previous(e) {
+                return false;
+            }
+        }
+        if text[s].is_ascii_alphanumeric()
+            && s > 0
+            && text[s - 1].is_ascii_alphanumeric()
+            && !self.noise_between(s - 1)
+        {
+            return false;
+        }
+        if text[e - 1].is_ascii_alphanumeric()
+            && e < text.len()
+            && text[e].is_ascii_alphanumeric()
+            && !self.noise_between(e - 1)
+        {
+            return false;
+        }
+        !self.allowed(s, e)
+    }
+
+    /// Whether a noise character was removed between the ASCII folded
+    /// characters at `a` and `a + 1`: then the two were separate words in the
+    /// original.
+    fn noise_between(&self, a: usize) -> bool {
+        let Some(f) = self.folded() else {
+            return false;
+        };
+        let first = f.original_offset(a);
+        let first_len = self.haystack[first..]
+            .chars()
+            .next()
+            .map_or(0, char::len_utf8);
+        let next = f.original_offset(a + 1);
+        self.haystack
+            .get(first + first_len..next)
+            .is_some_and(|between| between.chars().any(|c| classify(c) == Class::Noise))
+    }
+
+    /// Whether `[s, e)` lies entirely inside an occurrence of an allow-list
+    /// phrase. Only the window where such an occurrence could be is searched.
+    fn allowed(&self, s: usize, e: usize) -> bool {
+        let d = self.detector;
+        let Some(allow) = &d.allow else {
+            return false;
+        };
+        if e - s > d.allow_max_len {
+            return false;
+        }
+        let text = self.text();
+        let lo = e - d.allow_max_len.min(e);
+        let hi = (s + d.allow_max_len).min(text.len());
+        allow
+            .find_overlapping_iter(Input::new(text).range(lo..hi))
+            .any(|m| m.start() <= s && e <= m.end())
+    }
+
+    /// The leftmost-longest textual match of a keyword starting at or after
+    /// `self.at`.
+    fn leftmost_longest(&mut self) -> Option<aho_corasick::Match> {
+        let (mut skip, mut attempts) = (self.skip, self.attempts);
+        let m = search(
+            self.detector,
+            self.text(),
+            self.at,
+            &mut skip,
+            &mut attempts,
+        );
+        (self.skip, self.attempts) = (skip, attempts);
+        m
+    }
+
+    fn hit(&self, s: usize, e: usize, pattern: usize) -> Hit<'d> {
+        let d = self.detector;
+        let range = match self.folded() {
+            None => s..e,
+            Some(f) => f.original_range(self.haystack, s..e),
+        };
+        let p = &d.patterns[pattern];
+        Hit {
+            start: range.start,
+            end: range.end,
+            folded_start: s,
+            folded_end: e,
+            pattern,
+            keyword: &p.keyword,
+            category: &d.categories[p.category as usize],
+        }
+    }
+}
+
+impl<'d, 'h> Iterator for FindIter<'d, 'h> {
+    type Item = Hit<'d>;
+
+    fn next(&mut self) -> Option<Hit<'d>> {
+        let d = self.detector;
+        loop {
+            let text = self.text();
+            if self.at > text.len() {
+                return None;
+            }
+            let Some(m) = self.leftmost_longest() else {
+                self.at = usize::MAX;
+                return None;
+            };
+            let text = self.text();
+            let (p, e) = (m.start(), m.end());
+            if self.valid(p, e) {
+                self.at = e;
+                return Some(self.hit(p, e, m.pattern().as_usize()));
+            }
+            // Every shorter keyword matching at `p` is a prefix of the
+            // longest one's text: try them, longest first. At most one
+            // lookup per character of the longest keyword.
+            let longest = &text[p..e];
+            let shorter = longest
+                .char_indices()
+                .rev()
+                .filter(|&(q, _)| q > 0)
+                .filter_map(|(q, _)| d.by_keyword.get(&longest[..q]).map(|&id| (q, id)))
+                .find(|&(q, _)| self.valid(p, p + q));
+            if let Some((q, id)) = shorter {
+                self.at = p + q;
+                return Some(self.hit(p, p + q, id));
+            }
+            // No hit starts at `p`: resume one character later. The automaton
+            // rescans at most the longest keyword's length.
+            let width = text[p..].chars().next().map_or(1, char::len_utf8);
+            self.at = p + width;
+        }
+    }
+}
+
+impl std::iter::FusedIterator for FindIter<'_, '_> {}

@@ -1,0 +1,112 @@
+//! The one place where `scan` calls the detectors: folding, keyword hits,
+//! paragraphs and their fingerprints for one part of a document, and the
+//! verdict on whether a hit was injected.
+
+use std::ops::Range;
+
+use crate::neardup::{Analysis, Fingerprinter};
+use crate::text::{Folded, paragraphs};
+
+use crate::keywords::Detector;
+pub use crate::text::ParagraphMode;
+
+/// A hit as the worker found it: offsets into the part's text.
+#[derive(Debug)]
+pub(crate) struct RawHit {
+    pub(crate) span: Range<usize>,
+    pub(crate) keyword: String,
+    pub(crate) category: String,
+    pub(crate) injected: bool,
+}
+
+/// A paragraph as the worker found it: offsets into the part's text, and
+/// what the near-duplicate finder needs to place it.
+#[derive(Debug)]
+pub(crate) struct RawParagraph {
+    pub(crate) span: Range<usize>,
+    pub(crate) analysis: Analysis,
+}
+
+/// Whether a hit was spliced in by a spammer rather than mentioned in earnest.
+///
+/// This is the single place where the verdict is decided. Every hit counts as
+/// injected until the injection-evidence issue (#5) refines it with where and
+/// how the hit sits in the text.
+fn is_injected(_haystack: &str, _span: &Range<usize>) -> bool {
+    true
+}
+
+/// The per-thread state of a worker: buffers reused across parts.
+#[derive(Debug, Default)]
+pub(crate) struct Analyzer {
+    folded: Folded,
+    /// Byte offsets in the folded text where each line starts.
+    line_starts: Vec<usize>,
+    /// Folded ranges of the hits, sorted, masked out of the fingerprints.
+    masks: Vec<Range<usize>>,
+}
+
+impl Analyzer {
+    /// Folds `text` once and runs both detectors over it: the keyword hits,
+    /// and each paragraph's fingerprints with the hits masked out.
+    pub(crate) fn analyze(
+        &mut self,
+        detector: &Detector,
+        fingerprinter: &Fingerprinter,
+        mode: ParagraphMode,
+        text: &str,
+    ) -> (Vec<RawHit>, Vec<RawParagraph>) {
+        self.folded.refill(text, detector.folding());
+        let folded = &self.folded;
+        self.masks.clear();
+        let mut hits = Vec::new();
+        for hit in detector.find_iter_folded(text, folded) {
+            let span = hit.start()..hit.end();
+            self.masks.push(hit.folded_range());
+            hits.push(RawHit {
+                injected: is_injected(text, &span),
+                span,
+                keyword: hit.keyword().to_string(),
+                category: hit.category().to_string(),
+            });
+        }
+        // Folding keeps every '\n', so line i of the folded text is line i of
+        // the original: a paragraph's folded text is found from its lines.
+        let ftext = folded.as_str();
+        self.line_starts.clear();
+        self.line_starts.push(0);
+        self.line_starts.extend(
+            ftext
+                .bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        let mut paras = Vec::new();
+        for p in paragraphs(text, mode) {
+            let fstart = self.line_starts[p.lines.start];
+            let fend = self
+                .line_starts
+                .get(p.lines.end)
+                .map_or(ftext.len(), |&next| next - 1)
+                .max(fstart);
+            // Hits come left to right without overlap: pass only those that
+            // touch the paragraph.
+            let lo = self.masks.partition_point(|m| m.end <= fstart);
+            let hi = lo + self.masks[lo..].partition_point(|m| m.start < fend);
+            let mut analysis = Analysis::default();
+            fingerprinter.analyze_folded(
+                text,
+                folded,
+                fstart..fend,
+                &self.masks[lo..hi],
+                &mut analysis,
+            );
+            paras.push(RawParagraph {
+                span: p.span,
+                analysis,
+            });
+        }
+        (hits, paras)
+    }
+}

@@ -1,0 +1,824 @@
+//! Both detectors over a stream of documents, on all cores, into reports.
+//!
+//! A [`Scanner`] reads [`Input`]s (files, standard input, any reader; one
+//! text document each, or one document per JSONL line), folds each document
+//! once, finds its keyword hits and fingerprints its paragraphs, and looks
+//! every paragraph up among all the paragraphs before it with a
+//! [`crate::neardup::Finder`]. It
+//! hands the results to a callback, in input order, as [`Event`]s, and returns
+//! a [`Summary`] with the near-duplicate [`Cluster`]s.
+//!
+//! ```
+//! use spamsift::scan::{Event, Input, Scanner};
+//!
+//! let page = "金博体育新闻发布会\n\n  成都平原经济区设施互联互通提速加力。\n\n  \
+//!             成都平原经济区设施互联互通提速加力。\n";
+//! let scanner = Scanner::new()?;
+//! let mut hits = Vec::new();
+//! let summary = scanner.scan(vec![Input::reader("page.txt", std::io::Cursor::new(page))], |event| {
+//!     if let Event::Part(part) = event {
+//!         hits.extend(part.hits.iter().map(|h| page[h.start..h.end].to_string()));
+//!     }
+//!     Ok(())
+//! })?;
+//! assert_eq!(hits, ["金博体育"]);
+//! assert_eq!(summary.documents, 1);
+//! assert_eq!(summary.clusters.len(), 1);
+//! assert_eq!(summary.clusters[0].members[1].paragraph, 2);
+//! # Ok::<(), spamsift::Error>(())
+//! ```
+//!
+//! # How it runs
+//!
+//! Inputs are streamed, never loaded whole. One reader thread cuts them into
+//! items: a JSONL line, or a part of a text document of about
+//! [`ScannerBuilder::part_len`] bytes cut after a line break (a single line
+//! longer than that is one part). Worker threads take batches of items, parse
+//! JSONL, fold and run both detectors: the CPU-heavy part. The calling thread
+//! puts the results back in input order, adds every paragraph to the finder
+//! and calls the callback, so the results are the same whatever the
+//! number of threads. Channels are bounded, so a slow callback slows the
+//! reader instead of filling memory; memory grows with the finder (at most
+//! about 370 bytes per paragraph, see [`crate::neardup`]), not with the corpus.
+
+mod clean_impl;
+mod engine;
+mod input;
+#[cfg(feature = "jsonl")]
+mod jsonl;
+mod report;
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, sync_channel};
+use std::sync::{Arc, Mutex};
+
+pub use self::engine::ParagraphMode;
+pub use self::input::{Format, Input};
+#[cfg(feature = "jsonl")]
+pub use self::jsonl::FieldSpan;
+pub use self::report::{json_escape, snippet};
+
+/// Removing what a scan found: the removals of a part, the cleaned text, and
+/// the rebuild of the original from the two.
+pub mod clean {
+    pub use super::clean_impl::{
+        CleanStats, CleanWriter, Reason, Removal, apply, rebuild, removals,
+    };
+}
+
+use self::engine::{Analyzer, RawParagraph};
+use self::input::{Batch, Item, ReadOptions};
+use crate::neardup::{Finder, FinderBuilder, Fingerprinter, Location};
+use crate::{Detector, Error, Result};
+
+pub use crate::neardup::MAX_DISTANCE;
+
+/// Configures and builds a [`Scanner`].
+#[derive(Clone, Debug)]
+pub struct ScannerBuilder {
+    detector: Option<Detector>,
+    finder: FinderBuilder,
+    max_distance: Option<u32>,
+    min_units: Option<usize>,
+    mode: ParagraphMode,
+    threads: usize,
+    fields: Vec<String>,
+    id_field: String,
+    skip_bad_lines: bool,
+    part_len: usize,
+}
+
+impl Default for ScannerBuilder {
+    fn default() -> ScannerBuilder {
+        ScannerBuilder {
+            detector: None,
+            finder: FinderBuilder::new(),
+            max_distance: None,
+            min_units: None,
+            mode: ParagraphMode::Lines,
+            threads: 0,
+            fields: vec!["text".to_string()],
+            id_field: "id".to_string(),
+            skip_bad_lines: false,
+            part_len: 1 << 20,
+        }
+    }
+}
+
+impl ScannerBuilder {
+    /// A builder with the defaults.
+    pub fn new() -> ScannerBuilder {
+        ScannerBuilder::default()
+    }
+
+    /// The keyword detector. Default: [`Detector::new`], the built-in dictionary.
+    pub fn detector(&mut self, detector: Detector) -> &mut Self {
+        self.detector = Some(detector);
+        self
+    }
+
+    /// The near-duplicate settings (see [`crate::neardup`]). Default:
+    /// [`FinderBuilder::new`]. Its folding is replaced by the detector's, so
+    /// each document is folded once, and its paragraph mode by
+    /// [`ScannerBuilder::paragraphs`].
+    pub fn finder(&mut self, finder: FinderBuilder) -> &mut Self {
+        self.finder = finder;
+        self
+    }
+
+    /// Paragraph fingerprints within Hamming distance `k` (inclusive:
+    /// distance <= k, `k <= 8`) are near-duplicate candidates, confirmed by
+    /// the Jaccard similarity of their shingles. Default: 3, or what
+    /// [`ScannerBuilder::finder`] set.
+    pub fn max_distance(&mut self, k: u32) -> &mut Self {
+        self.max_distance = Some(k);
+        self
+    }
+
+    /// How paragraphs are delimited. Default: [`ParagraphMode::Lines`].
+    pub fn paragraphs(&mut self, mode: ParagraphMode) -> &mut Self {
+        self.mode = mode;
+        self
+    }
+
+    /// Paragraphs with fewer units (CJK characters and words, hits masked)
+    /// than this are short: only an exact copy of one is a duplicate, since
+    /// short lines (`责任编辑：张三`) are too alike by chance. Default: 12, or
+    /// what [`ScannerBuilder::finder`] set.
+    pub fn min_units(&mut self, n: usize) -> &mut Self {
+        self.min_units = Some(n);
+        self
+    }
+
+    /// The number of worker threads; 0 means one per core. The reader and the
+    /// calling thread come on top. Default: 0.
+    pub fn threads(&mut self, n: usize) -> &mut Self {
+        self.threads = n;
+        self
+    }
+
+    /// The JSONL fields holding the text; several are joined with `\n`.
+    /// Default: `["text"]`.
+    pub fn fields<I: IntoIterator<Item = S>, S: Into<String>>(&mut self, names: I) -> &mut Self {
+        self.fields = names.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The JSONL field holding the document id, a string or a number; a line
+    /// without it gets its 1-based line number. Default: `id`.
+    pub fn id_field<S: Into<String>>(&mut self, name: S) -> &mut Self {
+        self.id_field = name.into();
+        self
+    }
+
+    /// Report a malformed JSONL line (bad JSON, missing field, invalid UTF-8)
+    /// as [`Event::BadLine`] and go on, instead of failing the scan. Default: off.
+    pub fn skip_bad_lines(&mut self, yes: bool) -> &mut Self {
+        self.skip_bad_lines = yes;
+        self
+    }
+
+    /// Text documents are analysed in parts of about this many bytes, cut
+    /// after a line break (after a blank line for [`ParagraphMode::Blocks`]),
+    /// so a multi-gigabyte text file is streamed and spread over the cores.
+    /// Default: 1 MiB; at least 1.
+    pub fn part_len(&mut self, bytes: usize) -> &mut Self {
+        self.part_len = bytes;
+        self
+    }
+
+    /// Builds the scanner, checking every setting.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] naming the value: `max_distance` above
+    /// [`MAX_DISTANCE`], no or duplicate or empty JSONL field names,
+    /// `part_len` 0; any error of [`FinderBuilder::build`], and of
+    /// [`Detector::new`] when no detector was given.
+    pub fn build(&self) -> Result<Scanner> {
+        if self.fields.is_empty() {
+            return Err(Error::Config("no JSONL text field given".to_string()));
+        }
+        for (i, f) in self.fields.iter().enumerate() {
+            if f.is_empty() {
+                return Err(Error::Config("empty JSONL field name".to_string()));
+            }
+            if self.fields[..i].contains(f) {
+                return Err(Error::Config(format!("JSONL field `{f}` given twice")));
+            }
+        }
+        if self.part_len == 0 {
+            return Err(Error::Config(
+                "part_len 0 is below the minimum 1".to_string(),
+            ));
+        }
+        let detector = match &self.detector {
+            Some(d) => d.clone(),
+            None => Detector::new()?,
+        };
+        let mut finder = self.finder.clone();
+        finder
+            .paragraph_mode(self.mode)
+            .folding(*detector.folding());
+        if let Some(k) = self.max_distance {
+            finder.max_distance(k);
+        }
+        if let Some(n) = self.min_units {
+            finder.min_units(n);
+        }
+        // Builds one to check the settings and keep its fingerprinter.
+        let probe = finder.build()?;
+        let threads = if self.threads == 0 {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        } else {
+            self.threads
+        };
+        Ok(Scanner {
+            detector,
+            max_distance: probe.max_distance(),
+            fingerprinter: probe.fingerprinter().clone(),
+            finder,
+            mode: self.mode,
+            threads,
+            fields: self.fields.clone(),
+            id_field: self.id_field.clone(),
+            skip_bad_lines: self.skip_bad_lines,
+            part_len: self.part_len,
+        })
+    }
+}
+
+/// Runs both detectors over inputs. Build one with [`Scanner::new`] or
+/// [`Scanner::builder`]; scan as many times as needed (each scan starts with
+/// an empty index).
+#[derive(Clone, Debug)]
+#[cfg_attr(not(feature = "jsonl"), allow(dead_code))]
+pub struct Scanner {
+    detector: Detector,
+    fingerprinter: Fingerprinter,
+    finder: FinderBuilder,
+    max_distance: u32,
+    mode: ParagraphMode,
+    threads: usize,
+    fields: Vec<String>,
+    id_field: String,
+    skip_bad_lines: bool,
+    part_len: usize,
+}
+
+/// A keyword hit in a document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hit {
+    /// Byte offset of the start in the document's text.
+    pub start: usize,
+    /// Byte offset of the end (exclusive) in the document's text.
+    pub end: usize,
+    /// The dictionary keyword matched, folded.
+    pub keyword: String,
+    /// The keyword's category.
+    pub category: String,
+    /// Whether the hit was injected (for now, every hit is).
+    pub injected: bool,
+}
+
+/// A paragraph of a document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParagraphReport {
+    /// The 0-based index of the paragraph in its document.
+    pub index: usize,
+    /// Byte offset of the start (trimmed) in the document's text.
+    pub start: usize,
+    /// Byte offset of the end (exclusive) in the document's text.
+    pub end: usize,
+    /// The paragraph's SimHash fingerprint (see
+    /// [`crate::neardup::fingerprint`]), `None` for a paragraph without a
+    /// single unit (only punctuation).
+    pub fingerprint: Option<u64>,
+    /// The earliest paragraph seen before it that it is a near duplicate of.
+    pub duplicate_of: Option<Earlier>,
+}
+
+/// An earlier paragraph that a paragraph duplicates.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Earlier {
+    /// The id of its document.
+    pub doc: Arc<str>,
+    /// The 0-based index of its document in the scan.
+    pub doc_index: usize,
+    /// Its 0-based paragraph index in that document.
+    pub paragraph: usize,
+}
+
+/// Where a part came from, for writing it back.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum Origin {
+    /// A piece of a text document.
+    Text,
+    /// A JSONL line.
+    #[cfg(feature = "jsonl")]
+    Jsonl {
+        /// The input's name.
+        path: Arc<std::path::Path>,
+        /// The 1-based line number.
+        line: u64,
+        /// The whole line as read, line break included.
+        raw: String,
+        /// The text fields: their spans in `raw` and in the document text.
+        fields: Vec<FieldSpan>,
+    },
+}
+
+/// A part of a document with what was found in it: a whole JSONL document, or
+/// a piece of a text document cut after a line break. A document's parts come
+/// in order, the first with `first` set, the last with `last`.
+#[derive(Clone, Debug)]
+pub struct Part {
+    /// The document's id: the input's name for text, the id field (or the
+    /// 1-based line number) for JSONL.
+    pub doc: Arc<str>,
+    /// The 0-based index of the document in the scan.
+    pub doc_index: usize,
+    /// Byte offset of `text` in the document's text.
+    pub offset: usize,
+    /// The text of this part (for JSONL, the decoded fields joined with `\n`).
+    pub text: String,
+    /// Whether this is the document's first part.
+    pub first: bool,
+    /// Whether this is the document's last part.
+    pub last: bool,
+    /// The keyword hits, offsets in the document's text.
+    pub hits: Vec<Hit>,
+    /// The paragraphs, offsets in the document's text.
+    pub paragraphs: Vec<ParagraphReport>,
+    /// Where the part came from.
+    pub origin: Origin,
+}
+
+impl Part {
+    /// The document text covered by this part: `offset..offset + text.len()`.
+    pub fn range(&self) -> Range<usize> {
+        self.offset..self.offset + self.text.len()
+    }
+
+    /// The text of a span given in document offsets.
+    ///
+    /// # Panics
+    ///
+    /// Panics when the span is not inside [`Part::range`] on character boundaries.
+    pub fn slice(&self, start: usize, end: usize) -> &str {
+        &self.text[start - self.offset..end - self.offset]
+    }
+
+    /// The spans of the document text (in document offsets) that came from
+    /// one field each: for a JSONL document the fields, for text the whole part.
+    pub fn segments(&self) -> Vec<Range<usize>> {
+        match &self.origin {
+            #[cfg(feature = "jsonl")]
+            Origin::Jsonl { fields, .. } => fields.iter().map(|f| f.text.clone()).collect(),
+            _ => vec![self.range()],
+        }
+    }
+}
+
+/// What a scan reports as it goes, in input order.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Event<'a> {
+    /// A part of a document, analysed.
+    Part(&'a Part),
+    /// A malformed JSONL line skipped under [`ScannerBuilder::skip_bad_lines`].
+    BadLine {
+        /// What is wrong, with path, line and byte offset.
+        error: &'a Error,
+        /// The line as read, line break included.
+        raw: &'a [u8],
+    },
+    /// A JSONL line holding only whitespace: no document, passed over.
+    BlankLine {
+        /// The line as read.
+        raw: &'a [u8],
+    },
+    /// Input bytes done so far, after each batch (for progress bars).
+    Progress {
+        /// Bytes of input read and analysed so far.
+        bytes: u64,
+    },
+}
+
+/// A paragraph in a cluster.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Member {
+    /// The id of its document.
+    pub doc: Arc<str>,
+    /// The 0-based index of its document in the scan.
+    pub doc_index: usize,
+    /// Its 0-based paragraph index in the document.
+    pub paragraph: usize,
+    /// Byte offset of its start in the document's text.
+    pub start: usize,
+    /// Byte offset of its end in the document's text.
+    pub end: usize,
+}
+
+/// Paragraphs linked by confirmed near-duplicate pairs, transitively.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cluster {
+    /// The members in input order; the first is the one that is kept.
+    pub members: Vec<Member>,
+    /// The Hamming threshold k (distance <= k) the cluster was found with.
+    pub max_distance: u32,
+}
+
+/// Totals and clusters of a scan.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Summary {
+    /// Documents scanned.
+    pub documents: u64,
+    /// Paragraphs scanned.
+    pub paragraphs: u64,
+    /// Bytes of document text (for JSONL, of the decoded fields).
+    pub bytes: u64,
+    /// Bytes of input read.
+    pub input_bytes: u64,
+    /// Keyword hits.
+    pub hits: u64,
+    /// Paragraphs that duplicate an earlier one.
+    pub duplicates: u64,
+    /// Malformed lines skipped.
+    pub bad_lines: u64,
+    /// Blank JSONL lines passed over.
+    pub blank_lines: u64,
+    /// The near-duplicate clusters, in the order of their first members.
+    pub clusters: Vec<Cluster>,
+}
+
+/// A worker's result for one item.
+#[cfg_attr(not(feature = "jsonl"), allow(dead_code))]
+enum Outcome {
+    Part(Box<Part>, Vec<RawParagraph>, usize),
+    Bad(Error, Vec<u8>),
+    Blank(Vec<u8>),
+    Fatal(Error),
+}
+
+impl Scanner {
+    /// A scanner with the built-in dictionary and the default settings.
+    ///
+    /// # Errors
+    ///
+    /// Any error of [`Detector::new`].
+    pub fn new() -> Result<Scanner> {
+        ScannerBuilder::new().build()
+    }
+
+    /// A builder for the settings.
+    pub fn builder() -> ScannerBuilder {
+        ScannerBuilder::new()
+    }
+
+    /// The keyword detector.
+    pub fn detector(&self) -> &Detector {
+        &self.detector
+    }
+
+    /// The number of worker threads.
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// The near-duplicate threshold: distance <= k.
+    pub fn max_distance(&self) -> u32 {
+        self.max_distance
+    }
+
+    /// Scans `inputs` in order, calling `on_event` on the calling thread for
+    /// every part, skipped line and progress step, in input order.
+    ///
+    /// # Errors
+    ///
+    /// The first error in input order: [`Error::Io`] for a missing, unreadable
+    /// or directory input; [`Error::InvalidUtf8`] with path, line and byte
+    /// offset; [`Error::Malformed`] for a bad JSONL line (unless skipped) or
+    /// a JSONL input without the `jsonl` feature; or the first error
+    /// `on_event` returns. The scan stops there.
+    pub fn scan<F>(&self, inputs: Vec<Input>, mut on_event: F) -> Result<Summary>
+    where
+        F: FnMut(Event<'_>) -> Result<()>,
+    {
+        let threads = self.threads.max(1);
+        let stop = AtomicBool::new(false);
+        let read_opts = ReadOptions {
+            mode: self.mode,
+            part_len: self.part_len,
+            batch_len: (256 << 10).min(self.part_len.max(1 << 12)),
+        };
+        std::thread::scope(|s| {
+            let (work_tx, work_rx) = sync_channel::<Batch>(threads * 2);
+            let (done_tx, done_rx) = sync_channel::<(u64, Vec<Outcome>)>(threads * 2);
+            let work_rx = Arc::new(Mutex::new(work_rx));
+            let stop = &stop;
+            s.spawn(move || input::read_all(inputs, read_opts, &work_tx, stop));
+            for _ in 0..threads {
+                let work_rx = Arc::clone(&work_rx);
+                let done_tx = done_tx.clone();
+                s.spawn(move || self.work(&work_rx, &done_tx));
+            }
+            drop(done_tx);
+            drop(work_rx);
+            let result = self.collect(done_rx, &mut on_event);
+            // Tell the reader to stop early when the scan failed; the
+            // workers stop when they find the result channel closed.
+            stop.store(true, Ordering::Relaxed);
+            result
+        })
+    }
+
+    /// A worker thread: analyses batches until the reader is done.
+    fn work(
+        &self,
+        rx: &Mutex<Receiver<Batch>>,
+        tx: &std::sync::mpsc::SyncSender<(u64, Vec<Outcome>)>,
+    ) {
+        let mut analyzer = Analyzer::default();
+        loop {
+            let batch = match rx.lock() {
+                Ok(rx) => rx.recv(),
+                Err(_) => return,
+            };
+            let Ok(batch) = batch else { return };
+            let outcomes = batch
+                .items
+                .into_iter()
+                .map(|item| self.analyze(&mut analyzer, item))
+                .collect();
+            if tx.send((batch.seq, outcomes)).is_err() {
+                return;
+            }
+        }
+    }
+
+    fn analyze(&self, analyzer: &mut Analyzer, item: Item) -> Outcome {
+        let input_len = item.input_len();
+        let (doc, offset, text, first, last, origin) = match item {
+            Item::Fatal(e) => return Outcome::Fatal(e),
+            Item::Text {
+                id,
+                offset,
+                text,
+                first,
+                last,
+            } => (id, offset, text, first, last, Origin::Text),
+            Item::Line {
+                path,
+                line,
+                offset,
+                bytes,
+            } => match self.parse_line(path, line, offset, bytes) {
+                Ok((doc, text, origin)) => (doc, 0, text, true, true, origin),
+                Err(outcome) => return outcome,
+            },
+        };
+        let (raw_hits, raw_paras) =
+            analyzer.analyze(&self.detector, &self.fingerprinter, self.mode, &text);
+        let hits = raw_hits
+            .into_iter()
+            .map(|h| Hit {
+                start: offset + h.span.start,
+                end: offset + h.span.end,
+                keyword: h.keyword,
+                category: h.category,
+                injected: h.injected,
+            })
+            .collect();
+        let part = Part {
+            doc,
+            doc_index: 0,
+            offset,
+            text,
+            first,
+            last,
+            hits,
+            paragraphs: Vec::new(),
+            origin,
+        };
+        Outcome::Part(Box::new(part), raw_paras, input_len)
+    }
+
+    #[cfg(feature = "jsonl")]
+    fn parse_line(
+        &self,
+        path: Arc<std::path::Path>,
+        line: u64,
+        offset: u64,
+        bytes: Vec<u8>,
+    ) -> Result<(Arc<str>, String, Origin), Outcome> {
+        let raw = match String::from_utf8(bytes) {
+            Ok(raw) => raw,
+            Err(e) => {
+                let error = Error::InvalidUtf8 {
+                    path: path.to_path_buf(),
+                    line,
+                    offset: offset + e.utf8_error().valid_up_to() as u64,
+                };
+                return Err(self.bad(error, e.into_bytes()));
+            }
+        };
+        let content = raw.trim_end_matches(['\n', '\r']);
+        if content.trim().is_empty() {
+            return Err(Outcome::Blank(raw.into_bytes()));
+        }
+        match jsonl::parse_line(content, &self.fields, &self.id_field) {
+            Ok(parsed) => {
+                let id = parsed.id.unwrap_or_else(|| line.to_string());
+                let origin = Origin::Jsonl {
+                    path,
+                    line,
+                    fields: parsed.fields,
+                    raw,
+                };
+                Ok((Arc::from(id), parsed.text, origin))
+            }
+            Err(message) => {
+                let error = Error::Malformed {
+                    path: path.to_path_buf(),
+                    line,
+                    offset,
+                    message,
+                };
+                Err(self.bad(error, raw.into_bytes()))
+            }
+        }
+    }
+
+    #[cfg(not(feature = "jsonl"))]
+    fn parse_line(
+        &self,
+        path: Arc<std::path::Path>,
+        line: u64,
+        offset: u64,
+        _bytes: Vec<u8>,
+    ) -> Result<(Arc<str>, String, Origin), Outcome> {
+        Err(Outcome::Fatal(Error::Malformed {
+            path: path.to_path_buf(),
+            line,
+            offset,
+            message: "reading JSONL needs the `jsonl` feature of spamsift".to_string(),
+        }))
+    }
+
+    #[cfg(feature = "jsonl")]
+    fn bad(&self, error: Error, raw: Vec<u8>) -> Outcome {
+        if self.skip_bad_lines {
+            Outcome::Bad(error, raw)
+        } else {
+            Outcome::Fatal(error)
+        }
+    }
+
+    /// The collector, on the calling thread: puts results back in input
+    /// order and runs the index.
+    fn collect<F>(&self, rx: Receiver<(u64, Vec<Outcome>)>, on_event: &mut F) -> Result<Summary>
+    where
+        F: FnMut(Event<'_>) -> Result<()>,
+    {
+        let mut state = Collector {
+            finder: self.finder.build()?,
+            docs: Vec::new(),
+            doc_paragraphs: 0,
+            summary: Summary::default(),
+        };
+        let mut pending = BTreeMap::new();
+        let mut next = 0u64;
+        for (seq, outcomes) in rx.iter() {
+            pending.insert(seq, outcomes);
+            while let Some(outcomes) = pending.remove(&next) {
+                next += 1;
+                for outcome in outcomes {
+                    state.handle(outcome, on_event)?;
+                }
+                on_event(Event::Progress {
+                    bytes: state.summary.input_bytes,
+                })?;
+            }
+        }
+        if !pending.is_empty() {
+            // A worker died without a result (it panicked; the scope will
+            // propagate the panic).
+            return Err(Error::Config("a scan worker thread failed".to_string()));
+        }
+        Ok(state.finish(self.max_distance))
+    }
+}
+
+/// The collector's state: the near-duplicate finder and the documents seen.
+struct Collector {
+    finder: Finder,
+    docs: Vec<Arc<str>>,
+    /// Paragraphs of the current document so far.
+    doc_paragraphs: usize,
+    summary: Summary,
+}
+
+impl Collector {
+    fn handle<F>(&mut self, outcome: Outcome, on_event: &mut F) -> Result<()>
+    where
+        F: FnMut(Event<'_>) -> Result<()>,
+    {
+        match outcome {
+            Outcome::Fatal(e) => Err(e),
+            Outcome::Bad(error, raw) => {
+                self.summary.bad_lines += 1;
+                self.summary.input_bytes += raw.len() as u64;
+                on_event(Event::BadLine {
+                    error: &error,
+                    raw: &raw,
+                })
+            }
+            Outcome::Blank(raw) => {
+                self.summary.blank_lines += 1;
+                self.summary.input_bytes += raw.len() as u64;
+                on_event(Event::BlankLine { raw: &raw })
+            }
+            Outcome::Part(mut part, raw_paras, input_len) => {
+                if part.first {
+                    self.docs.push(Arc::clone(&part.doc));
+                    self.doc_paragraphs = 0;
+                    self.summary.documents += 1;
+                }
+                part.doc_index = self.docs.len() - 1;
+                self.summary.input_bytes += input_len as u64;
+                self.summary.bytes += part.text.len() as u64;
+                self.summary.hits += part.hits.len() as u64;
+                self.summary.paragraphs += raw_paras.len() as u64;
+                part.paragraphs = raw_paras
+                    .into_iter()
+                    .map(|p| self.paragraph(&part, p))
+                    .collect();
+                on_event(Event::Part(&part))
+            }
+        }
+    }
+
+    /// Adds a paragraph to the finder, in input order.
+    fn paragraph(&mut self, part: &Part, p: RawParagraph) -> ParagraphReport {
+        let index = self.doc_paragraphs;
+        self.doc_paragraphs += 1;
+        let start = part.offset + p.span.start;
+        let end = part.offset + p.span.end;
+        let location = Location {
+            doc: part.doc_index as u64,
+            paragraph: index,
+            span: start..end,
+        };
+        let duplicate_of = self.finder.add_analyzed(location, &p.analysis).map(|l| {
+            self.summary.duplicates += 1;
+            let doc = l.doc as usize;
+            Earlier {
+                doc: Arc::clone(&self.docs[doc]),
+                doc_index: doc,
+                paragraph: l.paragraph,
+            }
+        });
+        ParagraphReport {
+            index,
+            start,
+            end,
+            fingerprint: (p.analysis.units() > 0).then(|| p.analysis.fingerprint()),
+            duplicate_of,
+        }
+    }
+
+    /// The totals and the finder's clusters.
+    fn finish(mut self, max_distance: u32) -> Summary {
+        self.summary.clusters = self
+            .finder
+            .clusters()
+            .into_iter()
+            .map(|c| Cluster {
+                members: c
+                    .members
+                    .into_iter()
+                    .map(|m| {
+                        let doc = m.doc as usize;
+                        Member {
+                            doc: Arc::clone(&self.docs[doc]),
+                            doc_index: doc,
+                            paragraph: m.paragraph,
+                            start: m.span.start,
+                            end: m.span.end,
+                        }
+                    })
+                    .collect(),
+                max_distance,
+            })
+            .collect();
+        self.summary
+    }
+}
+
+#[cfg(test)]
+mod tests;
