@@ -513,14 +513,22 @@ impl Fingerprinter {
         // Keep the distinct chunk keys that differ from the paragraph key,
         // in text order.
         let fp = out.fingerprint;
-        let mut i = 0;
-        while i < out.chunks.len() {
-            let c = out.chunks[i];
-            if c == fp || out.chunks[..i].contains(&c) {
-                out.chunks.remove(i);
-            } else {
-                i += 1;
+        if out.chunks.len() <= 32 {
+            let mut i = 0;
+            while i < out.chunks.len() {
+                let c = out.chunks[i];
+                if c == fp || out.chunks[..i].contains(&c) {
+                    out.chunks.remove(i);
+                } else {
+                    i += 1;
+                }
             }
+        } else {
+            // A long paragraph has one chunk per few shingles: the scan and
+            // `remove` above would be quadratic in them (a 4 MB paragraph of
+            // one repeated sentence took 5.7 s), so remember what was kept.
+            let mut seen = std::collections::HashSet::with_capacity(out.chunks.len());
+            out.chunks.retain(|&c| c != fp && seen.insert(c));
         }
         if out.chunks.len() > self.max_chunks {
             out.chunks.sort_unstable_by_key(|&c| fmix64(c));

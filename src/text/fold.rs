@@ -491,6 +491,18 @@ impl Folded {
         self.flush(haystack, run, bytes.len());
         // A short run at the very end is dropped too.
         self.pending.clear();
+        // Mark the end, so that `original_offset(len)` is the end of the last
+        // folded character's source even when folding changed its length
+        // (`Ａ` → `a`, or `釲` → a 4-byte character): without the mark the end
+        // mapped inside `Ａ`, or past the end of the haystack.
+        if let Some((i, _)) = self.text.char_indices().next_back() {
+            let start = self.original_offset(i);
+            let end = start + haystack[start..].chars().next().map_or(0, char::len_utf8);
+            let &(f, o) = self.marks.last().expect("marks start with (0, 0)");
+            if o + (self.text.len() - f) != end {
+                self.marks.push((self.text.len(), end));
+            }
+        }
     }
 
     /// Copies `haystack[from..to]`, characters that fold to themselves.
@@ -568,7 +580,14 @@ impl Folded {
             folded <= self.text.len(),
             "offset {folded} is past the folded text"
         );
-        let i = self.marks.partition_point(|&(f, _)| f <= folded) - 1;
+        // `Folded::default()` has no marks yet: it is the fold of "".
+        let Some(i) = self
+            .marks
+            .partition_point(|&(f, _)| f <= folded)
+            .checked_sub(1)
+        else {
+            return folded;
+        };
         let (f, o) = self.marks[i];
         o + (folded - f)
     }
