@@ -515,3 +515,14 @@ mod keywords {
         });
     }
 }
+
+/// The library stays free of `unsafe` (issue #6): the attribute must not be
+/// dropped or weakened to `deny`, which a module could override.
+#[test]
+fn library_forbids_unsafe_code() {
+    let lib = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/lib.rs")).unwrap();
+    assert!(
+        lib.lines().any(|l| l.trim() == "#![forbid(unsafe_code)]"),
+        "src/lib.rs lost #![forbid(unsafe_code)]"
+    );
+}
