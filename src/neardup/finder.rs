@@ -343,17 +343,18 @@ impl Finder {
         let mut first: Option<u32> = None;
         if a.units() == 0 {
             // Nothing to compare: never a duplicate.
+        } else if let Some(&other) = self.exact.get(&a.exact()) {
+            // An exact copy (after folding and masking) of an earlier
+            // paragraph is that paragraph's duplicate, and stands for nothing
+            // new: its keys are not stored, so a flood of identical
+            // paragraphs costs one hash look-up each instead of verifying
+            // every earlier copy (which was quadratic).
+            self.uf.union(id, other);
+            first = Some(other);
         } else if a.units() < self.fingerprinter.min_units() {
-            match self.exact.get(&a.exact()) {
-                Some(&other) => {
-                    self.uf.union(id, other);
-                    first = Some(other);
-                }
-                None => {
-                    self.exact.insert(a.exact(), id);
-                }
-            }
+            self.exact.insert(a.exact(), id);
         } else {
+            self.exact.insert(a.exact(), id);
             self.sketches.extend_from_slice(a.sketch());
             let mut found = std::mem::take(&mut self.found);
             found.clear();
