@@ -6,8 +6,8 @@
 mod checks;
 
 use checks::{
-    FingerprintCase, FoldSettings, IndexCase, IndexOp, check_fingerprint, check_fold, check_index,
-    check_index_bytes, index_checksum,
+    DetectorCase, FingerprintCase, FoldSettings, IndexCase, IndexOp, check_detector,
+    check_fingerprint, check_fold, check_index, check_index_bytes, check_jsonl, index_checksum,
 };
 use proptest::prelude::*;
 use spamsift::text::{Folded, Folding, fold};
@@ -208,4 +208,55 @@ fn default_folded_maps_offset_zero() {
     let f = Folded::default();
     assert_eq!(f.original_offset(0), 0);
     assert_eq!(f.original_range("", 0..0), 0..0);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn detector_builds_only_valid_configs_and_hits_fold_back(
+        fold in fold_settings(),
+        kind in any::<u8>(),
+        builtin in prop::bool::weighted(0.2),
+        keywords in prop::collection::vec((hostile_text(), prop_oneof![Just("spam".to_string()), hostile_text()]), 0..5),
+        allow in prop::collection::vec(hostile_text(), 0..3),
+        dictionary in prop::collection::vec(any::<u8>(), 0..40),
+        haystack in hostile_text(),
+    ) {
+        let mut fold = fold;
+        fold.max_noise %= 8;
+        check_detector(&DetectorCase { fold, kind, builtin, keywords, allow, dictionary, haystack });
+    }
+}
+
+/// A generated JSONL corpus: documents with spliced keywords and repeated
+/// paragraphs, blank lines, and malformed lines.
+fn corpus() -> impl Strategy<Value = Vec<u8>> {
+    let para = prop_oneof![
+        Just("成都平原经济区正加快打造高能级产业空间载体，1490家企业开展跨市域产业协作。"),
+        Just("省政府新闻办召开发布会，金\u{200b}博體育协作。"),
+        Just("新皇冠体育：得州枪击案嫌疑人身份公布"),
+        Just("免费北京pk10 时时彩 快三计划"),
+        Just("普通的一段新闻正文，没有任何问题。"),
+    ];
+    let doc = prop::collection::vec(para, 1..5).prop_map(|ps| ps.join("\n\n"));
+    let line = prop_oneof![
+        6 => (any::<u16>(), doc).prop_map(|(id, text)| format!("{{\"id\": {id}, \"text\": {}}}", serde_json::to_string(&text).unwrap())),
+        1 => Just(String::new()),
+        1 => Just("{\"text\": 5}".to_string()),
+        1 => hostile_text(),
+    ];
+    prop::collection::vec(line, 0..8).prop_map(|ls| ls.join("\n").into_bytes())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(100))]
+
+    /// Nothing lost: every line of a generated corpus is a document, a bad
+    /// line or a blank line, and each part's cleaned text plus its removals
+    /// rebuilds the part byte for byte.
+    #[test]
+    fn jsonl_scan_loses_nothing_and_clean_is_reversible(bytes in corpus(), skip in any::<bool>()) {
+        check_jsonl(&bytes, skip, &["text"]);
+    }
 }

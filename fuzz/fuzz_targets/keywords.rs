@@ -32,7 +32,11 @@ fuzz_target!(|input: Input| {
             traditional: input.traditional,
             invisible: input.invisible,
             // Mostly in range, sometimes above the limit to exercise the error.
-            max_noise: if input.max_noise >= 0xFF00 { input.max_noise as usize } else { (input.max_noise % 8) as usize },
+            max_noise: if input.max_noise >= 0xFF00 {
+                input.max_noise as usize
+            } else {
+                (input.max_noise % 8) as usize
+            },
         },
         kind: input.kind,
         builtin: input.builtin % 2 == 1,
