@@ -615,27 +615,34 @@ impl<'d, 'h> FindIter<'d, 'h> {
     /// a hit: whole original characters, ASCII word boundaries, and not
     /// inside an allow-list phrase.
     fn valid(&self, s: usize, e: usize) -> bool {
+        self.start_valid(s) && self.end_valid(e) && !self.allowed(s, e)
+    }
+
+    /// The rules at the start of a match: it starts on a whole original
+    /// character and on an ASCII word boundary. They depend on the start
+    /// alone, so when they fail no keyword can be a hit there.
+    fn start_valid(&self, s: usize) -> bool {
         let text = self.text().as_bytes();
-        if let Some(f) = self.folded() {
-            if f.continues_previous(s) || f.continues_previous(e) {
-                return false;
-            }
+        if self.folded().is_some_and(|f| f.continues_previous(s)) {
+            return false;
         }
-        if text[s].is_ascii_alphanumeric()
+        !(text[s].is_ascii_alphanumeric()
             && s > 0
             && text[s - 1].is_ascii_alphanumeric()
-            && !self.noise_between(s - 1)
-        {
+            && !self.noise_between(s - 1))
+    }
+
+    /// The rules at the end `e` of a match: it ends on a whole original
+    /// character and on an ASCII word boundary.
+    fn end_valid(&self, e: usize) -> bool {
+        let text = self.text().as_bytes();
+        if self.folded().is_some_and(|f| f.continues_previous(e)) {
             return false;
         }
-        if text[e - 1].is_ascii_alphanumeric()
+        !(text[e - 1].is_ascii_alphanumeric()
             && e < text.len()
             && text[e].is_ascii_alphanumeric()
-            && !self.noise_between(e - 1)
-        {
-            return false;
-        }
-        !self.allowed(s, e)
+            && !self.noise_between(e - 1))
     }
 
     /// Whether a noise character was removed between the ASCII folded
@@ -729,15 +736,22 @@ impl<'d, 'h> Iterator for FindIter<'d, 'h> {
                 return Some(self.hit(p, e, m.pattern().as_usize()));
             }
             // Every shorter keyword matching at `p` is a prefix of the
-            // longest one's text: try them, longest first. At most one
-            // lookup per character of the longest keyword.
-            let longest = &text[p..e];
-            let shorter = longest
-                .char_indices()
-                .rev()
-                .filter(|&(q, _)| q > 0)
-                .filter_map(|(q, _)| d.by_keyword.get(&longest[..q]).map(|&id| (q, id)))
-                .find(|&(q, _)| self.valid(p, p + q));
+            // longest one's text: try them, longest first, unless the start
+            // itself fails the rules (then they all do, and trying each
+            // prefix would cost O(L^2) per position inside a long word).
+            let shorter = if self.start_valid(p) {
+                let longest = &text[p..e];
+                longest
+                    .char_indices()
+                    .rev()
+                    // The end rules are checked before the look-up, which
+                    // hashes the prefix: inside a long word they fail at once.
+                    .filter(|&(q, _)| q > 0 && self.end_valid(p + q))
+                    .filter_map(|(q, _)| d.by_keyword.get(&longest[..q]).map(|&id| (q, id)))
+                    .find(|&(q, _)| self.valid(p, p + q))
+            } else {
+                None
+            };
             if let Some((q, id)) = shorter {
                 self.at = p + q;
                 return Some(self.hit(p, p + q, id));
