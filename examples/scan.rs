@@ -35,7 +35,7 @@ use spamsift::{Detector, Dictionary, Error};
 struct Args {
     /// Files to scan; `-` reads standard input. A `.jsonl` file is one
     /// document per line, any other file is one document.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "restore")]
     files: Vec<PathBuf>,
     /// Read every input as this format instead of choosing by extension.
     #[arg(long, value_enum)]
@@ -82,6 +82,10 @@ struct Args {
     /// and every removal to OUT.removed.jsonl.
     #[arg(long, value_name = "OUT")]
     clean: Option<PathBuf>,
+    /// Undo a --clean: print the original input, byte for byte, rebuilt from
+    /// CLEANED and CLEANED.removed.jsonl.
+    #[arg(long, value_name = "CLEANED", exclusive = true)]
+    restore: Option<PathBuf>,
     /// Learn candidate injected keywords from the input itself (near-duplicate
     /// copies that differ, recurring title affixes) and write them to OUT in
     /// the dictionary format, for review and use with --dict.
@@ -132,6 +136,11 @@ fn stdout_error(source: std::io::Error) -> Error {
 }
 
 fn run(args: &Args) -> Result<(), Error> {
+    if let Some(cleaned) = &args.restore {
+        let out = std::io::BufWriter::new(std::io::stdout().lock());
+        spamsift::scan::restore(cleaned, out)?;
+        return Ok(());
+    }
     let mut detector = Detector::builder();
     detector.builtin(!args.no_builtin).max_noise(args.max_noise);
     for path in &args.dict {

@@ -217,6 +217,8 @@ pub struct CleanWriter {
     removed: Option<Pending>,
     stats: CleanStats,
     doc_changed: bool,
+    /// Bytes written to `OUT` so far: where the next removal's `at` points.
+    written: u64,
 }
 
 #[derive(Debug)]
@@ -287,6 +289,7 @@ impl CleanWriter {
             removed: Some(Pending::create(PathBuf::from(removed))?),
             stats: CleanStats::default(),
             doc_changed: false,
+            written: 0,
         })
     }
 
@@ -300,13 +303,10 @@ impl CleanWriter {
         let (Some(out), Some(removed)) = (self.out.as_mut(), self.removed.as_mut()) else {
             return Ok(());
         };
-        match event {
+        let bytes: std::borrow::Cow<'_, [u8]> = match event {
             Event::Part(part) => {
                 let list = removals(part);
                 for r in &list {
-                    let mut line = r.to_json();
-                    line.push('\n');
-                    removed.write(line.as_bytes())?;
                     self.stats.removed_bytes += r.text.len() as u64;
                     match r.reason {
                         Reason::Injected { .. } => self.stats.injected += 1,
@@ -320,21 +320,17 @@ impl CleanWriter {
                     self.doc_changed = true;
                     self.stats.documents_changed += 1;
                 }
-                match &part.origin {
-                    #[cfg(feature = "jsonl")]
-                    Origin::Jsonl { raw, fields, .. } => {
-                        if list.is_empty() {
-                            out.write(raw.as_bytes())?;
-                        } else {
-                            out.write(splice(part, raw, fields, &list).as_bytes())?;
-                        }
-                    }
-                    Origin::Text => out.write(apply(&part.text, part.offset, &list).as_bytes())?,
+                let (cleaned, records) = clean_part(part, &list, self.written);
+                for record in records {
+                    removed.write(record.as_bytes())?;
                 }
+                cleaned
             }
-            Event::BadLine { raw, .. } | Event::BlankLine { raw } => out.write(raw)?,
-            _ => {}
-        }
+            Event::BadLine { raw, .. } | Event::BlankLine { raw } => (*raw).into(),
+            _ => return Ok(()),
+        };
+        out.write(&bytes)?;
+        self.written += bytes.len() as u64;
         Ok(())
     }
 
@@ -359,13 +355,126 @@ impl CleanWriter {
     }
 }
 
-/// The JSONL line with the cleaned text of each field spliced in place of its
-/// value; every other byte as it was.
+/// The cleaned bytes of a part written at offset `at` of `OUT`, and the
+/// lines of `OUT.removed.jsonl` for its removals (see [`Removal::to_json`]
+/// and [`super::restore`] for the extra fields that place each removal in
+/// `OUT`).
+fn clean_part<'a>(
+    part: &'a Part,
+    list: &[Removal],
+    at: u64,
+) -> (std::borrow::Cow<'a, [u8]>, Vec<String>) {
+    let record = |r: &Removal, extra: &str| {
+        let mut line = r.to_json();
+        line.pop();
+        line.push_str(extra);
+        line.push_str("}\n");
+        line
+    };
+    match &part.origin {
+        #[cfg(feature = "jsonl")]
+        Origin::Jsonl { raw, fields, .. } => {
+            if list.is_empty() {
+                return (raw.as_bytes().into(), Vec::new());
+            }
+            let (line, placed) = splice(part, raw, fields, list);
+            // In the order of `OUT`: fields by where their values went,
+            // each field's removals by their start.
+            let mut in_fields: Vec<(&Placed, &Removal)> = list
+                .iter()
+                .filter_map(|r| {
+                    let p = placed
+                        .iter()
+                        .find(|p| r.start >= p.text.start && r.end <= p.text.end)?;
+                    Some((p, r))
+                })
+                .collect();
+            // removals() never spans two fields.
+            debug_assert_eq!(in_fields.len(), list.len());
+            in_fields.sort_by_key(|(p, r)| (p.value_start, r.start));
+            let mut records = Vec::with_capacity(list.len());
+            let mut first_of_field = None;
+            for (p, r) in in_fields {
+                let mut extra = format!(
+                    ",\"at\":{},\"field_offset\":{}",
+                    at + p.value_start as u64,
+                    p.text.start
+                );
+                if first_of_field != Some(p.value_start) {
+                    first_of_field = Some(p.value_start);
+                    match &p.encoding {
+                        Encoding::Utf8 => {}
+                        Encoding::Ascii => extra.push_str(",\"ascii\":true"),
+                        Encoding::Raw(original) => {
+                            extra.push_str(",\"raw\":");
+                            let mut quoted = String::new();
+                            json_escape(original, &mut quoted);
+                            extra.push_str(&quoted);
+                        }
+                    }
+                }
+                records.push(record(r, &extra));
+            }
+            (line.into_bytes().into(), records)
+        }
+        Origin::Text => {
+            let mut removed = 0;
+            let records = list
+                .iter()
+                .map(|r| {
+                    let offset = at + (r.start - part.offset - removed) as u64;
+                    removed += r.end - r.start;
+                    record(r, &format!(",\"at\":{offset}"))
+                })
+                .collect();
+            (
+                apply(&part.text, part.offset, list).into_bytes().into(),
+                records,
+            )
+        }
+    }
+}
+
+/// How a touched JSONL field is written back, so that [`super::restore`] can
+/// encode the rebuilt text exactly as the input had it.
 #[cfg(feature = "jsonl")]
-fn splice(part: &Part, raw: &str, fields: &[super::FieldSpan], list: &[Removal]) -> String {
+enum Encoding {
+    /// The input had the field as [`json_escape`] writes it (UTF-8, the
+    /// shortest escapes): cleaned and restored the same way.
+    Utf8,
+    /// The input escaped every non-ASCII character (`\uXXXX`, as Python's
+    /// `json.dumps` does by default): cleaned and restored that way too.
+    Ascii,
+    /// Neither reproduces the input's bytes (other escapes such as `\/`, or
+    /// upper-case hex): cleaned as UTF-8, and the original value is kept in
+    /// the removal list.
+    Raw(String),
+}
+
+/// Where a touched field's value went in the cleaned line.
+#[cfg(feature = "jsonl")]
+struct Placed {
+    /// The field's span in the document text.
+    text: Range<usize>,
+    /// Byte offset of its cleaned JSON value in the cleaned line.
+    value_start: usize,
+    encoding: Encoding,
+}
+
+/// The JSONL line with the cleaned text of each touched field spliced in
+/// place of its value, every other byte as it was; and where each touched
+/// field's value went.
+#[cfg(feature = "jsonl")]
+fn splice(
+    part: &Part,
+    raw: &str,
+    fields: &[super::FieldSpan],
+    list: &[Removal],
+) -> (String, Vec<Placed>) {
     let mut order: Vec<&super::FieldSpan> = fields.iter().collect();
     order.sort_by_key(|f| f.raw.start);
     let mut out = String::with_capacity(raw.len());
+    let mut placed = Vec::new();
     let mut at = 0;
     for f in order {
         out.push_str(&raw[at..f.raw.start]);
@@ -374,12 +483,36 @@ fn splice(part: &Part, raw: &str, fields: &[super::FieldSpan], list: &[Removal])
             .iter()
             .any(|r| r.start >= f.text.start && r.end <= f.text.end);
         if touched {
-            json_escape(&apply(text, f.text.start, list), &mut out);
+            let original = &raw[f.raw.clone()];
+            let mut utf8 = String::new();
+            json_escape(text, &mut utf8);
+            let encoding = if utf8 == original {
+                Encoding::Utf8
+            } else {
+                let mut ascii = String::new();
+                super::restore::ascii_escape(text, &mut ascii);
+                if ascii == original {
+                    Encoding::Ascii
+                } else {
+                    Encoding::Raw(original.to_string())
+                }
+            };
+            let value_start = out.len();
+            let cleaned = apply(text, f.text.start, list);
+            match encoding {
+                Encoding::Ascii => super::restore::ascii_escape(&cleaned, &mut out),
+                _ => json_escape(&cleaned, &mut out),
+            }
+            placed.push(Placed {
+                text: f.text.clone(),
+                value_start,
+                encoding,
+            });
         } else {
             out.push_str(&raw[f.raw.clone()]);
         }
         at = f.raw.end;
     }
     out.push_str(&raw[at..]);
-    out
+    (out, placed)
 }

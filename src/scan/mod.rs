@@ -47,6 +47,8 @@ mod input;
 #[cfg(feature = "jsonl")]
 mod jsonl;
 mod report;
+#[cfg(feature = "jsonl")]
+mod restore;
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -59,6 +61,8 @@ pub use self::input::{Format, Input};
 #[cfg(feature = "jsonl")]
 pub use self::jsonl::FieldSpan;
 pub use self::report::{json_escape, snippet};
+#[cfg(feature = "jsonl")]
+pub use self::restore::restore;
 
 /// Removing what a scan found: the removals of a part, the cleaned text, and
 /// the rebuild of the original from the two.
