@@ -61,6 +61,44 @@ fn peak_during(f: impl FnOnce()) -> usize {
     PEAK.load(Ordering::Relaxed).saturating_sub(base)
 }
 
+/// The allocator itself, small enough for Miri, which checks the `unsafe`
+/// forwarding (`cargo +nightly miri test --test hostile_memory allocator`):
+/// plain, zeroed, growing and shrinking allocations, and a small self-join,
+/// all freed, leave the live count where it was.
+#[test]
+fn the_counting_allocator_forwards_every_call() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let before = LIVE.load(Ordering::Relaxed);
+    let peak = peak_during(|| {
+        let mut v: Vec<u64> = Vec::with_capacity(1);
+        v.extend(0..100);
+        v.shrink_to_fit();
+        let zeroed = vec![0u8; 4096];
+        assert!(zeroed.iter().all(|&b| b == 0));
+        let boxed = Box::new([7u32; 16]);
+        assert_eq!(v.iter().sum::<u64>(), 4950);
+        assert_eq!(boxed[15], 7);
+        let mut items: Vec<Item> = (0..64).map(|i| Item::new(0xDEAD_BEEF, i)).collect();
+        let join = SelfJoin::builder()
+            .max_distance(3)
+            .threads(1)
+            .build()
+            .unwrap();
+        let mut groups = 0;
+        join.for_each_group(&mut items, |_| groups += 1, |_| panic!("no distinct pairs"));
+        assert_eq!(groups, 1);
+    });
+    assert!(
+        peak >= 4096,
+        "the zeroed allocation was not counted: {peak}"
+    );
+    assert_eq!(
+        LIVE.load(Ordering::Relaxed),
+        before,
+        "something was not freed"
+    );
+}
+
 /// Every fingerprint identical: the grouped self-join must not materialise
 /// the n^2 / 2 pairs (5 * 10^11 for a million copies); its extra memory must
 /// stay a small multiple of the input.

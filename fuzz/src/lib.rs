@@ -61,3 +61,22 @@ fn check(size: usize) {
 
 #[global_allocator]
 static ALLOCATOR: Capped = Capped;
+
+#[cfg(test)]
+mod tests {
+    /// The allocator on requests under the cap, small enough for Miri, which
+    /// checks the `unsafe` forwarding (`cargo +nightly miri test --lib` in
+    /// `fuzz/`): plain, zeroed, growing and shrinking allocations.
+    #[test]
+    fn capped_allocator_forwards_requests_under_the_cap() {
+        let mut v: Vec<u64> = Vec::with_capacity(1);
+        v.extend(0..1000);
+        v.truncate(10);
+        v.shrink_to_fit();
+        assert_eq!(v.iter().sum::<u64>(), 45);
+        let zeroed = vec![0u8; 1 << 16];
+        assert!(zeroed.iter().all(|&b| b == 0));
+        let text: String = "金博体育".repeat(100);
+        assert_eq!(text.chars().count(), 400);
+    }
+}
