@@ -9,6 +9,7 @@ use super::fingerprint::{
     Analysis, DEFAULT_CHUNK_LEN, DEFAULT_MIN_UNITS, DEFAULT_SHINGLE_LEN, DEFAULT_SKETCH_LEN,
     Fingerprinter, FingerprinterBuilder, sketch_jaccard, to_folded,
 };
+use super::index::Index;
 use super::pairs::Candidates;
 use crate::text::{Folded, Folding, ParagraphMode, paragraphs};
 
@@ -337,6 +338,33 @@ impl Finder {
     /// on the number of threads. An analysis made with another fingerprinter
     /// gives meaningless answers.
     pub fn add_analyzed(&mut self, location: Location, a: &Analysis) -> Option<Location> {
+        self.add_probed(location, a, None)
+    }
+
+    /// A read-only copy of the stored keys, to [`probe`](Snapshot::probe)
+    /// paragraphs with on other threads while this finder goes on adding.
+    /// Cheap: the indexes' sorted runs are shared, not copied.
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            min_units: self.fingerprinter.min_units(),
+            candidates: self.candidates.snapshot(),
+            candidates_len: self.candidates.index_len(),
+            chunk_candidates: self.chunk_candidates.snapshot(),
+            chunk_candidates_len: self.chunk_candidates.index_len(),
+        }
+    }
+
+    /// [`add_analyzed`](Self::add_analyzed), given what a [`Snapshot`] of
+    /// this finder found for the paragraph: only the keys stored since the
+    /// snapshot are looked up here, and the answer is the same as without
+    /// the probe. A probe made from another finder's snapshot gives
+    /// meaningless answers.
+    pub(crate) fn add_probed(
+        &mut self,
+        location: Location,
+        a: &Analysis,
+        probe: Option<&Probe>,
+    ) -> Option<Location> {
         let id = self.uf.push();
         self.locations.push(location);
         self.sketch_at.push(self.sketches.len());
@@ -360,9 +388,24 @@ impl Finder {
             found.clear();
             // Every key is looked up in both indexes: a short paragraph's
             // key can equal a chunk key of a longer one.
-            for key in a.keys() {
-                self.candidates.query(key, &mut found);
-                self.chunk_candidates.query(key, &mut found);
+            match probe {
+                Some(p) => {
+                    // The snapshot answered for the keys stored before it;
+                    // what came since is a suffix of each index.
+                    found.extend_from_slice(&p.found);
+                    for key in a.keys() {
+                        self.candidates
+                            .query_since(p.candidates_len, key, &mut found);
+                        self.chunk_candidates
+                            .query_since(p.chunk_candidates_len, key, &mut found);
+                    }
+                }
+                None => {
+                    for key in a.keys() {
+                        self.candidates.query(key, &mut found);
+                        self.chunk_candidates.query(key, &mut found);
+                    }
+                }
             }
             found.sort_unstable();
             found.dedup();
@@ -446,6 +489,57 @@ impl Finder {
     /// The Jaccard threshold for confirming a candidate.
     pub fn min_jaccard(&self) -> f64 {
         self.min_jaccard
+    }
+}
+
+/// A read-only copy of a [`Finder`]'s key indexes at one moment, shared with
+/// worker threads so that the costly look-ups of a paragraph run there, in
+/// parallel, and the thread adding paragraphs in order only looks up what was
+/// stored since ([`Finder::add_probed`]). Exact keys (the chunk keys at
+/// distance 0) stay with the finder: one hash look-up each.
+#[derive(Clone, Debug)]
+pub(crate) struct Snapshot {
+    min_units: usize,
+    candidates: Option<Index>,
+    candidates_len: usize,
+    chunk_candidates: Option<Index>,
+    chunk_candidates_len: usize,
+}
+
+/// What a [`Snapshot`] found for one paragraph.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Probe {
+    candidates_len: usize,
+    chunk_candidates_len: usize,
+    /// Ids of the paragraphs with a key near one of the paragraph's keys,
+    /// sorted, distinct.
+    found: Vec<u32>,
+}
+
+impl Snapshot {
+    /// Looks up the keys of a paragraph analysed with the finder's
+    /// fingerprinter; `None` when the finder would not look it up (a short
+    /// paragraph, matched only by its exact hash).
+    pub(crate) fn probe(&self, a: &Analysis) -> Option<Probe> {
+        if a.units() == 0 || a.units() < self.min_units {
+            return None;
+        }
+        let mut found = Vec::new();
+        for key in a.keys() {
+            for index in [&self.candidates, &self.chunk_candidates]
+                .into_iter()
+                .flatten()
+            {
+                index.query(key, |m| found.push(m.id as u32));
+            }
+        }
+        found.sort_unstable();
+        found.dedup();
+        Some(Probe {
+            candidates_len: self.candidates_len,
+            chunk_candidates_len: self.chunk_candidates_len,
+            found,
+        })
     }
 }
 

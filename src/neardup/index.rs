@@ -42,8 +42,8 @@
 //! always detected; the word-wise form runs at memory speed, eight times faster
 //! than the byte-wise one.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 mod file;
 mod join;
@@ -60,6 +60,13 @@ use radix::sort_by_top_bits;
 
 /// Default for [`IndexBuilder::buffer_capacity`].
 const BUFFER_CAP: usize = 1024;
+
+/// A new run is merged into the one before it while that one holds at most
+/// this many times as many items. Every run costs a query one probe per
+/// table, and a larger ratio means fewer runs (about `log_4 n` instead of
+/// `log_2 n`) for about as much merging: an item is copied about
+/// `ratio / 2` times per level instead of once, over half as many levels.
+const MERGE_RATIO: usize = 4;
 
 /// Automatic block count per `max_distance` for an [`Index`]; see
 /// [`IndexBuilder::layout`].
@@ -235,12 +242,18 @@ pub struct Index {
     pub(crate) threads: usize,
     buffer_capacity: usize,
     buffer: Vec<Item>,
-    runs: Vec<Run>,
+    /// Oldest first; each covers a contiguous stretch of insertions. Shared,
+    /// so a clone of the index (a snapshot another thread can query while
+    /// this one goes on inserting) copies only the buffer.
+    runs: Vec<Arc<Run>>,
     len: usize,
 }
 
 #[derive(Clone, Debug)]
 struct Run {
+    /// The number of items inserted into the index before and with this
+    /// run's newest item: the run holds insertions `end - items.len()..end`.
+    end: usize,
     /// Sorted by `(fingerprint, id)`.
     items: Vec<Item>,
     /// Finds an item's fingerprint without a binary search.
@@ -374,11 +387,12 @@ impl Run {
             done.sort_unstable_by_key(|(t, _)| *t);
             done.into_iter().map(|(_, table)| table).collect()
         };
-        Run::new(items, tables)
+        Run::new(items, tables, 0)
     }
 
-    /// Merges two runs without re-sorting anything.
-    fn merge(a: Run, b: Run, plan: &Plan) -> Run {
+    /// Merges two runs without re-sorting anything; `b` holds the later
+    /// insertions.
+    fn merge(a: &Run, b: &Run, plan: &Plan) -> Run {
         let items = merge_sorted(&a.items, &b.items, false);
         let tables = a
             .tables
@@ -387,12 +401,17 @@ impl Run {
             .zip(&plan.tables)
             .map(|((x, y), tp)| Table::new(merge_sorted(&x.sorted, &y.sorted, true), tp.key_bits))
             .collect();
-        Run::new(items, tables)
+        Run::new(items, tables, b.end)
     }
 
-    fn new(items: Vec<Item>, tables: Vec<Table>) -> Run {
+    fn new(items: Vec<Item>, tables: Vec<Table>, end: usize) -> Run {
         let dir = Directory::new(items.iter().map(|it| it.fingerprint), items.len(), 64);
-        Run { items, dir, tables }
+        Run {
+            end,
+            items,
+            dir,
+            tables,
+        }
     }
 
     /// The items with this fingerprint.
@@ -408,6 +427,36 @@ impl Run {
             + self.dir.memory_usage()
             + self.tables.capacity() * size_of::<Table>()
             + self.tables.iter().map(Table::memory_usage).sum::<usize>()
+    }
+}
+
+/// Calls `on_match` for every buffered item within distance `k` of
+/// `fingerprint`.
+///
+/// Matches are rare, so the scan first asks branch-free whether a block of
+/// items holds any (a loop the compiler turns into vector code), and looks
+/// at the items one by one only in the blocks that do.
+#[inline]
+fn scan_buffer<F: FnMut(Match)>(buffer: &[Item], fingerprint: u64, k: u32, on_match: &mut F) {
+    const BLOCK: usize = 16;
+    for block in buffer.chunks(BLOCK) {
+        let mut any = false;
+        for it in block {
+            any |= (it.fingerprint ^ fingerprint).count_ones() <= k;
+        }
+        if !any {
+            continue;
+        }
+        for it in block {
+            let d = (it.fingerprint ^ fingerprint).count_ones();
+            if d <= k {
+                on_match(Match {
+                    id: it.id,
+                    fingerprint: it.fingerprint,
+                    distance: d,
+                });
+            }
+        }
     }
 }
 
@@ -484,8 +533,12 @@ impl Index {
     pub fn memory_usage(&self) -> usize {
         size_of::<Self>()
             + self.buffer.capacity() * size_of::<Item>()
-            + self.runs.capacity() * size_of::<Run>()
-            + self.runs.iter().map(Run::memory_usage).sum::<usize>()
+            + self.runs.capacity() * size_of::<Arc<Run>>()
+            + self
+                .runs
+                .iter()
+                .map(|r| size_of::<Run>() + r.memory_usage())
+                .sum::<usize>()
     }
 
     /// Stores an item. Amortised O(tables * log n).
@@ -504,7 +557,8 @@ impl Index {
         }
         let mut items = std::mem::take(&mut self.buffer);
         items.sort_unstable();
-        let run = Run::build(items, &self.plan, self.threads);
+        let mut run = Run::build(items, &self.plan, self.threads);
+        run.end = self.len;
         self.push_run(run);
     }
 
@@ -515,8 +569,8 @@ impl Index {
         while self.runs.len() >= 2 {
             let b = self.runs.pop().expect("len >= 2");
             let a = self.runs.pop().expect("len >= 1");
-            let merged = Run::merge(a, b, &self.plan);
-            self.runs.push(merged);
+            let merged = Run::merge(&a, &b, &self.plan);
+            self.runs.push(Arc::new(merged));
         }
         self.runs.shrink_to_fit();
     }
@@ -531,48 +585,68 @@ impl Index {
             }
             return;
         }
+        // The buffered items were inserted first: they go into a run of
+        // their own, so that runs stay in insertion order.
+        self.flush();
         sort_items(&mut items, self.threads);
         self.len += items.len();
-        let run = Run::build(items, &self.plan, self.threads);
+        let mut run = Run::build(items, &self.plan, self.threads);
+        run.end = self.len;
         self.push_run(run);
     }
 
     /// Appends a run, then merges while the run before the last is not more
-    /// than twice as large as the last, keeping sizes geometric.
+    /// than [`MERGE_RATIO`] times as large as the last, keeping sizes
+    /// geometric. Only neighbours merge, so runs stay in insertion order.
     fn push_run(&mut self, run: Run) {
-        self.runs.push(run);
+        self.runs.push(Arc::new(run));
         while self.runs.len() >= 2 {
             let n = self.runs.len();
-            if self.runs[n - 2].items.len() > 2 * self.runs[n - 1].items.len() {
+            if self.runs[n - 2].items.len() > MERGE_RATIO * self.runs[n - 1].items.len() {
                 break;
             }
             let b = self.runs.pop().expect("len >= 2");
             let a = self.runs.pop().expect("len >= 1");
-            let merged = Run::merge(a, b, &self.plan);
-            self.runs.push(merged);
+            let merged = Run::merge(&a, &b, &self.plan);
+            self.runs.push(Arc::new(merged));
         }
     }
 
     /// Calls `on_match` once for every stored item whose fingerprint is within
     /// `max_distance` of `fingerprint` (inclusive), in no particular order.
-    pub fn query<F: FnMut(Match)>(&self, fingerprint: u64, mut on_match: F) {
+    pub fn query<F: FnMut(Match)>(&self, fingerprint: u64, on_match: F) {
+        self.query_since(0, fingerprint, on_match);
+    }
+
+    /// Like [`query`](Self::query), for the items inserted after the first
+    /// `since` (the [`len`](Self::len) of an earlier snapshot): each of them
+    /// within the distance is reported once, and so may be some older ones
+    /// that share a sorted run with them, which the caller filters out (by
+    /// id, say). Only the runs that hold later insertions are probed: the
+    /// delta since a recent [`Clone`] of the index costs a few runs, not all.
+    pub(crate) fn query_since<F: FnMut(Match)>(
+        &self,
+        since: usize,
+        fingerprint: u64,
+        mut on_match: F,
+    ) {
         let k = self.plan.max_distance;
-        for it in &self.buffer {
-            let d = (it.fingerprint ^ fingerprint).count_ones();
-            if d <= k {
-                on_match(Match {
-                    id: it.id,
-                    fingerprint: it.fingerprint,
-                    distance: d,
-                });
-            }
-        }
+        let buffered = self.len - self.buffer.len();
+        scan_buffer(
+            &self.buffer[since.saturating_sub(buffered).min(self.buffer.len())..],
+            fingerprint,
+            k,
+            &mut on_match,
+        );
+        // Runs are in insertion order: the ones holding later insertions
+        // are a suffix.
+        let first = self.runs.partition_point(|r| r.end <= since);
         // Tables are visited in chunks, first reading every directory slot,
         // then every candidate list: the loads of one phase do not depend on
         // each other, so their cache misses overlap instead of queueing.
         const CHUNK: usize = 16;
         let mut slots = [(0u64, 0usize, 0usize); CHUNK];
-        for run in &self.runs {
+        for run in &self.runs[first..] {
             for (plans, tables) in self.plan.tables.chunks(CHUNK).zip(run.tables.chunks(CHUNK)) {
                 for ((tp, table), slot) in plans.iter().zip(tables).zip(slots.iter_mut()) {
                     let q = tp.forward.apply(fingerprint);
@@ -635,8 +709,9 @@ impl Index {
         self.runs.clear();
         self.len = items.len();
         if !items.is_empty() {
-            let run = Run::build(items, &self.plan, self.threads);
-            self.runs.push(run);
+            let mut run = Run::build(items, &self.plan, self.threads);
+            run.end = self.len;
+            self.runs.push(Arc::new(run));
         }
         self
     }
