@@ -166,6 +166,7 @@ impl FinderBuilder {
             scratch: Analysis::default(),
             folded: Folded::default(),
             found: Vec::new(),
+            keys: Vec::new(),
         })
     }
 }
@@ -218,6 +219,7 @@ pub struct Finder {
     scratch: Analysis,
     folded: Folded,
     found: Vec<u32>,
+    keys: Vec<u64>,
 }
 
 impl Default for Finder {
@@ -388,25 +390,25 @@ impl Finder {
             found.clear();
             // Every key is looked up in both indexes: a short paragraph's
             // key can equal a chunk key of a longer one.
+            let mut keys = std::mem::take(&mut self.keys);
+            keys.clear();
+            keys.extend(a.keys());
             match probe {
                 Some(p) => {
                     // The snapshot answered for the keys stored before it;
                     // what came since is a suffix of each index.
                     found.extend_from_slice(&p.found);
-                    for key in a.keys() {
-                        self.candidates
-                            .query_since(p.candidates_len, key, &mut found);
-                        self.chunk_candidates
-                            .query_since(p.chunk_candidates_len, key, &mut found);
-                    }
+                    self.candidates
+                        .query_since(p.candidates_len, &keys, &mut found);
+                    self.chunk_candidates
+                        .query_since(p.chunk_candidates_len, &keys, &mut found);
                 }
                 None => {
-                    for key in a.keys() {
-                        self.candidates.query(key, &mut found);
-                        self.chunk_candidates.query(key, &mut found);
-                    }
+                    self.candidates.query(&keys, &mut found);
+                    self.chunk_candidates.query(&keys, &mut found);
                 }
             }
+            self.keys = keys;
             found.sort_unstable();
             found.dedup();
             let k = self.fingerprinter.sketch_len();
@@ -525,13 +527,12 @@ impl Snapshot {
             return None;
         }
         let mut found = Vec::new();
-        for key in a.keys() {
-            for index in [&self.candidates, &self.chunk_candidates]
-                .into_iter()
-                .flatten()
-            {
-                index.query(key, |m| found.push(m.id as u32));
-            }
+        let keys: Vec<u64> = a.keys().collect();
+        for index in [&self.candidates, &self.chunk_candidates]
+            .into_iter()
+            .flatten()
+        {
+            index.query_keys_since(0, &keys, |m| found.push(m.id as u32));
         }
         found.sort_unstable();
         found.dedup();

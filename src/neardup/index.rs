@@ -624,37 +624,51 @@ impl Index {
     /// that share a sorted run with them, which the caller filters out (by
     /// id, say). Only the runs that hold later insertions are probed: the
     /// delta since a recent [`Clone`] of the index costs a few runs, not all.
-    pub(crate) fn query_since<F: FnMut(Match)>(
+    pub(crate) fn query_since<F: FnMut(Match)>(&self, since: usize, fingerprint: u64, on_match: F) {
+        self.query_keys_since(since, &[fingerprint], on_match);
+    }
+
+    /// [`query_since`](Self::query_since) for several fingerprints at once,
+    /// reporting the matches of all of them (an item near two of them twice).
+    /// Faster than one query each: the directory slots of every fingerprint
+    /// and table are read before any candidate list, so that their cache
+    /// misses overlap instead of queueing one after the other.
+    pub(crate) fn query_keys_since<F: FnMut(Match)>(
         &self,
         since: usize,
-        fingerprint: u64,
+        fingerprints: &[u64],
         mut on_match: F,
     ) {
         let k = self.plan.max_distance;
         let buffered = self.len - self.buffer.len();
-        scan_buffer(
-            &self.buffer[since.saturating_sub(buffered).min(self.buffer.len())..],
-            fingerprint,
-            k,
-            &mut on_match,
-        );
+        let tail = &self.buffer[since.saturating_sub(buffered).min(self.buffer.len())..];
+        for &fp in fingerprints {
+            scan_buffer(tail, fp, k, &mut on_match);
+        }
         // Runs are in insertion order: the ones holding later insertions
         // are a suffix.
         let first = self.runs.partition_point(|r| r.end <= since);
-        // Tables are visited in chunks, first reading every directory slot,
-        // then every candidate list: the loads of one phase do not depend on
-        // each other, so their cache misses overlap instead of queueing.
+        // (fingerprint, table) pairs are visited in chunks, first reading
+        // every directory slot, then every candidate list: the loads of one
+        // phase do not depend on each other, so their misses overlap.
         const CHUNK: usize = 16;
+        let tables = self.plan.tables.len();
+        let pairs = fingerprints.len() * tables;
         let mut slots = [(0u64, 0usize, 0usize); CHUNK];
         for run in &self.runs[first..] {
-            for (plans, tables) in self.plan.tables.chunks(CHUNK).zip(run.tables.chunks(CHUNK)) {
-                for ((tp, table), slot) in plans.iter().zip(tables).zip(slots.iter_mut()) {
-                    let q = tp.forward.apply(fingerprint);
-                    let r = table.dir.range(q);
+            let mut lo = 0;
+            while lo < pairs {
+                let hi = (lo + CHUNK).min(pairs);
+                for (p, slot) in (lo..hi).zip(slots.iter_mut()) {
+                    let t = p % tables;
+                    let q = self.plan.tables[t].forward.apply(fingerprints[p / tables]);
+                    let r = run.tables[t].dir.range(q);
                     *slot = (q, r.start, r.end);
                 }
-                for ((tp, table), (q, start, end)) in plans.iter().zip(tables).zip(slots) {
-                    for &e in &table.sorted[start..end] {
+                for (p, &(q, start, end)) in (lo..hi).zip(slots.iter()) {
+                    let t = p % tables;
+                    let tp = &self.plan.tables[t];
+                    for &e in &run.tables[t].sorted[start..end] {
                         let x = e ^ q;
                         if tp.key(x) != 0 {
                             continue;
@@ -672,6 +686,7 @@ impl Index {
                         }
                     }
                 }
+                lo = hi;
             }
         }
     }

@@ -6,6 +6,11 @@ use std::collections::HashMap;
 
 use super::index::Index;
 
+/// The unsorted buffer of a paragraph-key index: every look-up scans it, and
+/// the finder looks up five keys per paragraph for one it stores, so it is
+/// kept smaller than the [`Index`] default.
+const BUFFER_CAP: usize = 256;
+
 /// Stored keys with the paragraph id each belongs to.
 #[derive(Clone, Debug)]
 pub(crate) enum Candidates {
@@ -55,7 +60,12 @@ impl Candidates {
     ///
     /// When `k` is above [`super::MAX_DISTANCE`].
     pub(crate) fn new(k: u32) -> crate::Result<Candidates> {
-        let index = Index::new(k)?;
+        let mut b = Index::builder();
+        b.max_distance(k).buffer_capacity(BUFFER_CAP);
+        if k <= 3 {
+            b.blocks(k + 1);
+        }
+        let index = b.build()?;
         Ok(if k == 0 {
             Candidates::Exact(ExactKeys::default())
         } else {
@@ -70,13 +80,10 @@ impl Candidates {
         }
     }
 
-    /// Appends to `out` the ids of every stored key within `distance <= k`,
-    /// in no particular order.
-    pub(crate) fn query(&self, key: u64, out: &mut Vec<u32>) {
-        match self {
-            Candidates::Near(index) => index.query(key, |m| out.push(m.id as u32)),
-            Candidates::Exact(keys) => keys.query(key, out),
-        }
+    /// Appends to `out` the ids of every stored key within `distance <= k`
+    /// of one of `keys`, in no particular order, possibly repeated.
+    pub(crate) fn query(&self, keys: &[u64], out: &mut Vec<u32>) {
+        self.query_since(0, keys, out);
     }
 
     /// A read-only copy for other threads: a clone of the index, which
@@ -100,10 +107,16 @@ impl Candidates {
     /// Like [`query`](Self::query) for the keys stored after the first
     /// `since` (a snapshot's [`index_len`](Self::index_len)); may also
     /// append some earlier ones.
-    pub(crate) fn query_since(&self, since: usize, key: u64, out: &mut Vec<u32>) {
+    pub(crate) fn query_since(&self, since: usize, keys: &[u64], out: &mut Vec<u32>) {
         match self {
-            Candidates::Near(index) => index.query_since(since, key, |m| out.push(m.id as u32)),
-            Candidates::Exact(keys) => keys.query(key, out),
+            Candidates::Near(index) => {
+                index.query_keys_since(since, keys, |m| out.push(m.id as u32));
+            }
+            Candidates::Exact(map) => {
+                for &key in keys {
+                    map.query(key, out);
+                }
+            }
         }
     }
 
@@ -123,6 +136,7 @@ mod tests {
     #[test]
     fn exact_keys_equal_the_index_at_distance_0() {
         let mut exact = Candidates::new(0).unwrap();
+        assert!(matches!(exact, Candidates::Exact(_)));
         let mut index = Index::new(0).unwrap();
         let mut state = 0x1234_5678_9abc_def0u64;
         let mut keys = Vec::new();
@@ -136,13 +150,13 @@ mod tests {
             if id % 7 == 0 {
                 let q = keys[(state >> 40) as usize % keys.len()];
                 let mut got = Vec::new();
-                exact.query(q, &mut got);
+                exact.query(&[q], &mut got);
                 got.sort_unstable();
                 let mut want: Vec<u32> = index.matches(q).iter().map(|m| m.id as u32).collect();
                 want.sort_unstable();
                 assert_eq!(got, want, "key {q} after {id}");
                 let mut none = Vec::new();
-                exact.query(1 << 40, &mut none);
+                exact.query(&[1 << 40], &mut none);
                 assert!(none.is_empty());
             }
         }
