@@ -550,3 +550,93 @@ const _: () = {
     assert!(DEFAULT_CHUNK_LEN >= 4);
     assert!(DEFAULT_SKETCH_LEN <= 256);
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Real paragraphs, each followed now and then by edited copies (a
+    /// character replaced, the tail cut, a byline appended) a few to a few
+    /// hundred paragraphs later, and some short lines repeated exactly.
+    fn paragraphs_with_copies() -> Vec<String> {
+        let news = include_str!("../../tests/data/news_1998.txt");
+        let mut out: Vec<String> = Vec::new();
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            state = super::super::fmix64(state.wrapping_add(0x9e37_79b9_7f4a_7c15));
+            state
+        };
+        for line in news.lines().filter(|l| l.chars().count() > 20).take(1500) {
+            out.push(line.to_string());
+            let r = next();
+            if r % 3 == 0 && !out.is_empty() {
+                let back = (next() % 300) as usize % out.len();
+                let src: Vec<char> = out[out.len() - 1 - back].chars().collect();
+                let copy: String = match r % 4 {
+                    0 => src[..src.len() * 4 / 5].iter().collect(),
+                    1 => {
+                        let mut c = src.clone();
+                        let at = (next() as usize) % c.len();
+                        c[at] = '某';
+                        c.into_iter().collect()
+                    }
+                    2 => src.iter().collect::<String>() + "（记者 张三）",
+                    _ => src.iter().collect(),
+                };
+                out.push(copy);
+            }
+            if r % 17 == 0 {
+                out.push("责任编辑：李四".to_string());
+            }
+        }
+        out
+    }
+
+    /// Adding paragraphs with probes from snapshots taken at every lag
+    /// answers exactly what adding them plainly does, and so clusters alike.
+    #[test]
+    fn probed_adds_equal_plain_adds() {
+        let paras = paragraphs_with_copies();
+        let mut plain = Finder::new();
+        let analyses: Vec<Analysis> = paras
+            .iter()
+            .map(|p| plain.fingerprinter().analyze(p, &[]))
+            .collect();
+        let want: Vec<Option<Location>> = analyses
+            .iter()
+            .enumerate()
+            .map(|(i, a)| plain.add_analyzed(loc(i), a))
+            .collect();
+        assert!(want.iter().filter(|w| w.is_some()).count() > 300);
+        for lag in [0usize, 1, 3, 50, 700, usize::MAX] {
+            let mut probed = Finder::new();
+            // Snapshots in order of the paragraph count they were taken at.
+            let mut snapshots: Vec<(usize, Snapshot)> = vec![(0, probed.snapshot())];
+            for (i, a) in analyses.iter().enumerate() {
+                // The newest snapshot at least `lag` paragraphs old.
+                let at = i.saturating_sub(lag);
+                let s = snapshots
+                    .iter()
+                    .rev()
+                    .find(|(n, _)| *n <= at)
+                    .map(|(_, s)| s)
+                    .expect("the first snapshot is at 0");
+                let probe = s.probe(a);
+                let got = probed.add_probed(loc(i), a, probe.as_ref());
+                assert_eq!(got, want[i], "paragraph {i} at lag {lag}");
+                if i % 7 == 0 {
+                    snapshots.push((i + 1, probed.snapshot()));
+                }
+            }
+            assert_eq!(probed.clusters(), plain.clusters(), "lag {lag}");
+        }
+    }
+
+    fn loc(i: usize) -> Location {
+        Location {
+            doc: i as u64 / 10,
+            paragraph: i % 10,
+            span: 0..i,
+        }
+    }
+}

@@ -731,3 +731,106 @@ impl Index {
         self
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `query_since` reports every item inserted at or after `since` within
+    /// the distance (and only items within it), for every buffer size and
+    /// through merges; `query_keys_since` reports the union of single queries.
+    #[test]
+    fn query_since_covers_the_later_insertions() {
+        for (k, blocks, buffer) in [(3, 0, 1), (3, 4, 7), (3, 5, 64), (0, 0, 5), (1, 0, 1024)] {
+            let mut b = Index::builder();
+            b.max_distance(k).buffer_capacity(buffer).threads(1);
+            if blocks > 0 {
+                b.blocks(blocks);
+            }
+            let mut index = b.build().unwrap();
+            let mut all: Vec<Item> = Vec::new();
+            let mut state = 0x9e37_79b9_7f4a_7c15u64;
+            for id in 0..3000u64 {
+                state = crate::neardup::fmix64(state.wrapping_add(id));
+                // Near copies of earlier items, so that queries match.
+                let fp = if id > 0 && state % 2 == 0 {
+                    let base = all[(state >> 20) as usize % all.len()].fingerprint;
+                    base ^ (1 << (state % 64)) ^ (1 << ((state >> 8) % 64))
+                } else {
+                    state
+                };
+                if id % 97 == 0 {
+                    let batch: Vec<Item> =
+                        (0..300).map(|j| Item::new(fp ^ (j << 40), id)).collect();
+                    index.extend(batch.iter().copied());
+                    all.extend(batch);
+                } else {
+                    index.insert(fp, id);
+                    all.push(Item::new(fp, id));
+                }
+                assert_eq!(index.len(), all.len());
+                if id % 13 != 0 {
+                    continue;
+                }
+                let q = [
+                    fp ^ 1,
+                    all[(state >> 30) as usize % all.len()].fingerprint ^ (1 << 63),
+                ];
+                for since in [0, all.len() / 2, all.len().saturating_sub(3), all.len()] {
+                    let mut got = Vec::new();
+                    index.query_keys_since(since, &q, |m| got.push((m.id, m.fingerprint)));
+                    for (id, fp) in &got {
+                        assert!(
+                            q.iter().any(|x| (x ^ fp).count_ones() <= k),
+                            "{id} not within {k}"
+                        );
+                    }
+                    got.sort_unstable();
+                    let mut union = Vec::new();
+                    for &x in &q {
+                        index.query(x, |m| union.push((m.id, m.fingerprint)));
+                    }
+                    union.sort_unstable();
+                    for x in &q {
+                        for (i, it) in all.iter().enumerate() {
+                            if i >= since && (it.fingerprint ^ x).count_ones() <= k {
+                                let want = (it.id, it.fingerprint);
+                                assert!(
+                                    got.binary_search(&want).is_ok(),
+                                    "k {k} buffer {buffer}: item {i} missing since {since}"
+                                );
+                            }
+                        }
+                    }
+                    if since == 0 {
+                        assert_eq!(got, union, "k {k} buffer {buffer}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// A clone is a snapshot: inserting into the original leaves it as it was.
+    #[test]
+    fn clones_are_snapshots() {
+        let fp = |i: u64| crate::neardup::fmix64(i + 1);
+        let mut index = Index::builder().buffer_capacity(4).build().unwrap();
+        for i in 0..100u64 {
+            index.insert(fp(i), i);
+        }
+        let snapshot = index.clone();
+        for i in 100..1000u64 {
+            index.insert(fp(i), i);
+        }
+        assert_eq!(snapshot.len(), 100);
+        let ids = |index: &Index, i: u64| -> Vec<u64> {
+            let mut v: Vec<u64> = index.matches(fp(i)).iter().map(|m| m.id).collect();
+            v.sort_unstable();
+            v
+        };
+        assert_eq!(ids(&snapshot, 500), Vec::<u64>::new());
+        assert_eq!(ids(&index, 500), [500]);
+        assert_eq!(ids(&snapshot, 50), [50]);
+        assert_eq!(ids(&index, 50), [50]);
+    }
+}
