@@ -4,10 +4,12 @@
 //! queries scan linearly. When it fills up it becomes a sorted *run*: the items
 //! sorted by `(fingerprint, id)` plus one table per key-block combination of the
 //! layout, each table holding the run's distinct fingerprints permuted (key
-//! blocks on top) and sorted, with a small directory on the top bits. Runs of
-//! similar size are merged (linear merges, no re-sorting), so sizes roughly
-//! double from one run to the next, there are O(log n) runs, and each item is
-//! merged O(log n) times: insertion is amortised O(tables * log n).
+//! blocks on top) and sorted, with a small directory on the top bits. A run is
+//! merged into the one before it while that one is at most 4 times larger
+//! (linear merges, no re-sorting), so there are O(log n) runs, each covering a
+//! contiguous stretch of insertions, and each item is merged O(log n) times:
+//! insertion is amortised O(tables * log n). Runs are immutable and shared,
+//! so a clone of the index is a cheap snapshot that other threads can query.
 //!
 //! A query permutes the fingerprint once per table, reads the directory slot
 //! of its key and compares the few fingerprints there. Only matches are mapped

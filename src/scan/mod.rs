@@ -37,9 +37,14 @@
 //! JSONL, fold and run both detectors: the CPU-heavy part. The calling thread
 //! puts the results back in input order, adds every paragraph to the finder
 //! and calls the callback, so the results are the same whatever the
-//! number of threads. Channels are bounded, so a slow callback slows the
+//! number of threads. The costly part of adding a paragraph, looking its keys
+//! up among all the paragraphs before it, also runs on the workers: they
+//! look them up in a snapshot of the finder that the calling thread renews
+//! after every batch (a clone sharing the sorted runs of its index), and the
+//! calling thread looks up only the keys it added since, then confirms and
+//! stores in order. Channels are bounded, so a slow callback slows the
 //! reader instead of filling memory; memory grows with the finder (at most
-//! about 370 bytes per paragraph, see [`crate::neardup`]), not with the corpus.
+//! about 340 bytes per paragraph, see [`crate::neardup`]), not with the corpus.
 
 mod clean_impl;
 mod engine;
