@@ -598,38 +598,51 @@ mod tests {
     #[test]
     fn probed_adds_equal_plain_adds() {
         let paras = paragraphs_with_copies();
-        let mut plain = Finder::new();
-        let analyses: Vec<Analysis> = paras
-            .iter()
-            .map(|p| plain.fingerprinter().analyze(p, &[]))
-            .collect();
-        let want: Vec<Option<Location>> = analyses
-            .iter()
-            .enumerate()
-            .map(|(i, a)| plain.add_analyzed(loc(i), a))
-            .collect();
-        assert!(want.iter().filter(|w| w.is_some()).count() > 300);
-        for lag in [0usize, 1, 3, 50, 700, usize::MAX] {
-            let mut probed = Finder::new();
-            // Snapshots in order of the paragraph count they were taken at.
-            let mut snapshots: Vec<(usize, Snapshot)> = vec![(0, probed.snapshot())];
-            for (i, a) in analyses.iter().enumerate() {
-                // The newest snapshot at least `lag` paragraphs old.
-                let at = i.saturating_sub(lag);
-                let s = snapshots
-                    .iter()
-                    .rev()
-                    .find(|(n, _)| *n <= at)
-                    .map(|(_, s)| s)
-                    .expect("the first snapshot is at 0");
-                let probe = s.probe(a);
-                let got = probed.add_probed(loc(i), a, probe.as_ref());
-                assert_eq!(got, want[i], "paragraph {i} at lag {lag}");
-                if i % 7 == 0 {
-                    snapshots.push((i + 1, probed.snapshot()));
+        // The defaults; paragraph keys only (so that the look-ups since the
+        // snapshot in the Hamming index decide); chunk keys in a Hamming
+        // index too, and paragraph keys at k = 4 (the automatic layout).
+        let mut only_paragraphs = Finder::builder();
+        only_paragraphs.chunk_len(0);
+        let mut near_chunks = Finder::builder();
+        near_chunks.chunk_max_distance(2).max_distance(4);
+        for (name, builder) in [
+            ("defaults", Finder::builder()),
+            ("paragraph keys only", only_paragraphs),
+            ("near chunk keys", near_chunks),
+        ] {
+            let mut plain = builder.build().unwrap();
+            let analyses: Vec<Analysis> = paras
+                .iter()
+                .map(|p| plain.fingerprinter().analyze(p, &[]))
+                .collect();
+            let want: Vec<Option<Location>> = analyses
+                .iter()
+                .enumerate()
+                .map(|(i, a)| plain.add_analyzed(loc(i), a))
+                .collect();
+            assert!(want.iter().filter(|w| w.is_some()).count() > 300, "{name}");
+            for lag in [0usize, 1, 3, 50, 700, usize::MAX] {
+                let mut probed = builder.build().unwrap();
+                // Snapshots in order of the paragraph count they were taken at.
+                let mut snapshots: Vec<(usize, Snapshot)> = vec![(0, probed.snapshot())];
+                for (i, a) in analyses.iter().enumerate() {
+                    // The newest snapshot at least `lag` paragraphs old.
+                    let at = i.saturating_sub(lag);
+                    let s = snapshots
+                        .iter()
+                        .rev()
+                        .find(|(n, _)| *n <= at)
+                        .map(|(_, s)| s)
+                        .expect("the first snapshot is at 0");
+                    let probe = s.probe(a);
+                    let got = probed.add_probed(loc(i), a, probe.as_ref());
+                    assert_eq!(got, want[i], "{name}: paragraph {i} at lag {lag}");
+                    if i % 7 == 0 {
+                        snapshots.push((i + 1, probed.snapshot()));
+                    }
                 }
+                assert_eq!(probed.clusters(), plain.clusters(), "{name}: lag {lag}");
             }
-            assert_eq!(probed.clusters(), plain.clusters(), "lag {lag}");
         }
     }
 
