@@ -14,6 +14,13 @@
 //! cargo run --release --example scan -- /tmp/line.txt
 //! ```
 //!
+//! On the project's 2-core machine under load, 189 MB of that line took 9.6 s
+//! and 1.4 GB of peak RSS with `--json` (the same as a 200 MB JSONL line,
+//! 9.4 s and 1.6 GB; 196 MB of varied news text on one line, 14.8 s): time is
+//! linear; memory is about 7.5 bytes per byte of the line, most of it the
+//! injection evidence pass's per-character tables and the document's text
+//! and folded text, which a single paragraph needs whole.
+//!
 //! Thin glue over `spamsift::scan`: parse arguments, build the scanner, print
 //! its events. Exit status 2 on any error, with the message on stderr.
 

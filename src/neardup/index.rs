@@ -4,10 +4,12 @@
 //! queries scan linearly. When it fills up it becomes a sorted *run*: the items
 //! sorted by `(fingerprint, id)` plus one table per key-block combination of the
 //! layout, each table holding the run's distinct fingerprints permuted (key
-//! blocks on top) and sorted, with a small directory on the top bits. Runs of
-//! similar size are merged (linear merges, no re-sorting), so sizes roughly
-//! double from one run to the next, there are O(log n) runs, and each item is
-//! merged O(log n) times: insertion is amortised O(tables * log n).
+//! blocks on top) and sorted, with a small directory on the top bits. A run is
+//! merged into the one before it while that one is at most 4 times larger
+//! (linear merges, no re-sorting), so there are O(log n) runs, each covering a
+//! contiguous stretch of insertions, and each item is merged O(log n) times:
+//! insertion is amortised O(tables * log n). Runs are immutable and shared,
+//! so a clone of the index is a cheap snapshot that other threads can query.
 //!
 //! A query permutes the fingerprint once per table, reads the directory slot
 //! of its key and compares the few fingerprints there. Only matches are mapped
@@ -42,8 +44,8 @@
 //! always detected; the word-wise form runs at memory speed, eight times faster
 //! than the byte-wise one.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 mod file;
 mod join;
@@ -60,6 +62,13 @@ use radix::sort_by_top_bits;
 
 /// Default for [`IndexBuilder::buffer_capacity`].
 const BUFFER_CAP: usize = 1024;
+
+/// A new run is merged into the one before it while that one holds at most
+/// this many times as many items. Every run costs a query one probe per
+/// table, and a larger ratio means fewer runs (about `log_4 n` instead of
+/// `log_2 n`) for about as much merging: an item is copied about
+/// `ratio / 2` times per level instead of once, over half as many levels.
+const MERGE_RATIO: usize = 4;
 
 /// Automatic block count per `max_distance` for an [`Index`]; see
 /// [`IndexBuilder::layout`].
@@ -235,12 +244,18 @@ pub struct Index {
     pub(crate) threads: usize,
     buffer_capacity: usize,
     buffer: Vec<Item>,
-    runs: Vec<Run>,
+    /// Oldest first; each covers a contiguous stretch of insertions. Shared,
+    /// so a clone of the index (a snapshot another thread can query while
+    /// this one goes on inserting) copies only the buffer.
+    runs: Vec<Arc<Run>>,
     len: usize,
 }
 
 #[derive(Clone, Debug)]
 struct Run {
+    /// The number of items inserted into the index before and with this
+    /// run's newest item: the run holds insertions `end - items.len()..end`.
+    end: usize,
     /// Sorted by `(fingerprint, id)`.
     items: Vec<Item>,
     /// Finds an item's fingerprint without a binary search.
@@ -374,11 +389,12 @@ impl Run {
             done.sort_unstable_by_key(|(t, _)| *t);
             done.into_iter().map(|(_, table)| table).collect()
         };
-        Run::new(items, tables)
+        Run::new(items, tables, 0)
     }
 
-    /// Merges two runs without re-sorting anything.
-    fn merge(a: Run, b: Run, plan: &Plan) -> Run {
+    /// Merges two runs without re-sorting anything; `b` holds the later
+    /// insertions.
+    fn merge(a: &Run, b: &Run, plan: &Plan) -> Run {
         let items = merge_sorted(&a.items, &b.items, false);
         let tables = a
             .tables
@@ -387,12 +403,17 @@ impl Run {
             .zip(&plan.tables)
             .map(|((x, y), tp)| Table::new(merge_sorted(&x.sorted, &y.sorted, true), tp.key_bits))
             .collect();
-        Run::new(items, tables)
+        Run::new(items, tables, b.end)
     }
 
-    fn new(items: Vec<Item>, tables: Vec<Table>) -> Run {
+    fn new(items: Vec<Item>, tables: Vec<Table>, end: usize) -> Run {
         let dir = Directory::new(items.iter().map(|it| it.fingerprint), items.len(), 64);
-        Run { items, dir, tables }
+        Run {
+            end,
+            items,
+            dir,
+            tables,
+        }
     }
 
     /// The items with this fingerprint.
@@ -408,6 +429,36 @@ impl Run {
             + self.dir.memory_usage()
             + self.tables.capacity() * size_of::<Table>()
             + self.tables.iter().map(Table::memory_usage).sum::<usize>()
+    }
+}
+
+/// Calls `on_match` for every buffered item within distance `k` of
+/// `fingerprint`.
+///
+/// Matches are rare, so the scan first asks branch-free whether a block of
+/// items holds any (a loop the compiler turns into vector code), and looks
+/// at the items one by one only in the blocks that do.
+#[inline]
+fn scan_buffer<F: FnMut(Match)>(buffer: &[Item], fingerprint: u64, k: u32, on_match: &mut F) {
+    const BLOCK: usize = 16;
+    for block in buffer.chunks(BLOCK) {
+        let mut any = false;
+        for it in block {
+            any |= (it.fingerprint ^ fingerprint).count_ones() <= k;
+        }
+        if !any {
+            continue;
+        }
+        for it in block {
+            let d = (it.fingerprint ^ fingerprint).count_ones();
+            if d <= k {
+                on_match(Match {
+                    id: it.id,
+                    fingerprint: it.fingerprint,
+                    distance: d,
+                });
+            }
+        }
     }
 }
 
@@ -484,8 +535,12 @@ impl Index {
     pub fn memory_usage(&self) -> usize {
         size_of::<Self>()
             + self.buffer.capacity() * size_of::<Item>()
-            + self.runs.capacity() * size_of::<Run>()
-            + self.runs.iter().map(Run::memory_usage).sum::<usize>()
+            + self.runs.capacity() * size_of::<Arc<Run>>()
+            + self
+                .runs
+                .iter()
+                .map(|r| size_of::<Run>() + r.memory_usage())
+                .sum::<usize>()
     }
 
     /// Stores an item. Amortised O(tables * log n).
@@ -504,7 +559,8 @@ impl Index {
         }
         let mut items = std::mem::take(&mut self.buffer);
         items.sort_unstable();
-        let run = Run::build(items, &self.plan, self.threads);
+        let mut run = Run::build(items, &self.plan, self.threads);
+        run.end = self.len;
         self.push_run(run);
     }
 
@@ -515,8 +571,8 @@ impl Index {
         while self.runs.len() >= 2 {
             let b = self.runs.pop().expect("len >= 2");
             let a = self.runs.pop().expect("len >= 1");
-            let merged = Run::merge(a, b, &self.plan);
-            self.runs.push(merged);
+            let merged = Run::merge(&a, &b, &self.plan);
+            self.runs.push(Arc::new(merged));
         }
         self.runs.shrink_to_fit();
     }
@@ -531,56 +587,90 @@ impl Index {
             }
             return;
         }
+        // The buffered items were inserted first: they go into a run of
+        // their own, so that runs stay in insertion order.
+        self.flush();
         sort_items(&mut items, self.threads);
         self.len += items.len();
-        let run = Run::build(items, &self.plan, self.threads);
+        let mut run = Run::build(items, &self.plan, self.threads);
+        run.end = self.len;
         self.push_run(run);
     }
 
     /// Appends a run, then merges while the run before the last is not more
-    /// than twice as large as the last, keeping sizes geometric.
+    /// than [`MERGE_RATIO`] times as large as the last, keeping sizes
+    /// geometric. Only neighbours merge, so runs stay in insertion order.
     fn push_run(&mut self, run: Run) {
-        self.runs.push(run);
+        self.runs.push(Arc::new(run));
         while self.runs.len() >= 2 {
             let n = self.runs.len();
-            if self.runs[n - 2].items.len() > 2 * self.runs[n - 1].items.len() {
+            if self.runs[n - 2].items.len() > MERGE_RATIO * self.runs[n - 1].items.len() {
                 break;
             }
             let b = self.runs.pop().expect("len >= 2");
             let a = self.runs.pop().expect("len >= 1");
-            let merged = Run::merge(a, b, &self.plan);
-            self.runs.push(merged);
+            let merged = Run::merge(&a, &b, &self.plan);
+            self.runs.push(Arc::new(merged));
         }
     }
 
     /// Calls `on_match` once for every stored item whose fingerprint is within
     /// `max_distance` of `fingerprint` (inclusive), in no particular order.
-    pub fn query<F: FnMut(Match)>(&self, fingerprint: u64, mut on_match: F) {
+    pub fn query<F: FnMut(Match)>(&self, fingerprint: u64, on_match: F) {
+        self.query_since(0, fingerprint, on_match);
+    }
+
+    /// Like [`query`](Self::query), for the items inserted after the first
+    /// `since` (the [`len`](Self::len) of an earlier snapshot): each of them
+    /// within the distance is reported once, and so may be some older ones
+    /// that share a sorted run with them, which the caller filters out (by
+    /// id, say). Only the runs that hold later insertions are probed: the
+    /// delta since a recent [`Clone`] of the index costs a few runs, not all.
+    pub(crate) fn query_since<F: FnMut(Match)>(&self, since: usize, fingerprint: u64, on_match: F) {
+        self.query_keys_since(since, &[fingerprint], on_match);
+    }
+
+    /// [`query_since`](Self::query_since) for several fingerprints at once,
+    /// reporting the matches of all of them (an item near two of them twice).
+    /// Faster than one query each: the directory slots of every fingerprint
+    /// and table are read before any candidate list, so that their cache
+    /// misses overlap instead of queueing one after the other.
+    pub(crate) fn query_keys_since<F: FnMut(Match)>(
+        &self,
+        since: usize,
+        fingerprints: &[u64],
+        mut on_match: F,
+    ) {
         let k = self.plan.max_distance;
-        for it in &self.buffer {
-            let d = (it.fingerprint ^ fingerprint).count_ones();
-            if d <= k {
-                on_match(Match {
-                    id: it.id,
-                    fingerprint: it.fingerprint,
-                    distance: d,
-                });
-            }
+        let buffered = self.len - self.buffer.len();
+        let tail = &self.buffer[since.saturating_sub(buffered).min(self.buffer.len())..];
+        for &fp in fingerprints {
+            scan_buffer(tail, fp, k, &mut on_match);
         }
-        // Tables are visited in chunks, first reading every directory slot,
-        // then every candidate list: the loads of one phase do not depend on
-        // each other, so their cache misses overlap instead of queueing.
+        // Runs are in insertion order: the ones holding later insertions
+        // are a suffix.
+        let first = self.runs.partition_point(|r| r.end <= since);
+        // (fingerprint, table) pairs are visited in chunks, first reading
+        // every directory slot, then every candidate list: the loads of one
+        // phase do not depend on each other, so their misses overlap.
         const CHUNK: usize = 16;
+        let tables = self.plan.tables.len();
+        let pairs = fingerprints.len() * tables;
         let mut slots = [(0u64, 0usize, 0usize); CHUNK];
-        for run in &self.runs {
-            for (plans, tables) in self.plan.tables.chunks(CHUNK).zip(run.tables.chunks(CHUNK)) {
-                for ((tp, table), slot) in plans.iter().zip(tables).zip(slots.iter_mut()) {
-                    let q = tp.forward.apply(fingerprint);
-                    let r = table.dir.range(q);
+        for run in &self.runs[first..] {
+            let mut lo = 0;
+            while lo < pairs {
+                let hi = (lo + CHUNK).min(pairs);
+                for (p, slot) in (lo..hi).zip(slots.iter_mut()) {
+                    let t = p % tables;
+                    let q = self.plan.tables[t].forward.apply(fingerprints[p / tables]);
+                    let r = run.tables[t].dir.range(q);
                     *slot = (q, r.start, r.end);
                 }
-                for ((tp, table), (q, start, end)) in plans.iter().zip(tables).zip(slots) {
-                    for &e in &table.sorted[start..end] {
+                for (p, &(q, start, end)) in (lo..hi).zip(slots.iter()) {
+                    let t = p % tables;
+                    let tp = &self.plan.tables[t];
+                    for &e in &run.tables[t].sorted[start..end] {
                         let x = e ^ q;
                         if tp.key(x) != 0 {
                             continue;
@@ -598,6 +688,7 @@ impl Index {
                         }
                     }
                 }
+                lo = hi;
             }
         }
     }
@@ -635,9 +726,113 @@ impl Index {
         self.runs.clear();
         self.len = items.len();
         if !items.is_empty() {
-            let run = Run::build(items, &self.plan, self.threads);
-            self.runs.push(run);
+            let mut run = Run::build(items, &self.plan, self.threads);
+            run.end = self.len;
+            self.runs.push(Arc::new(run));
         }
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `query_since` reports every item inserted at or after `since` within
+    /// the distance (and only items within it), for every buffer size and
+    /// through merges; `query_keys_since` reports the union of single queries.
+    #[test]
+    fn query_since_covers_the_later_insertions() {
+        for (k, blocks, buffer) in [(3, 0, 1), (3, 4, 7), (3, 5, 64), (0, 0, 5), (1, 0, 1024)] {
+            let mut b = Index::builder();
+            b.max_distance(k).buffer_capacity(buffer).threads(1);
+            if blocks > 0 {
+                b.blocks(blocks);
+            }
+            let mut index = b.build().unwrap();
+            let mut all: Vec<Item> = Vec::new();
+            let mut state = 0x9e37_79b9_7f4a_7c15u64;
+            for id in 0..3000u64 {
+                state = crate::neardup::fmix64(state.wrapping_add(id));
+                // Near copies of earlier items, so that queries match.
+                let fp = if id > 0 && state % 2 == 0 {
+                    let base = all[(state >> 20) as usize % all.len()].fingerprint;
+                    base ^ (1 << (state % 64)) ^ (1 << ((state >> 8) % 64))
+                } else {
+                    state
+                };
+                if id % 97 == 0 {
+                    let batch: Vec<Item> =
+                        (0..300).map(|j| Item::new(fp ^ (j << 40), id)).collect();
+                    index.extend(batch.iter().copied());
+                    all.extend(batch);
+                } else {
+                    index.insert(fp, id);
+                    all.push(Item::new(fp, id));
+                }
+                assert_eq!(index.len(), all.len());
+                if id % 13 != 0 {
+                    continue;
+                }
+                let q = [
+                    fp ^ 1,
+                    all[(state >> 30) as usize % all.len()].fingerprint ^ (1 << 63),
+                ];
+                for since in [0, all.len() / 2, all.len().saturating_sub(3), all.len()] {
+                    let mut got = Vec::new();
+                    index.query_keys_since(since, &q, |m| got.push((m.id, m.fingerprint)));
+                    for (id, fp) in &got {
+                        assert!(
+                            q.iter().any(|x| (x ^ fp).count_ones() <= k),
+                            "{id} not within {k}"
+                        );
+                    }
+                    got.sort_unstable();
+                    let mut union = Vec::new();
+                    for &x in &q {
+                        index.query(x, |m| union.push((m.id, m.fingerprint)));
+                    }
+                    union.sort_unstable();
+                    for x in &q {
+                        for (i, it) in all.iter().enumerate() {
+                            if i >= since && (it.fingerprint ^ x).count_ones() <= k {
+                                let want = (it.id, it.fingerprint);
+                                assert!(
+                                    got.binary_search(&want).is_ok(),
+                                    "k {k} buffer {buffer}: item {i} missing since {since}"
+                                );
+                            }
+                        }
+                    }
+                    if since == 0 {
+                        assert_eq!(got, union, "k {k} buffer {buffer}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// A clone is a snapshot: inserting into the original leaves it as it was.
+    #[test]
+    fn clones_are_snapshots() {
+        let fp = |i: u64| crate::neardup::fmix64(i + 1);
+        let mut index = Index::builder().buffer_capacity(4).build().unwrap();
+        for i in 0..100u64 {
+            index.insert(fp(i), i);
+        }
+        let snapshot = index.clone();
+        for i in 100..1000u64 {
+            index.insert(fp(i), i);
+        }
+        assert_eq!(snapshot.len(), 100);
+        let ids = |index: &Index, i: u64| -> Vec<u64> {
+            let mut v: Vec<u64> = index.matches(fp(i)).iter().map(|m| m.id).collect();
+            v.sort_unstable();
+            v
+        };
+        assert_eq!(ids(&snapshot, 500), Vec::<u64>::new());
+        assert_eq!(ids(&index, 500), [500]);
+        assert_eq!(ids(&snapshot, 50), [50]);
+        assert_eq!(ids(&index, 50), [50]);
     }
 }

@@ -48,9 +48,10 @@
 //!    **short**: its SimHash would be noise, so it is matched only by the exact
 //!    hash of its folded text, punctuation and masks removed. A paragraph with
 //!    no unit at all (only punctuation) is never a duplicate.
-//! 4. Otherwise every key is looked up in two [`Index`]es: paragraph keys
-//!    stored so far within Hamming distance `<= 3`, chunk keys within `<= 0`
-//!    (an untouched chunk keeps its key exactly). Each paragraph found is a
+//! 4. Otherwise every key is looked up among the paragraph keys stored so
+//!    far within Hamming distance `<= 3` (an [`Index`] of 4 tables) and among
+//!    the chunk keys within `<= 0` (an untouched chunk keeps its key exactly;
+//!    at distance 0 that is a hash map). Each paragraph found is a
 //!    candidate, **confirmed** when the Jaccard similarity of the two shingle
 //!    sets, estimated from the sketches, is `>= 0.5`. Then the new
 //!    paragraph's keys are stored.
@@ -69,7 +70,7 @@
 //! matters (recall 0.982 with paragraph keys at `k = 0` and at `k = 4`, and
 //! with chunk keys at `k = 0`, 1 or 3): candidates come from untouched chunks.
 //! Paragraph keys keep `k = 3` for long paragraphs edited in every chunk;
-//! chunk keys use `k = 0`, whose index costs a quarter of one for `k = 3`.
+//! chunk keys use `k = 0`, exact look-ups in a hash map.
 //!
 //! # Measurements behind the defaults
 //!
@@ -105,14 +106,17 @@
 //!
 //! Up to 5 fingerprints: the paragraph's and at most 4 chunks' (5.0 on the
 //! news paragraphs of the quality test; 1 for a paragraph of one chunk). In the
-//! [`Index`] an item takes 16 bytes plus 8 per table: 96 bytes for a
-//! paragraph key at `k = 3` (10 tables), 24 for a chunk key at `k = 0` (1
-//! table), so at most 192 bytes of index per paragraph. Then a sketch of up
+//! [`Index`] an item takes 16 bytes plus 8 per table: 48 bytes for a
+//! paragraph key at `k = 3` (4 tables of 16-bit keys: as selective as 10
+//! tables of 25-bit keys up to millions of paragraphs, with fewer cache
+//! misses per look-up); a chunk key at `k = 0` takes about 27 bytes in a hash
+//! map (8 per id plus a slot of 17 at 7/8 load per distinct key), so at most
+//! about 160 bytes of keys per paragraph. Then a sketch of up
 //! to 32 `u32` (128 bytes; fewer below 32 distinct shingles) plus an 8-byte
 //! offset, the location (document id, index, span: 32 bytes) and 8 bytes of
-//! union-find: at most about 370 bytes per paragraph, whatever its length; the
+//! union-find: at most about 340 bytes per paragraph, whatever its length; the
 //! text is not kept. With one index for every key at `k = 3` it would be about
-//! 660. Short paragraphs cost a 16-byte hash-map entry instead of keys and
+//! 420. Short paragraphs cost a 16-byte hash-map entry instead of keys and
 //! sketch. [`Finder::memory_usage`] reports the total.
 //!
 //! # The seed page
@@ -144,4 +148,5 @@ pub use finder::{
     DEFAULT_CHUNK_MAX_DISTANCE, DEFAULT_MAX_DISTANCE, DEFAULT_MIN_JACCARD, Finder, FinderBuilder,
     Outcome,
 };
+pub(crate) use finder::{Probe, Snapshot};
 pub use fingerprint::{Analysis, Fingerprinter, FingerprinterBuilder, fmix64, sketch_jaccard};

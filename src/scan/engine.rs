@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-use crate::neardup::{Analysis, Fingerprinter};
+use crate::neardup::{Analysis, Fingerprinter, Probe};
 use crate::text::{Folded, paragraphs};
 
 use crate::injection::{HitSpan, Judge, Reason};
@@ -28,6 +28,9 @@ pub(crate) struct RawHit {
 pub(crate) struct RawParagraph {
     pub(crate) span: Range<usize>,
     pub(crate) analysis: Analysis,
+    /// The finder's candidates as of a recent snapshot, looked up on the
+    /// worker (see [`crate::neardup::Snapshot`]).
+    pub(crate) probe: Option<Probe>,
 }
 
 /// Whether each hit was spliced in by a spammer rather than mentioned in
@@ -125,6 +128,7 @@ impl Analyzer {
             paras.push(RawParagraph {
                 span: p.span,
                 analysis,
+                probe: None,
             });
         }
         (hits, paras)

@@ -265,3 +265,111 @@ fn jsonl_fields_join_and_ids() {
     assert_eq!(parts[0].segments(), [0..18, 19..38]);
     assert_eq!(hits(&parts), [(0, 0, 12), (1, 7, 19)]);
 }
+
+/// News documents full of edited copies of each other's paragraphs: the scan
+/// finds, on every number of threads and with parts and batches of every
+/// size, exactly what a plain [`Finder`] fed the same documents in order finds
+/// (the workers' snapshot look-ups plus the collector's look-ups since the
+/// snapshot are the whole look-up).
+#[test]
+fn scan_equals_the_plain_finder_on_every_thread_count() {
+    let news = include_str!("../../tests/data/news_1998.txt");
+    let lines: Vec<&str> = news.lines().filter(|l| l.chars().count() > 15).collect();
+    let mut state = 0x51_7cc1_b727_220au64;
+    let mut next = || {
+        state = crate::neardup::fmix64(state.wrapping_add(0x9e37_79b9_7f4a_7c15));
+        state
+    };
+    let mut docs: Vec<String> = Vec::new();
+    let mut used: Vec<String> = Vec::new();
+    for d in 0..150 {
+        let mut doc = Vec::new();
+        for i in 0..12 {
+            let r = next();
+            let line = if !used.is_empty() && r % 4 == 0 {
+                // A copy of a paragraph seen before, lightly edited.
+                let src: Vec<char> = used[(next() as usize) % used.len()].chars().collect();
+                match r % 3 {
+                    0 => src[..src.len() * 5 / 6].iter().collect(),
+                    1 => src.iter().collect::<String>() + "（本报记者）",
+                    _ => src.iter().collect(),
+                }
+            } else {
+                lines[(d * 12 + i) % lines.len()].to_string()
+            };
+            used.push(line.clone());
+            doc.push(line);
+        }
+        docs.push(doc.join("\n"));
+    }
+    // Paragraph keys only, so that the Hamming look-ups since the workers'
+    // snapshot decide, and the defaults.
+    let mut only_paragraphs = FinderBuilder::new();
+    only_paragraphs.chunk_len(0);
+    for finder in [only_paragraphs, FinderBuilder::new()] {
+        check_against_plain_finder(&docs, finder);
+    }
+}
+
+fn check_against_plain_finder(docs: &[String], finder: FinderBuilder) {
+    let inputs = || {
+        docs.iter()
+            .enumerate()
+            .map(|(i, d)| text_input(&format!("d{i}"), d))
+            .collect()
+    };
+    let scanner = Scanner::builder()
+        .threads(1)
+        .finder(finder.clone())
+        .build()
+        .unwrap();
+    let mut finder_plain = scanner.finder.build().unwrap();
+    let mut want_dups = Vec::new();
+    for (i, d) in docs.iter().enumerate() {
+        let masks: Vec<Range<usize>> = scanner
+            .detector
+            .find_iter(d)
+            .map(|h| h.start()..h.end())
+            .collect();
+        for o in finder_plain.add_document(i as u64, d, &masks) {
+            want_dups.push(o.duplicate_of.map(|l| (l.doc as usize, l.paragraph)));
+        }
+    }
+    let want_clusters: Vec<Vec<(usize, usize)>> = finder_plain
+        .clusters()
+        .iter()
+        .map(|c| {
+            c.members
+                .iter()
+                .map(|m| (m.doc as usize, m.paragraph))
+                .collect()
+        })
+        .collect();
+    assert!(want_dups.iter().flatten().count() > 200);
+    for (threads, part_len) in [(1, 1 << 20), (2, 1 << 20), (4, 1 << 20), (3, 700), (2, 1)] {
+        let scanner = Scanner::builder()
+            .threads(threads)
+            .part_len(part_len)
+            .finder(finder.clone())
+            .build()
+            .unwrap();
+        let (summary, parts) = scan_parts(&scanner, inputs());
+        let got_dups: Vec<Option<(usize, usize)>> = paragraphs(&parts)
+            .into_iter()
+            .map(|(_, p)| p.duplicate_of.map(|e| (e.doc_index, e.paragraph)))
+            .collect();
+        let name = format!("threads {threads} part_len {part_len}");
+        assert_eq!(got_dups, want_dups, "{name}");
+        let got_clusters: Vec<Vec<(usize, usize)>> = summary
+            .clusters
+            .iter()
+            .map(|c| {
+                c.members
+                    .iter()
+                    .map(|m| (m.doc_index, m.paragraph))
+                    .collect()
+            })
+            .collect();
+        assert_eq!(got_clusters, want_clusters, "{name}");
+    }
+}
