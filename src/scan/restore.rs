@@ -188,7 +188,7 @@ fn read_records<R: BufRead>(mut removed: R, path: &Path) -> Result<Vec<Record>> 
 /// ```no_run
 /// let original = std::fs::File::create("corpus.restored.jsonl")?;
 /// spamsift::scan::restore("cleaned.jsonl", std::io::BufWriter::new(original))?;
-/// # Ok::<(), spamsift::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
 /// # Errors
