@@ -334,6 +334,270 @@ impl Expansion {
     }
 }
 
+/// Where a fold writes: the folded text with its offset map ([`Folded`]), or
+/// only its length ([`Counter`]).
+trait Sink {
+    /// Appends `haystack[from..to]`, characters that fold to themselves.
+    fn copy(&mut self, haystack: &str, from: usize, to: usize);
+    /// Appends `c`, the fold of the character at original offset `pos`.
+    fn push(&mut self, pos: usize, c: char);
+    /// Holds back the noise character `c` at `pos` until its run ends.
+    fn hold(&mut self, pos: usize, c: char);
+    /// The number of noise characters held back.
+    fn held(&self) -> usize;
+    /// Appends the held-back characters unchanged: their run is long.
+    fn release(&mut self);
+    /// Forgets the held-back characters: their run is short, hence removed.
+    fn drop_held(&mut self);
+}
+
+impl Sink for Folded {
+    #[inline]
+    fn copy(&mut self, haystack: &str, from: usize, to: usize) {
+        self.flush(haystack, from, to);
+    }
+
+    #[inline]
+    fn push(&mut self, pos: usize, c: char) {
+        self.push_char(pos, c);
+    }
+
+    #[inline]
+    fn hold(&mut self, pos: usize, c: char) {
+        self.pending.push((pos, c));
+    }
+
+    #[inline]
+    fn held(&self) -> usize {
+        self.pending.len()
+    }
+
+    fn release(&mut self) {
+        for i in 0..self.pending.len() {
+            let (p, pc) = self.pending[i];
+            self.push_char(p, pc);
+        }
+        self.pending.clear();
+    }
+
+    #[inline]
+    fn drop_held(&mut self) {
+        self.pending.clear();
+    }
+}
+
+/// Counts the bytes of a fold without writing it.
+#[derive(Default)]
+struct Counter {
+    len: usize,
+    held: usize,
+    held_bytes: usize,
+}
+
+impl Sink for Counter {
+    #[inline]
+    fn copy(&mut self, _haystack: &str, from: usize, to: usize) {
+        self.len += to - from;
+    }
+
+    #[inline]
+    fn push(&mut self, _pos: usize, c: char) {
+        self.len += c.len_utf8();
+    }
+
+    #[inline]
+    fn hold(&mut self, _pos: usize, c: char) {
+        self.held += 1;
+        self.held_bytes += c.len_utf8();
+    }
+
+    #[inline]
+    fn held(&self) -> usize {
+        self.held
+    }
+
+    fn release(&mut self) {
+        self.len += self.held_bytes;
+        self.drop_held();
+    }
+
+    #[inline]
+    fn drop_held(&mut self) {
+        self.held = 0;
+        self.held_bytes = 0;
+    }
+}
+
+/// The length in bytes of `fold(haystack, folding)`, counted without
+/// building the folded text or its map: the same pass, writing nothing.
+pub(crate) fn folded_len(haystack: &str, folding: &Folding) -> usize {
+    if *folding == Folding::none() {
+        return haystack.len();
+    }
+    let mut counter = Counter::default();
+    fold_into(
+        &mut counter,
+        haystack,
+        folding,
+        folding.max_noise.min(MAX_NOISE_LIMIT),
+    );
+    counter.len
+}
+
+/// The first character of the fold of `c` when it is not removed (as a
+/// character of a keyword, or of a long run of noise, would be folded):
+/// `Ａ` → `a`, `⑩` → `1`, `體` → `体`.
+pub(crate) fn fold_first(c: char, folding: &Folding) -> char {
+    if folding.width {
+        if let Some(e) = fold_width(c) {
+            let b = e.bytes[0];
+            return if folding.case {
+                b.to_ascii_lowercase() as char
+            } else {
+                b as char
+            };
+        }
+    }
+    let mut out = c;
+    if folding.case {
+        out = out.to_ascii_lowercase();
+    }
+    if folding.traditional && (c as u32) >= 0x3400 {
+        out = t2s(out);
+    }
+    out
+}
+
+/// Appends the fold of `c`, found at original offset `pos`.
+#[inline]
+fn push_folded<S: Sink>(out: &mut S, pos: usize, c: char, folding: &Folding) {
+    if folding.width {
+        if let Some(e) = fold_width(c) {
+            for &b in &e.bytes[..e.len as usize] {
+                let mut b = b;
+                if folding.case {
+                    b = b.to_ascii_lowercase();
+                }
+                out.push(pos, b as char);
+            }
+            return;
+        }
+    }
+    let mut folded = c;
+    if folding.case {
+        folded = folded.to_ascii_lowercase();
+    }
+    if folding.traditional && (c as u32) >= 0x3400 {
+        folded = t2s(folded);
+    }
+    out.push(pos, folded);
+}
+
+/// The fold itself: one pass over `haystack`, writing to `out`.
+fn fold_into<S: Sink>(out: &mut S, haystack: &str, folding: &Folding, max_noise: usize) {
+    let bytes = haystack.as_bytes();
+    let changes = if folding.traditional {
+        Some(han_changes())
+    } else {
+        None
+    };
+    // A run of noise is held back until its end shows whether it is short
+    // enough to remove; once it is known to be long it is copied through.
+    let mut long_run = false;
+    // Characters that fold to themselves are not pushed one by one: they
+    // are copied in runs, `haystack[run..pos]`, when something else comes.
+    let mut run = 0;
+    let mut pos = 0;
+    while pos < bytes.len() {
+        let b = bytes[pos];
+        // The fast paths: ASCII and the main Han blocks, when they fold to
+        // themselves. They end a noise run like any other character that
+        // is not noise; a short run held back is dropped.
+        if b < 0x80 {
+            let class = ASCII_CLASS[b as usize];
+            if (class != Class::Noise || max_noise == 0)
+                && !(folding.case && b.is_ascii_uppercase())
+            {
+                out.drop_held();
+                long_run = false;
+                pos += 1;
+                continue;
+            }
+        } else if (0xE4..=0xE9).contains(&b) {
+            // U+4000..=U+9FFF: Han (and Yijing symbols), all of class
+            // Text, untouched by the width and case folds. Consume them
+            // in a tight loop while they fold to themselves.
+            let start = pos;
+            while let Some(&[b0, b1, b2]) = bytes.get(pos..pos + 3) {
+                if !(0xE4..=0xE9).contains(&b0) {
+                    break;
+                }
+                let u = (u32::from(b0 & 0x0F) << 12)
+                    | (u32::from(b1 & 0x3F) << 6)
+                    | u32::from(b2 & 0x3F);
+                let same = match changes {
+                    None => true,
+                    Some(bits) if u >= HAN_FIRST => {
+                        let i = (u - HAN_FIRST) as usize;
+                        bits.get(i >> 6).is_none_or(|w| (w >> (i & 63)) & 1 == 0)
+                    }
+                    Some(_) => char::from_u32(u).is_some_and(|c| t2s(c) == c),
+                };
+                if !same {
+                    break;
+                }
+                pos += 3;
+            }
+            if pos > start {
+                out.drop_held();
+                long_run = false;
+                continue;
+            }
+        }
+        let c = haystack[pos..].chars().next().unwrap_or_default();
+        let class = classify(c);
+        // Other characters that fold to themselves join the run too.
+        if matches!(class, Class::Text | Class::Barrier)
+            || (class == Class::Noise && max_noise == 0)
+            || (class == Class::Invisible && !folding.invisible)
+        {
+            let changed = (folding.width && fold_width(c).is_some())
+                || (folding.case && c.is_ascii_uppercase())
+                || (folding.traditional && (c as u32) >= 0x3400 && t2s(c) != c);
+            if !changed {
+                out.drop_held();
+                long_run = false;
+                pos += c.len_utf8();
+                continue;
+            }
+        }
+        out.copy(haystack, run, pos);
+        match class {
+            Class::Invisible if folding.invisible => {}
+            Class::Noise if max_noise > 0 => {
+                if long_run {
+                    out.push(pos, c);
+                } else if out.held() < max_noise {
+                    out.hold(pos, c);
+                } else {
+                    long_run = true;
+                    out.release();
+                    out.push(pos, c);
+                }
+            }
+            _ => {
+                // Anything that is not noise ends the run; a short run is dropped.
+                out.drop_held();
+                long_run = false;
+                push_folded(out, pos, c, folding);
+            }
+        }
+        pos += c.len_utf8();
+        run = pos;
+    }
+    out.copy(haystack, run, bytes.len());
+}
+
 /// Text after folding, with the map back to the original byte offsets.
 ///
 /// Build one with [`fold`], or keep one around and refill it with
@@ -384,111 +648,7 @@ impl Folded {
             self.text.push_str(haystack);
             return;
         }
-        let bytes = haystack.as_bytes();
-        let changes = if folding.traditional {
-            Some(han_changes())
-        } else {
-            None
-        };
-        // A run of noise is held back until its end shows whether it is short
-        // enough to remove; once it is known to be long it is copied through.
-        let mut long_run = false;
-        // Characters that fold to themselves are not pushed one by one: they
-        // are copied in runs, `haystack[run..pos]`, when something else comes.
-        let mut run = 0;
-        let mut pos = 0;
-        while pos < bytes.len() {
-            let b = bytes[pos];
-            // The fast paths: ASCII and the main Han blocks, when they fold to
-            // themselves. They end a noise run like any other character that
-            // is not noise; a short run held back is dropped.
-            if b < 0x80 {
-                let class = ASCII_CLASS[b as usize];
-                if (class != Class::Noise || max_noise == 0)
-                    && !(folding.case && b.is_ascii_uppercase())
-                {
-                    self.pending.clear();
-                    long_run = false;
-                    pos += 1;
-                    continue;
-                }
-            } else if (0xE4..=0xE9).contains(&b) {
-                // U+4000..=U+9FFF: Han (and Yijing symbols), all of class
-                // Text, untouched by the width and case folds. Consume them
-                // in a tight loop while they fold to themselves.
-                let start = pos;
-                while let Some(&[b0, b1, b2]) = bytes.get(pos..pos + 3) {
-                    if !(0xE4..=0xE9).contains(&b0) {
-                        break;
-                    }
-                    let u = (u32::from(b0 & 0x0F) << 12)
-                        | (u32::from(b1 & 0x3F) << 6)
-                        | u32::from(b2 & 0x3F);
-                    let same = match changes {
-                        None => true,
-                        Some(bits) if u >= HAN_FIRST => {
-                            let i = (u - HAN_FIRST) as usize;
-                            bits.get(i >> 6).is_none_or(|w| (w >> (i & 63)) & 1 == 0)
-                        }
-                        Some(_) => char::from_u32(u).is_some_and(|c| t2s(c) == c),
-                    };
-                    if !same {
-                        break;
-                    }
-                    pos += 3;
-                }
-                if pos > start {
-                    self.pending.clear();
-                    long_run = false;
-                    continue;
-                }
-            }
-            let c = haystack[pos..].chars().next().unwrap_or_default();
-            let class = classify(c);
-            // Other characters that fold to themselves join the run too.
-            if matches!(class, Class::Text | Class::Barrier)
-                || (class == Class::Noise && max_noise == 0)
-                || (class == Class::Invisible && !folding.invisible)
-            {
-                let changed = (folding.width && fold_width(c).is_some())
-                    || (folding.case && c.is_ascii_uppercase())
-                    || (folding.traditional && (c as u32) >= 0x3400 && t2s(c) != c);
-                if !changed {
-                    self.pending.clear();
-                    long_run = false;
-                    pos += c.len_utf8();
-                    continue;
-                }
-            }
-            self.flush(haystack, run, pos);
-            match class {
-                Class::Invisible if folding.invisible => {}
-                Class::Noise if max_noise > 0 => {
-                    if long_run {
-                        self.push_char(pos, c);
-                    } else if self.pending.len() < max_noise {
-                        self.pending.push((pos, c));
-                    } else {
-                        long_run = true;
-                        for i in 0..self.pending.len() {
-                            let (p, pc) = self.pending[i];
-                            self.push_char(p, pc);
-                        }
-                        self.pending.clear();
-                        self.push_char(pos, c);
-                    }
-                }
-                _ => {
-                    // Anything that is not noise ends the run; a short run is dropped.
-                    self.pending.clear();
-                    long_run = false;
-                    self.push_folded(pos, c, folding);
-                }
-            }
-            pos += c.len_utf8();
-            run = pos;
-        }
-        self.flush(haystack, run, bytes.len());
+        fold_into(self, haystack, folding, max_noise);
         // A short run at the very end is dropped too.
         self.pending.clear();
         // Mark the end, so that `original_offset(len)` is the end of the last
@@ -515,31 +675,6 @@ impl Folded {
             }
             self.text.push_str(&haystack[from..to]);
         }
-    }
-
-    /// Appends the fold of `c`, found at original offset `pos`.
-    #[inline]
-    fn push_folded(&mut self, pos: usize, c: char, folding: &Folding) {
-        if folding.width {
-            if let Some(e) = fold_width(c) {
-                for &b in &e.bytes[..e.len as usize] {
-                    let mut b = b;
-                    if folding.case {
-                        b = b.to_ascii_lowercase();
-                    }
-                    self.push_char(pos, b as char);
-                }
-                return;
-            }
-        }
-        let mut out = c;
-        if folding.case {
-            out = out.to_ascii_lowercase();
-        }
-        if folding.traditional && (c as u32) >= 0x3400 {
-            out = t2s(out);
-        }
-        self.push_char(pos, out);
     }
 
     /// Appends `out`, whose source character starts at original offset `pos`,
@@ -711,6 +846,60 @@ mod tests {
     fn keyword_fold_removes_all_noise() {
         assert_eq!(fold_keyword("金  -  博", &Folding::default()), "金博");
         assert_eq!(fold_keyword("金 博", &Folding::none()), "金 博");
+    }
+
+    #[test]
+    fn folded_len_equals_fold_len() {
+        let pieces = [
+            "金", "體", "ＡＢ", "⑩", " ", "*", "，", "\u{200b}", "。", "a", "B", "🎰", "釲", "\n",
+            "    ",
+        ];
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..2000 {
+            let mut hay = String::new();
+            for _ in 0..(seed % 24) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                hay.push_str(pieces[(seed % pieces.len() as u64) as usize]);
+            }
+            for n in 0..5 {
+                let mut folding = Folding::default();
+                folding.max_noise(n).traditional(n != 1).width(n != 2);
+                assert_eq!(
+                    folded_len(&hay, &folding),
+                    fold(&hay, &folding).len(),
+                    "{hay:?} {folding:?}"
+                );
+            }
+            assert_eq!(folded_len(&hay, &Folding::none()), hay.len());
+        }
+    }
+
+    /// The detector looks for characters outside the BMP that fold to a
+    /// keyword's first character only in planes 2 and 3.
+    #[test]
+    fn astral_folds_only_in_planes_2_and_3() {
+        for c in (0x10000..=0x10FFFF).filter_map(char::from_u32) {
+            if !(0x20000..0x40000).contains(&(c as u32)) {
+                assert_eq!(fold_first(c, &Folding::default()), c, "{c:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn fold_first_is_the_first_folded_char() {
+        let all = Folding::default();
+        for c in (0..=0xFFFF).filter_map(char::from_u32) {
+            if classify(c) == Class::Text {
+                let f = fold(c.encode_utf8(&mut [0; 4]), &all);
+                assert_eq!(
+                    f.as_str().chars().next(),
+                    Some(fold_first(c, &all)),
+                    "{c:?}"
+                );
+            }
+        }
     }
 
     #[test]
