@@ -322,7 +322,8 @@ impl DetectorBuilder {
         Ok(Detector {
             starts,
             candidates,
-            margin: longest + allow_max_len + 2,
+            margin_before: allow_max_len + 4,
+            margin_after: longest + allow_max_len + 4,
             folding: self.folding,
             ac,
             patterns,
@@ -374,10 +375,12 @@ pub struct Detector {
     /// `k`): a hit can only start at one of them. `None` when every fold is
     /// off.
     candidates: Option<StartSet>,
-    /// How many characters that folding never removes [`FindIter`] folds on
-    /// each side of a candidate: enough for the longest keyword, the
-    /// allow-list window and the word boundary after it.
-    margin: usize,
+    /// How many folded bytes [`FindIter`] folds before a candidate: enough
+    /// for the allow-list window and the word boundary before a hit.
+    margin_before: usize,
+    /// How many folded bytes it folds from a candidate on: enough for the
+    /// longest keyword, the allow-list window and the word boundary after it.
+    margin_after: usize,
 }
 
 /// A set of characters: a bitmap of the BMP, and one flag for all the rest.
@@ -585,9 +588,12 @@ impl Detector {
                 lazy: None,
             };
         };
-        let next = candidates
-            .next_in(haystack.as_bytes(), 0)
-            .map(|p| (back_margin(haystack, p, 0, self.margin).unwrap_or(0), p));
+        let next = candidates.next_in(haystack.as_bytes(), 0).map(|p| {
+            (
+                back_margin(haystack, p, 0, self.margin_before).unwrap_or(0),
+                p,
+            )
+        });
         FindIter {
             detector: self,
             full: haystack,
@@ -654,11 +660,11 @@ enum FoldedRef<'h> {
 /// A window `[w, x)` starts and ends right after a character that folding
 /// never removes (or at an end of the haystack): there the fold holds no
 /// pending noise, so the window folds exactly as it does inside the whole
-/// haystack. It holds `margin` such characters before its first candidate
-/// and after its last, each at least one folded byte, so that every rule
-/// checked for a hit (the word boundaries, the allow-list window) reads the
-/// same folded text as with the whole haystack folded; candidates closer
-/// than that share a window.
+/// haystack. Counting only such characters, at least `margin_before` folded
+/// bytes lie in it before its first candidate and `margin_after` from its
+/// last one on, so that every rule checked for a hit (the word boundaries,
+/// the allow-list window) reads the same folded text as with the whole
+/// haystack folded; candidates closer than that share a window.
 #[derive(Debug)]
 struct Lazy {
     /// The next window's start and its first candidate, if any.
@@ -671,20 +677,35 @@ struct Lazy {
     known: (usize, usize),
 }
 
-/// The start of a window whose first candidate is at `q`: right after the
-/// `margin + 1`-th character before `q` that folding never removes, or
-/// `None` when fewer lie between `floor` and `q`.
+/// The start of a window whose first candidate is at `q`: right after a
+/// character that folding never removes, with at least `margin` folded bytes
+/// of such characters from there to `q`; `None` when there are fewer between
+/// `floor` and `q`.
 fn back_margin(full: &str, q: usize, floor: usize, margin: usize) -> Option<usize> {
-    let mut count = 0;
+    let mut kept = 0;
     for (j, c) in full[floor..q].char_indices().rev() {
-        if matches!(classify(c), Class::Text | Class::Barrier) {
-            count += 1;
-            if count > margin {
+        let len = kept_len(c);
+        if len > 0 {
+            if kept >= margin {
                 return Some(floor + j + c.len_utf8());
             }
+            kept += len;
         }
     }
     None
+}
+
+/// A lower bound of the length in bytes of the fold of `c`, or 0 when
+/// folding may remove it: characters of class `Text` and `Barrier` are
+/// never removed, and the fold of a Han character is a Han character
+/// (checked by a test of the fold).
+#[inline]
+fn kept_len(c: char) -> usize {
+    match classify(c) {
+        Class::Text | Class::Barrier if ('\u{3400}'..='\u{9FFF}').contains(&c) => 3,
+        Class::Text | Class::Barrier => 1,
+        Class::Noise | Class::Invisible => 0,
+    }
 }
 
 /// An iterator over the [`Hit`]s in a haystack, from [`Detector::find_iter`].
@@ -896,28 +917,29 @@ impl<'d, 'h> FindIter<'d, 'h> {
         }
         let full = self.full;
         let bytes = full.as_bytes();
-        // Walk from the candidate to `margin` characters that folding never
-        // removes past the last candidate; merge the next candidate into the
-        // window when its own margin before it would reach back into it.
+        // Walk from the candidate until `margin_after` folded bytes past the
+        // last candidate; merge the next candidate into the window when its
+        // own margin before it would reach back into it.
         let mut x = p;
         loop {
             let mut remaining = 0usize;
             while let Some(c) = full[x..].chars().next() {
                 if candidates.contains(c) {
-                    remaining = d.margin + 1;
-                }
-                if matches!(classify(c), Class::Text | Class::Barrier) {
-                    remaining = remaining.saturating_sub(1);
+                    remaining = d.margin_after;
                 }
                 x += c.len_utf8();
-                if remaining == 0 {
-                    break;
+                let len = kept_len(c);
+                if len > 0 {
+                    remaining = remaining.saturating_sub(len);
+                    if remaining == 0 {
+                        break;
+                    }
                 }
             }
             let Some(q) = candidates.next_in(bytes, x) else {
                 break;
             };
-            if let Some(wq) = back_margin(full, q, x, d.margin) {
+            if let Some(wq) = back_margin(full, q, x, d.margin_before) {
                 lazy.next = Some((wq, q));
                 break;
             }

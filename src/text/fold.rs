@@ -429,19 +429,104 @@ impl Sink for Counter {
 }
 
 /// The length in bytes of `fold(haystack, folding)`, counted without
-/// building the folded text or its map: the same pass, writing nothing.
+/// building the folded text or its map.
+///
+/// With the invisible and noise folds on (the default) it runs a loop of its
+/// own that only tracks the length of the current noise run: it reaches the
+/// same count as the fold (a run of at most `max_noise` noise characters,
+/// invisible ones not counted, is removed; a longer one is kept unchanged;
+/// invisible characters are removed; every other character becomes its fold),
+/// as a test checks. Other settings run the fold itself, writing nothing.
 pub(crate) fn folded_len(haystack: &str, folding: &Folding) -> usize {
     if *folding == Folding::none() {
         return haystack.len();
     }
-    let mut counter = Counter::default();
-    fold_into(
-        &mut counter,
-        haystack,
-        folding,
-        folding.max_noise.min(MAX_NOISE_LIMIT),
-    );
-    counter.len
+    let max_noise = folding.max_noise.min(MAX_NOISE_LIMIT);
+    if max_noise == 0 || !folding.invisible {
+        let mut counter = Counter::default();
+        fold_into(&mut counter, haystack, folding, max_noise);
+        return counter.len;
+    }
+    let bytes = haystack.as_bytes();
+    let changes = folding.traditional.then(han_changes);
+    let mut len = 0;
+    // The current run of noise: its characters and their bytes.
+    let (mut run, mut run_bytes) = (0usize, 0usize);
+    let mut pos = 0;
+    while pos < bytes.len() {
+        let b = bytes[pos];
+        let (class, width) = if b < 0x80 {
+            (ASCII_CLASS[b as usize], 1)
+        } else if let (0xE4..=0xE9, Some(&[b1, b2])) = (b, bytes.get(pos + 1..pos + 3)) {
+            // U+4000..=U+9FFF: Han, of class Text, three bytes folded unless
+            // the traditional fold maps it outside the BMP.
+            if run > 0 {
+                if run > max_noise {
+                    len += run_bytes;
+                }
+                (run, run_bytes) = (0, 0);
+            }
+            let u =
+                (u32::from(b & 0x0F) << 12) | (u32::from(b1 & 0x3F) << 6) | u32::from(b2 & 0x3F);
+            len += match changes {
+                None => 3,
+                Some(bits) if u >= HAN_FIRST => {
+                    let i = (u - HAN_FIRST) as usize;
+                    if bits.get(i >> 6).is_none_or(|w| (w >> (i & 63)) & 1 == 0) {
+                        3
+                    } else {
+                        char::from_u32(u).map_or(3, |c| t2s(c).len_utf8())
+                    }
+                }
+                Some(_) => char::from_u32(u).map_or(3, |c| t2s(c).len_utf8()),
+            };
+            pos += 3;
+            continue;
+        } else {
+            let c = haystack[pos..].chars().next().unwrap_or_default();
+            (classify(c), c.len_utf8())
+        };
+        match class {
+            Class::Invisible => {}
+            Class::Noise => {
+                run += 1;
+                run_bytes += width;
+            }
+            Class::Text | Class::Barrier => {
+                if run > 0 {
+                    if run > max_noise {
+                        len += run_bytes;
+                    }
+                    (run, run_bytes) = (0, 0);
+                }
+                len += if b < 0x80 {
+                    1
+                } else {
+                    let c = haystack[pos..].chars().next().unwrap_or_default();
+                    kept_char_len(c, folding)
+                };
+            }
+        }
+        pos += width;
+    }
+    if run > max_noise {
+        len += run_bytes;
+    }
+    len
+}
+
+/// The length in bytes of the fold of `c`, a character that is kept.
+fn kept_char_len(c: char, folding: &Folding) -> usize {
+    if folding.width {
+        if let Some(e) = fold_width(c) {
+            return e.len as usize;
+        }
+    }
+    if folding.traditional && (c as u32) >= 0x3400 {
+        t2s(c).len_utf8()
+    } else {
+        c.len_utf8()
+    }
 }
 
 /// The first character of the fold of `c` when it is not removed (as a
@@ -863,9 +948,14 @@ mod tests {
                 seed ^= seed << 17;
                 hay.push_str(pieces[(seed % pieces.len() as u64) as usize]);
             }
-            for n in 0..5 {
+            for n in 0..7 {
                 let mut folding = Folding::default();
-                folding.max_noise(n).traditional(n != 1).width(n != 2);
+                folding
+                    .max_noise(n % 5)
+                    .traditional(n != 1)
+                    .width(n != 2)
+                    .invisible(n != 5)
+                    .case(n != 6);
                 assert_eq!(
                     folded_len(&hay, &folding),
                     fold(&hay, &folding).len(),
@@ -883,6 +973,22 @@ mod tests {
         for c in (0x10000..=0x10FFFF).filter_map(char::from_u32) {
             if !(0x20000..0x40000).contains(&(c as u32)) {
                 assert_eq!(fold_first(c, &Folding::default()), c, "{c:?}");
+            }
+        }
+    }
+
+    /// The detector counts a Han character that folding keeps as at least
+    /// three folded bytes.
+    #[test]
+    fn han_folds_to_three_bytes_or_more() {
+        for c in ('\u{3400}'..='\u{9FFF}')
+            .filter(|&c| matches!(classify(c), Class::Text | Class::Barrier))
+        {
+            for folding in [Folding::default(), Folding::none()] {
+                assert!(
+                    fold(c.encode_utf8(&mut [0; 4]), &folding).len() >= 3,
+                    "{c:?}"
+                );
             }
         }
     }
