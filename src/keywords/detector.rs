@@ -7,7 +7,9 @@ use std::ops::Range;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, Input, MatchKind, StartKind};
 
 use super::dictionary::{DEFAULT_CATEGORY, Dictionary, check_category};
-use crate::text::{Class, Folded, Folding, classify, fold_first, fold_keyword, folded_len};
+use crate::text::{
+    Class, Folded, Folding, classify, count_until, fold_first, fold_keyword, folded_len,
+};
 use crate::{Error, Result};
 
 /// Which automaton runs the search: the kinds of the `aho-corasick` crate.
@@ -318,10 +320,21 @@ impl DetectorBuilder {
         } else {
             Some(StartSet::candidates(&starts, &self.folding))
         };
+        // The Han characters the fused count must look at: the candidates,
+        // and those whose fold is not three bytes long.
+        let mut special = candidates.clone().unwrap_or_default();
+        if self.folding.is_traditional() {
+            for c in
+                ('\u{4000}'..='\u{9FFF}').filter(|&c| fold_first(c, &self.folding).len_utf8() != 3)
+            {
+                special.insert(c);
+            }
+        }
         let longest = patterns.iter().map(|p| p.keyword.len()).max().unwrap_or(0);
         Ok(Detector {
             starts,
             candidates,
+            special,
             margin_before: allow_max_len + 4,
             margin_after: longest + allow_max_len + 4,
             folding: self.folding,
@@ -375,6 +388,9 @@ pub struct Detector {
     /// `k`): a hit can only start at one of them. `None` when every fold is
     /// off.
     candidates: Option<StartSet>,
+    /// The candidates, and the Han characters whose fold is not three bytes
+    /// long: where the count of the fold between windows must look closer.
+    special: StartSet,
     /// How many folded bytes [`FindIter`] folds before a candidate: enough
     /// for the allow-list window and the word boundary before a hit.
     margin_before: usize,
@@ -420,6 +436,13 @@ impl StartSet {
         set
     }
 
+    /// Whether the BMP character `u` is in the set.
+    #[inline]
+    fn has(&self, u: u32) -> bool {
+        (self.bmp[(u >> 6) as usize & 1023] >> (u & 63)) & 1 != 0
+    }
+
+    #[inline]
     fn contains(&self, c: char) -> bool {
         let u = c as u32;
         if u > 0xFFFF {
@@ -539,7 +562,7 @@ impl Detector {
             // table spends about one control byte and one slot per bucket.
             + strings
             + self.by_keyword.capacity() * (std::mem::size_of::<(Box<str>, usize)>() + 1)
-            + std::mem::size_of::<[u64; 1024]>() * (1 + usize::from(self.candidates.is_some()))
+            + std::mem::size_of::<[u64; 1024]>() * (2 + usize::from(self.candidates.is_some()))
     }
 
     /// The hits in `haystack`, left to right, non-overlapping, leftmost-longest.
@@ -588,11 +611,12 @@ impl Detector {
                 lazy: None,
             };
         };
-        let next = candidates.next_in(haystack.as_bytes(), 0).map(|p| {
-            (
-                back_margin(haystack, p, 0, self.margin_before).unwrap_or(0),
-                p,
-            )
+        let (p, folded_p) = self.next_candidate(candidates, haystack, 0);
+        let next = p.map(|p| {
+            let w = back_margin(haystack, p, 0, self.margin_before).unwrap_or(0);
+            let folded_w =
+                folded_p.and_then(|f| f.checked_sub(folded_len(&haystack[w..p], &self.folding)));
+            (w, p, folded_w)
         });
         FindIter {
             detector: self,
@@ -608,6 +632,28 @@ impl Detector {
                 folded_base: None,
                 known: (0, 0),
             }),
+        }
+    }
+
+    /// The first candidate at or after `from` (a character boundary where
+    /// the fold is in its initial state) and, when the settings let the
+    /// search count while it skips, the length of the fold from `from` to it.
+    fn next_candidate(
+        &self,
+        candidates: &StartSet,
+        full: &str,
+        from: usize,
+    ) -> (Option<usize>, Option<usize>) {
+        let special = &self.special;
+        match count_until(
+            &full[from..],
+            &self.folding,
+            |c| candidates.contains(c),
+            |u| special.has(u),
+        ) {
+            Some((len, Some(q))) => (Some(from + q), Some(len)),
+            Some((_, None)) => (None, None),
+            None => (candidates.next_in(full.as_bytes(), from), None),
         }
     }
 
@@ -667,8 +713,9 @@ enum FoldedRef<'h> {
 /// haystack folded; candidates closer than that share a window.
 #[derive(Debug)]
 struct Lazy {
-    /// The next window's start and its first candidate, if any.
-    next: Option<(usize, usize)>,
+    /// The next window's start, its first candidate and, when counted while
+    /// skipping, the folded offset of its start.
+    next: Option<(usize, usize, Option<usize>)>,
     /// The folded offset of the current window's start in the fold of the
     /// whole haystack, once counted (only hits need it).
     folded_base: Option<usize>,
@@ -901,7 +948,7 @@ impl<'d, 'h> FindIter<'d, 'h> {
         let Some(lazy) = &mut self.lazy else {
             return false;
         };
-        let Some((w, p)) = lazy.next.take() else {
+        let Some((w, p, folded_w)) = lazy.next.take() else {
             return false;
         };
         let Some(candidates) = &d.candidates else {
@@ -916,11 +963,11 @@ impl<'d, 'h> FindIter<'d, 'h> {
             lazy.known = (self.base + self.haystack.len(), base + len);
         }
         let full = self.full;
-        let bytes = full.as_bytes();
         // Walk from the candidate until `margin_after` folded bytes past the
         // last candidate; merge the next candidate into the window when its
         // own margin before it would reach back into it.
         let mut x = p;
+        let mut next = None;
         loop {
             let mut remaining = 0usize;
             while let Some(c) = full[x..].chars().next() {
@@ -936,11 +983,11 @@ impl<'d, 'h> FindIter<'d, 'h> {
                     }
                 }
             }
-            let Some(q) = candidates.next_in(bytes, x) else {
+            let (Some(q), folded_q) = d.next_candidate(candidates, full, x) else {
                 break;
             };
             if let Some(wq) = back_margin(full, q, x, d.margin_before) {
-                lazy.next = Some((wq, q));
+                next = Some((wq, q, folded_q));
                 break;
             }
             x = q;
@@ -954,6 +1001,16 @@ impl<'d, 'h> FindIter<'d, 'h> {
         self.base = w;
         self.haystack = &full[w..x];
         buf.refill(self.haystack, &d.folding);
+        // The folded offsets counted while skipping are relative to the end
+        // of this window: make them absolute.
+        lazy.folded_base = folded_w;
+        let folded_x = folded_w.map(|f| f + buf.len());
+        lazy.next = next.map(|(wq, q, folded_q)| {
+            let folded_wq = folded_x
+                .zip(folded_q)
+                .and_then(|(fx, fq)| (fx + fq).checked_sub(folded_len(&full[wq..q], &d.folding)));
+            (wq, q, folded_wq)
+        });
         self.at = 0;
         self.skip = true;
         self.attempts = 0;

@@ -441,14 +441,51 @@ pub(crate) fn folded_len(haystack: &str, folding: &Folding) -> usize {
     if *folding == Folding::none() {
         return haystack.len();
     }
+    let changes = han_changes();
+    let special = |u: u32| {
+        u < HAN_FIRST || {
+            let i = (u - HAN_FIRST) as usize;
+            changes
+                .get(i >> 6)
+                .is_some_and(|w| (w >> (i & 63)) & 1 != 0)
+        }
+    };
+    match count_until(haystack, folding, |_| false, special) {
+        Some((len, _)) => len,
+        None => {
+            let mut counter = Counter::default();
+            fold_into(
+                &mut counter,
+                haystack,
+                folding,
+                folding.max_noise.min(MAX_NOISE_LIMIT),
+            );
+            counter.len
+        }
+    }
+}
+
+/// Counts the fold of `haystack` up to the first character `c` of class
+/// `Text` or `Barrier` with `stop(c)`: its offset, and the folded offset of
+/// its fold (a noise run before it is resolved, as it ends the run), or the
+/// length of the whole fold and `None`. `None` for the settings [`folded_len`]
+/// counts with the fold itself (invisible or noise fold off).
+///
+/// Han characters (U+4000..=U+9FFF) are counted as three bytes in a tight
+/// loop unless `special(u)`: `special` must hold for every one that `stop`
+/// holds for, and, with the traditional fold on, for every one whose fold is
+/// not three bytes long.
+pub(crate) fn count_until(
+    haystack: &str,
+    folding: &Folding,
+    stop: impl Fn(char) -> bool,
+    special: impl Fn(u32) -> bool,
+) -> Option<(usize, Option<usize>)> {
     let max_noise = folding.max_noise.min(MAX_NOISE_LIMIT);
     if max_noise == 0 || !folding.invisible {
-        let mut counter = Counter::default();
-        fold_into(&mut counter, haystack, folding, max_noise);
-        return counter.len;
+        return None;
     }
     let bytes = haystack.as_bytes();
-    let changes = folding.traditional.then(han_changes);
     let mut len = 0;
     // The current run of noise: its characters and their bytes.
     let (mut run, mut run_bytes) = (0usize, 0usize);
@@ -457,7 +494,7 @@ pub(crate) fn folded_len(haystack: &str, folding: &Folding) -> usize {
         let b = bytes[pos];
         let (class, width) = if b < 0x80 {
             (ASCII_CLASS[b as usize], 1)
-        } else if let (0xE4..=0xE9, Some(&[b1, b2])) = (b, bytes.get(pos + 1..pos + 3)) {
+        } else if (0xE4..=0xE9).contains(&b) && pos + 3 <= bytes.len() {
             // U+4000..=U+9FFF: Han, of class Text, three bytes folded unless
             // the traditional fold maps it outside the BMP.
             if run > 0 {
@@ -466,21 +503,28 @@ pub(crate) fn folded_len(haystack: &str, folding: &Folding) -> usize {
                 }
                 (run, run_bytes) = (0, 0);
             }
-            let u =
-                (u32::from(b & 0x0F) << 12) | (u32::from(b1 & 0x3F) << 6) | u32::from(b2 & 0x3F);
-            len += match changes {
-                None => 3,
-                Some(bits) if u >= HAN_FIRST => {
-                    let i = (u - HAN_FIRST) as usize;
-                    if bits.get(i >> 6).is_none_or(|w| (w >> (i & 63)) & 1 == 0) {
-                        3
-                    } else {
-                        char::from_u32(u).map_or(3, |c| t2s(c).len_utf8())
-                    }
+            while let Some(&[b0, b1, b2]) = bytes.get(pos..pos + 3) {
+                if !(0xE4..=0xE9).contains(&b0) {
+                    break;
                 }
-                Some(_) => char::from_u32(u).map_or(3, |c| t2s(c).len_utf8()),
-            };
-            pos += 3;
+                let u = (u32::from(b0 & 0x0F) << 12)
+                    | (u32::from(b1 & 0x3F) << 6)
+                    | u32::from(b2 & 0x3F);
+                if special(u) {
+                    let c = char::from_u32(u).unwrap_or_default();
+                    if stop(c) {
+                        return Some((len, Some(pos)));
+                    }
+                    len += if folding.traditional {
+                        t2s(c).len_utf8()
+                    } else {
+                        3
+                    };
+                } else {
+                    len += 3;
+                }
+                pos += 3;
+            }
             continue;
         } else {
             let c = haystack[pos..].chars().next().unwrap_or_default();
@@ -499,10 +543,13 @@ pub(crate) fn folded_len(haystack: &str, folding: &Folding) -> usize {
                     }
                     (run, run_bytes) = (0, 0);
                 }
+                let c = haystack[pos..].chars().next().unwrap_or_default();
+                if stop(c) {
+                    return Some((len, Some(pos)));
+                }
                 len += if b < 0x80 {
                     1
                 } else {
-                    let c = haystack[pos..].chars().next().unwrap_or_default();
                     kept_char_len(c, folding)
                 };
             }
@@ -512,7 +559,7 @@ pub(crate) fn folded_len(haystack: &str, folding: &Folding) -> usize {
     if run > max_noise {
         len += run_bytes;
     }
-    len
+    Some((len, None))
 }
 
 /// The length in bytes of the fold of `c`, a character that is kept.
