@@ -9,6 +9,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, Input, MatchKind, Sta
 use super::dictionary::{DEFAULT_CATEGORY, Dictionary, check_category};
 use crate::text::{
     Class, Folded, Folding, classify, count_until, fold_first, fold_keyword, folded_len,
+    kept_char_len,
 };
 use crate::{Error, Result};
 
@@ -320,15 +321,16 @@ impl DetectorBuilder {
         } else {
             Some(StartSet::candidates(&starts, &self.folding))
         };
-        // The Han characters the fused count must look at: the candidates,
-        // and those whose fold is not three bytes long.
+        // The three-byte characters the count while skipping must look at:
+        // the candidates, the invisible ones, and those kept that do not fold
+        // to three bytes.
         let mut special = candidates.clone().unwrap_or_default();
-        if self.folding.is_traditional() {
-            for c in
-                ('\u{4000}'..='\u{9FFF}').filter(|&c| fold_first(c, &self.folding).len_utf8() != 3)
-            {
-                special.insert(c);
-            }
+        for c in ('\u{800}'..='\u{FFFF}').filter(|&c| match classify(c) {
+            Class::Invisible => true,
+            Class::Noise => false,
+            Class::Text | Class::Barrier => kept_char_len(c, &self.folding) != 3,
+        }) {
+            special.insert(c);
         }
         let longest = patterns.iter().map(|p| p.keyword.len()).max().unwrap_or(0);
         Ok(Detector {
@@ -388,8 +390,9 @@ pub struct Detector {
     /// `k`): a hit can only start at one of them. `None` when every fold is
     /// off.
     candidates: Option<StartSet>,
-    /// The candidates, and the Han characters whose fold is not three bytes
-    /// long: where the count of the fold between windows must look closer.
+    /// The candidates, the invisible characters and the kept ones whose fold
+    /// is not three bytes long: where the count of the fold between windows
+    /// must look closer.
     special: StartSet,
     /// How many folded bytes [`FindIter`] folds before a candidate: enough
     /// for the allow-list window and the word boundary before a hit.

@@ -174,6 +174,18 @@ pub(crate) enum Class {
     Text,
 }
 
+/// [`classify`] of every BMP character, one byte each: a look-up where the
+/// chain of ranges costs a tenth of a skip through CJK text with its
+/// punctuation (perf).
+fn bmp_classes() -> &'static [Class] {
+    static CLASSES: OnceLock<Box<[Class]>> = OnceLock::new();
+    CLASSES.get_or_init(|| {
+        (0..=0xFFFF)
+            .map(|u| char::from_u32(u).map_or(Class::Text, classify))
+            .collect()
+    })
+}
+
 /// Classifies a character of the original text.
 #[inline]
 pub(crate) fn classify(c: char) -> Class {
@@ -442,12 +454,12 @@ pub(crate) fn folded_len(haystack: &str, folding: &Folding) -> usize {
         return haystack.len();
     }
     let changes = han_changes();
+    // Only characters of the main Han block that the traditional fold
+    // leaves alone are plain.
     let special = |u: u32| {
-        u < HAN_FIRST || {
+        !(HAN_FIRST..=0x9FFF).contains(&u) || {
             let i = (u - HAN_FIRST) as usize;
-            changes
-                .get(i >> 6)
-                .is_some_and(|w| (w >> (i & 63)) & 1 != 0)
+            changes.get(i >> 6).is_none_or(|w| (w >> (i & 63)) & 1 != 0)
         }
     };
     match count_until(haystack, folding, |_| false, special) {
@@ -471,10 +483,11 @@ pub(crate) fn folded_len(haystack: &str, folding: &Folding) -> usize {
 /// length of the whole fold and `None`. `None` for the settings [`folded_len`]
 /// counts with the fold itself (invisible or noise fold off).
 ///
-/// Han characters (U+4000..=U+9FFF) are counted as three bytes in a tight
-/// loop unless `special(u)`: `special` must hold for every one that `stop`
-/// holds for, and, with the traditional fold on, for every one whose fold is
-/// not three bytes long.
+/// Three-byte characters (Han and CJK punctuation, most of Chinese text) go
+/// through a tight loop that counts each one as three bytes of text or of
+/// noise unless `special(u)`: `special` must hold for every one that `stop`
+/// holds for, that is of class `Invisible`, or that is of class `Text` or
+/// `Barrier` and folds to other than three bytes.
 pub(crate) fn count_until(
     haystack: &str,
     folding: &Folding,
@@ -486,49 +499,63 @@ pub(crate) fn count_until(
         return None;
     }
     let bytes = haystack.as_bytes();
+    let classes = bmp_classes();
     let mut len = 0;
     // The current run of noise: its characters and their bytes.
     let (mut run, mut run_bytes) = (0usize, 0usize);
     let mut pos = 0;
     while pos < bytes.len() {
-        let b = bytes[pos];
-        let (class, width) = if b < 0x80 {
-            (ASCII_CLASS[b as usize], 1)
-        } else if (0xE4..=0xE9).contains(&b) && pos + 3 <= bytes.len() {
-            // U+4000..=U+9FFF: Han, of class Text, three bytes folded unless
-            // the traditional fold maps it outside the BMP.
-            if run > 0 {
-                if run > max_noise {
-                    len += run_bytes;
-                }
-                (run, run_bytes) = (0, 0);
+        while let Some(&[b0, b1, b2]) = bytes.get(pos..pos + 3) {
+            if b0 & 0xF0 != 0xE0 {
+                break;
             }
-            while let Some(&[b0, b1, b2]) = bytes.get(pos..pos + 3) {
-                if !(0xE4..=0xE9).contains(&b0) {
-                    break;
+            let u =
+                (u32::from(b0 & 0x0F) << 12) | (u32::from(b1 & 0x3F) << 6) | u32::from(b2 & 0x3F);
+            if !special(u) {
+                // Plain text, or noise: without branches, as punctuation
+                // comes every few characters and would be mispredicted.
+                let noise = usize::from(classes[u as usize] == Class::Noise);
+                let resolved = usize::from(run > max_noise) * run_bytes;
+                len += (1 - noise) * (resolved + 3);
+                run = noise * (run + 1);
+                run_bytes = noise * (run_bytes + 3);
+                pos += 3;
+                continue;
+            }
+            let c = char::from_u32(u).unwrap_or_default();
+            match classes.get(u as usize).copied().unwrap_or(Class::Text) {
+                Class::Invisible => {}
+                Class::Noise => {
+                    run += 1;
+                    run_bytes += 3;
                 }
-                let u = (u32::from(b0 & 0x0F) << 12)
-                    | (u32::from(b1 & 0x3F) << 6)
-                    | u32::from(b2 & 0x3F);
-                if special(u) {
-                    let c = char::from_u32(u).unwrap_or_default();
+                Class::Text | Class::Barrier => {
+                    if run > 0 {
+                        if run > max_noise {
+                            len += run_bytes;
+                        }
+                        (run, run_bytes) = (0, 0);
+                    }
                     if stop(c) {
                         return Some((len, Some(pos)));
                     }
-                    len += if folding.traditional {
-                        t2s(c).len_utf8()
-                    } else {
-                        3
-                    };
-                } else {
-                    len += 3;
+                    len += kept_char_len(c, folding);
                 }
-                pos += 3;
             }
-            continue;
+            pos += 3;
+        }
+        let Some(&b) = bytes.get(pos) else {
+            break;
+        };
+        let (class, width) = if b < 0x80 {
+            (ASCII_CLASS[b as usize], 1)
         } else {
             let c = haystack[pos..].chars().next().unwrap_or_default();
-            (classify(c), c.len_utf8())
+            let class = classes
+                .get(c as usize)
+                .copied()
+                .unwrap_or_else(|| classify(c));
+            (class, c.len_utf8())
         };
         match class {
             Class::Invisible => {}
@@ -563,7 +590,7 @@ pub(crate) fn count_until(
 }
 
 /// The length in bytes of the fold of `c`, a character that is kept.
-fn kept_char_len(c: char, folding: &Folding) -> usize {
+pub(crate) fn kept_char_len(c: char, folding: &Folding) -> usize {
     if folding.width {
         if let Some(e) = fold_width(c) {
             return e.len as usize;
@@ -978,6 +1005,13 @@ mod tests {
     fn keyword_fold_removes_all_noise() {
         assert_eq!(fold_keyword("金  -  博", &Folding::default()), "金博");
         assert_eq!(fold_keyword("金 博", &Folding::none()), "金 博");
+    }
+
+    #[test]
+    fn bmp_classes_equal_classify() {
+        for c in (0..=0xFFFF).filter_map(char::from_u32) {
+            assert_eq!(bmp_classes()[c as usize], classify(c), "{c:?}");
+        }
     }
 
     #[test]
