@@ -614,11 +614,14 @@ impl Detector {
                 lazy: None,
             };
         };
-        let (p, folded_p) = self.next_candidate(candidates, haystack, 0);
-        let next = p.map(|p| {
+        // The first candidate is found by the plain skip, which does not
+        // count: most haystacks have none, and then no count is needed.
+        let next = candidates.next_in(haystack.as_bytes(), 0).map(|p| {
             let w = back_margin(haystack, p, 0, self.margin_before).unwrap_or(0);
+            let special = &self.special;
             let folded_w =
-                folded_p.and_then(|f| f.checked_sub(folded_len(&haystack[w..p], &self.folding)));
+                count_until(&haystack[..w], &self.folding, |_| false, |u| special.has(u))
+                    .map(|(len, _)| len);
             (w, p, folded_w)
         });
         FindIter {
