@@ -730,6 +730,10 @@ struct Lazy {
     known: (usize, usize),
 }
 
+/// After this many candidates merged into one window, it runs to the end of
+/// the haystack.
+const MAX_MERGES: usize = 8;
+
 /// The start of a window whose first candidate is at `q`: right after a
 /// character that folding never removes, with at least `margin` folded bytes
 /// of such characters from there to `q`; `None` when there are fewer between
@@ -974,7 +978,15 @@ impl<'d, 'h> FindIter<'d, 'h> {
         // own margin before it would reach back into it.
         let mut x = p;
         let mut next = None;
+        // Where candidates come densely (a dictionary of common first
+        // characters), walking and counting between them costs more than
+        // folding: after a few merges the window runs to the end.
+        let mut merges = 0;
         loop {
+            if merges == MAX_MERGES {
+                x = full.len();
+                break;
+            }
             let mut remaining = 0usize;
             while let Some(c) = full[x..].chars().next() {
                 if candidates.contains(c) {
@@ -997,6 +1009,7 @@ impl<'d, 'h> FindIter<'d, 'h> {
                 break;
             }
             x = q;
+            merges += 1;
         }
         let buf: &mut Folded = match &mut self.folded {
             FoldedRef::Owned(f) => f,
