@@ -13,26 +13,36 @@
 //! `SPAMSIFT_BENCH_MIB=4` makes a smaller corpus for a quick look.
 //!
 //! Documents are scanned one at a time, as a user would, reusing one fold
-//! buffer.
+//! buffer ([`Detector::find_iter_with`]).
 //!
 //! # Measured
 //!
-//! `cargo bench --bench keywords`, 32 MiB, on the shared 2-core machine under
-//! a load average of about 10 (other builds running), so medians are noisy;
-//! throughput in MiB/s:
+//! `cargo bench --bench keywords -- keywords/scan/10000/`, 32 MiB, on the
+//! shared 2-core machine under a load average of 3 to 7 (three other
+//! engineers building and benchmarking), so single medians swing by a factor
+//! of two from one bench to the next; throughput in MiB/s, two runs of each
+//! binary back to back:
 //!
-//! | entries | spamsift folds on | spamsift folds off | aho-corasick (DFA) | daachorse |
-//! |---|---|---|---|---|
-//! | 1k | 218 | 445 | 194 | 872 |
-//! | 10k | 284 | 796 | 170 | 635 |
-//! | 100k | 121 | 557 | 124 | 387 |
+//! | 10k entries | spamsift folds on | spamsift folds off | aho-corasick (DFA) | daachorse | folds on / daachorse |
+//! |---|---|---|---|---|---|
+//! | before (whole fold, then match) | 211 / 150 | 728 / 978 | 167 / 203 | 459 / 685 | 0.46 / 0.22 |
+//! | after (windows, counted skip) | 398 / 291 | 592 / 835 | 197 / 177 | 913 / 496 | 0.44 / 0.59 |
 //!
-//! With every fold on and 10k entries the detector runs at 1.67x raw
-//! aho-corasick but 0.45x daachorse, the faster peer: the goal of 1.0 against
-//! the faster peer is not met. Folding is the cost (about 400 MiB/s CPU time
-//! on its own); matching skips to keyword start characters and is faster
-//! than either peer (folds off). `memory_usage()` at 100k entries: 23.3 MB
-//! (aho-corasick DFA 570 MB, daachorse 9.0 MB).
+//! Earlier, under a load average of about 10: 1k entries 218 / 445 / 194 /
+//! 872, 10k 284 / 796 / 170 / 635, 100k 121 / 557 / 124 / 387 (before the
+//! windows).
+//!
+//! With every fold on the detector now skips through the original text to
+//! the characters that can start a keyword, counting the length of the fold
+//! as it goes, and folds only windows around them (see the
+//! [`spamsift::keywords`] docs): about twice the throughput of folding every
+//! document, and 0.67 / 0.35 of folds off where it was 0.29 / 0.15. The
+//! goal of 1.0 against daachorse with every fold on is still not met: per
+//! byte the counting skip (a class look-up and the noise-run arithmetic for
+//! every character) costs two to three times the plain one, and it runs
+//! over every document that holds a candidate, from its first one on. `memory_usage()` at 100k entries:
+//! 23.4 MB (two more 8 KB bitmaps than before; aho-corasick DFA 570 MB,
+//! daachorse 9.0 MB).
 
 use std::time::Duration;
 
@@ -86,12 +96,9 @@ fn raw_daachorse(keywords: &[String]) -> CharwiseDoubleArrayAhoCorasick<u32> {
 }
 
 fn scan_detector(d: &Detector, docs: &[corpus::Document], folded: &mut Folded) -> usize {
-    let mut n = 0;
-    for doc in docs {
-        folded.refill(&doc.text, d.folding());
-        n += d.find_iter_folded(&doc.text, folded).count();
-    }
-    n
+    docs.iter()
+        .map(|doc| d.find_iter_with(&doc.text, folded).count())
+        .sum()
 }
 
 fn scan_aho_corasick(ac: &AhoCorasick, docs: &[corpus::Document]) -> usize {

@@ -266,6 +266,74 @@ fn haystack(pieces: &[Piece], keywords: &[(String, String)]) -> String {
     out
 }
 
+/// Characters that no keyword starts with (nor, folded, contains): the
+/// filler between sparse keywords. Noise, invisible characters, sentence
+/// enders and ASCII letters among them test the margins of the windows.
+const FILLER: &[char] = &[
+    '省', '政', '府', '新', '闻', '发', '布', '会', '這', '個', 'z', 'y', 'Z', 'ｚ', '7', '⑦', ' ',
+    '，', '、', '*', '-', '🎰', '\u{200b}', '\u{feff}', '。', '！', '\n', '𝄞',
+];
+
+/// Mostly filler, now and then a keyword (maybe disguised) or a character of
+/// the keyword alphabet.
+fn sparse_piece_strategy() -> impl Strategy<Value = Piece> {
+    prop_oneof![
+        30 => prop::sample::select(FILLER).prop_map(Piece::Char),
+        1 => prop::sample::select(HAY_CHARS).prop_map(Piece::Char),
+        1 => (
+            any::<prop::sample::Index>(),
+            prop::collection::vec((0usize..6, prop::sample::select(HAY_CHARS)), 0..2)
+        )
+            .prop_map(|(i, d)| Piece::Keyword(i, d)),
+    ]
+}
+
+/// `find_iter` and `find_iter_with` (which fold windows of the haystack)
+/// report the same hits, folded ranges included, as `find_iter_folded` over
+/// the fold of the whole haystack.
+fn check_windows(
+    keywords: &[(String, String)],
+    allow: &[String],
+    pieces: &[Piece],
+    cfg: &Config,
+) -> Result<(), TestCaseError> {
+    let keywords: Vec<(String, String)> = keywords
+        .iter()
+        .filter(|(k, _)| !fold_keyword(k, cfg).is_empty())
+        .cloned()
+        .collect();
+    if keywords.is_empty() {
+        return Ok(());
+    }
+    let hay = haystack(pieces, &keywords);
+    let mut builder = Detector::builder();
+    builder.builtin(false).folding(cfg.folding());
+    for (k, c) in &keywords {
+        builder.keyword(k, c);
+    }
+    for a in allow.iter().filter(|a| !fold_keyword(a, cfg).is_empty()) {
+        builder.allow(a);
+    }
+    let detector = builder
+        .build()
+        .map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let folded = fold(&hay, &cfg.folding());
+    let want: Vec<_> = detector.find_iter_folded(&hay, &folded).collect();
+    let got: Vec<_> = detector.find_iter(&hay).collect();
+    prop_assert_eq!(
+        &got,
+        &want,
+        "haystack {:?}, keywords {:?}, {:?}",
+        hay,
+        keywords,
+        cfg
+    );
+    let mut buf = fold("ＡＢ金 博 stale", &Folding::default());
+    let again: Vec<_> = detector.find_iter_with(&hay, &mut buf).collect();
+    prop_assert_eq!(&again, &want, "find_iter_with, haystack {:?}", hay);
+    Ok(())
+}
+
 fn config_strategy() -> impl Strategy<Value = Config> {
     (any::<[bool; 4]>(), 0usize..5).prop_map(|(b, n)| Config {
         width: b[0],
@@ -408,6 +476,37 @@ proptest! {
         prop_assert_eq!(got.as_str(), want_text.as_str(), "haystack {:?} {:?}", hay.clone(), cfg);
         for ((i, _), (_, range)) in got.as_str().char_indices().zip(&want) {
             prop_assert_eq!(got.original_offset(i), range.start, "haystack {:?} {:?}", hay.clone(), cfg);
+        }
+    }
+
+    /// Sparse keywords in long stretches of text that cannot start one, so
+    /// that the detector folds separate windows of the haystack: their
+    /// margins, merges and folded offsets against the oracle and against a
+    /// search of the whole folded haystack.
+    #[test]
+    fn windows_equal_oracle_and_whole_fold(
+        keywords in prop::collection::vec((keyword_strategy(), prop::sample::select(&["gambling", "spam"][..])), 1..6),
+        allow in prop::collection::vec(keyword_strategy(), 0..2),
+        pieces in prop::collection::vec(sparse_piece_strategy(), 0..200),
+        cfg in config_strategy(),
+    ) {
+        let keywords: Vec<(String, String)> = keywords.into_iter().map(|(k, c)| (k, c.to_string())).collect();
+        check(&keywords, &allow, &pieces, &cfg, MatcherKind::Auto)?;
+        check_windows(&keywords, &allow, &pieces, &cfg)?;
+    }
+
+    /// The same with every fold on and a buffer reused across haystacks.
+    #[test]
+    fn windows_equal_whole_fold_all_folds(
+        keywords in prop::collection::vec(keyword_strategy(), 1..6),
+        allow in prop::collection::vec(keyword_strategy(), 0..2),
+        pages in prop::collection::vec(prop::collection::vec(sparse_piece_strategy(), 0..150), 1..4),
+    ) {
+        let cfg = Config { width: true, case: true, traditional: true, invisible: true, max_noise: 3 };
+        let keywords: Vec<(String, String)> = keywords.into_iter().map(|k| (k, "spam".to_string())).collect();
+        for pieces in &pages {
+            check(&keywords, &allow, pieces, &cfg, MatcherKind::Dfa)?;
+            check_windows(&keywords, &allow, pieces, &cfg)?;
         }
     }
 

@@ -7,7 +7,10 @@ use std::ops::Range;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, Input, MatchKind, StartKind};
 
 use super::dictionary::{DEFAULT_CATEGORY, Dictionary, check_category};
-use crate::text::{Class, Folded, Folding, classify, fold_keyword};
+use crate::text::{
+    Class, Folded, Folding, classify, count_until, fold_first, fold_keyword, folded_len,
+    kept_char_len,
+};
 use crate::{Error, Result};
 
 /// Which automaton runs the search: the kinds of the `aho-corasick` crate.
@@ -312,10 +315,31 @@ impl DetectorBuilder {
         for p in &patterns {
             starts.insert(p.keyword.chars().next().unwrap_or_default());
         }
+        let identity = self.folding == Folding::none();
+        let candidates = if identity {
+            None
+        } else {
+            Some(StartSet::candidates(&starts, &self.folding))
+        };
+        // The three-byte characters the count while skipping must look at:
+        // the candidates, the invisible ones, and those kept that do not fold
+        // to three bytes.
+        let mut special = candidates.clone().unwrap_or_default();
+        for c in ('\u{800}'..='\u{FFFF}').filter(|&c| match classify(c) {
+            Class::Invisible => true,
+            Class::Noise => false,
+            Class::Text | Class::Barrier => kept_char_len(c, &self.folding) != 3,
+        }) {
+            special.insert(c);
+        }
+        let longest = patterns.iter().map(|p| p.keyword.len()).max().unwrap_or(0);
         Ok(Detector {
             starts,
+            candidates,
+            special,
+            margin_before: allow_max_len + 4,
+            margin_after: longest + allow_max_len + 4,
             folding: self.folding,
-            identity: self.folding == Folding::none(),
             ac,
             patterns,
             categories,
@@ -351,8 +375,6 @@ struct Pattern {
 #[derive(Clone, Debug)]
 pub struct Detector {
     folding: Folding,
-    /// Whether every fold is off, so the folded text is the haystack itself.
-    identity: bool,
     ac: AhoCorasick,
     patterns: Vec<Pattern>,
     categories: Vec<Box<str>>,
@@ -363,6 +385,21 @@ pub struct Detector {
     /// The first characters of the keywords, to skip ahead to where a
     /// keyword can start.
     starts: StartSet,
+    /// The characters of the original text whose fold starts with a
+    /// keyword's first character (`體`, `Ｋ` and `ⓚ` as well as `体` and
+    /// `k`): a hit can only start at one of them. `None` when every fold is
+    /// off.
+    candidates: Option<StartSet>,
+    /// The candidates, the invisible characters and the kept ones whose fold
+    /// is not three bytes long: where the count of the fold between windows
+    /// must look closer.
+    special: StartSet,
+    /// How many folded bytes [`FindIter`] folds before a candidate: enough
+    /// for the allow-list window and the word boundary before a hit.
+    margin_before: usize,
+    /// How many folded bytes it folds from a candidate on: enough for the
+    /// longest keyword, the allow-list window and the word boundary after it.
+    margin_after: usize,
 }
 
 /// A set of characters: a bitmap of the BMP, and one flag for all the rest.
@@ -382,6 +419,42 @@ impl Default for StartSet {
 }
 
 impl StartSet {
+    /// The characters whose fold (as a character that is kept) starts with
+    /// a character of `starts`, and those of `starts` themselves.
+    fn candidates(starts: &StartSet, folding: &Folding) -> StartSet {
+        let mut set = StartSet::default();
+        for c in (0..=0xFFFF).filter_map(char::from_u32) {
+            if starts.contains(c) || starts.contains(fold_first(c, folding)) {
+                set.insert(c);
+            }
+        }
+        // Only the traditional fold maps characters outside the BMP, and only
+        // those of planes 2 and 3 (CJK extensions; checked by a test of the
+        // fold).
+        set.astral = starts.astral
+            || (folding.is_traditional()
+                && (0x20000..0x40000)
+                    .filter_map(char::from_u32)
+                    .any(|c| starts.contains(fold_first(c, folding))));
+        set
+    }
+
+    /// Whether the BMP character `u` is in the set.
+    #[inline]
+    fn has(&self, u: u32) -> bool {
+        (self.bmp[(u >> 6) as usize & 1023] >> (u & 63)) & 1 != 0
+    }
+
+    #[inline]
+    fn contains(&self, c: char) -> bool {
+        let u = c as u32;
+        if u > 0xFFFF {
+            self.astral
+        } else {
+            (self.bmp[(u >> 6) as usize] >> (u & 63)) & 1 != 0
+        }
+    }
+
     fn insert(&mut self, c: char) {
         let u = c as u32;
         if u > 0xFFFF {
@@ -492,26 +565,101 @@ impl Detector {
             // table spends about one control byte and one slot per bucket.
             + strings
             + self.by_keyword.capacity() * (std::mem::size_of::<(Box<str>, usize)>() + 1)
-            + std::mem::size_of::<[u64; 1024]>()
+            + std::mem::size_of::<[u64; 1024]>() * (2 + usize::from(self.candidates.is_some()))
     }
 
     /// The hits in `haystack`, left to right, non-overlapping, leftmost-longest.
     ///
-    /// Folds the haystack into a fresh buffer; to reuse one across haystacks,
-    /// fold with [`Folded::refill`] and call [`Detector::find_iter_folded`].
+    /// Only the stretches of the haystack around characters that can start a
+    /// keyword are folded, into a fresh buffer; [`Detector::find_iter_with`]
+    /// reuses one across haystacks.
     pub fn find_iter<'d, 'h>(&'d self, haystack: &'h str) -> FindIter<'d, 'h> {
-        let folded = if self.identity {
-            FoldedRef::Identity
-        } else {
-            FoldedRef::Owned(crate::text::fold(haystack, &self.folding))
+        self.lazy_iter(haystack, FoldedRef::Owned(Folded::default()))
+    }
+
+    /// Like [`Detector::find_iter`], folding into `buf` (whose contents are
+    /// replaced) so that a caller scanning many haystacks allocates once.
+    ///
+    /// ```
+    /// use spamsift::keywords::Detector;
+    /// use spamsift::text::Folded;
+    ///
+    /// let detector = Detector::new()?;
+    /// let mut buf = Folded::default();
+    /// for page in ["金博體育", "省政府新闻办召开发布会"] {
+    ///     let n = detector.find_iter_with(page, &mut buf).count();
+    ///     assert_eq!(n, usize::from(page.starts_with('金')));
+    /// }
+    /// # Ok::<(), spamsift::Error>(())
+    /// ```
+    pub fn find_iter_with<'d, 'h>(
+        &'d self,
+        haystack: &'h str,
+        buf: &'h mut Folded,
+    ) -> FindIter<'d, 'h> {
+        self.lazy_iter(haystack, FoldedRef::Mut(buf))
+    }
+
+    fn lazy_iter<'d, 'h>(&'d self, haystack: &'h str, buf: FoldedRef<'h>) -> FindIter<'d, 'h> {
+        let Some(candidates) = &self.candidates else {
+            return FindIter {
+                detector: self,
+                full: haystack,
+                haystack,
+                base: 0,
+                folded: FoldedRef::Identity,
+                at: 0,
+                skip: true,
+                attempts: 0,
+                lazy: None,
+            };
         };
+        // The first candidate is found by the plain skip, which does not
+        // count: most haystacks have none, and then no count is needed.
+        let next = candidates.next_in(haystack.as_bytes(), 0).map(|p| {
+            let w = back_margin(haystack, p, 0, self.margin_before).unwrap_or(0);
+            let special = &self.special;
+            let folded_w =
+                count_until(&haystack[..w], &self.folding, |_| false, |u| special.has(u))
+                    .map(|(len, _)| len);
+            (w, p, folded_w)
+        });
         FindIter {
             detector: self,
-            haystack,
-            folded,
-            at: 0,
+            full: haystack,
+            haystack: &haystack[..0],
+            base: 0,
+            folded: buf,
+            at: usize::MAX,
             skip: true,
             attempts: 0,
+            lazy: Some(Lazy {
+                next,
+                folded_base: None,
+                known: (0, 0),
+            }),
+        }
+    }
+
+    /// The first candidate at or after `from` (a character boundary where
+    /// the fold is in its initial state) and, when the settings let the
+    /// search count while it skips, the length of the fold from `from` to it.
+    fn next_candidate(
+        &self,
+        candidates: &StartSet,
+        full: &str,
+        from: usize,
+    ) -> (Option<usize>, Option<usize>) {
+        let special = &self.special;
+        match count_until(
+            &full[from..],
+            &self.folding,
+            |c| candidates.contains(c),
+            |u| special.has(u),
+        ) {
+            Some((len, Some(q))) => (Some(from + q), Some(len)),
+            Some((_, None)) => (None, None),
+            None => (candidates.next_in(full.as_bytes(), from), None),
         }
     }
 
@@ -530,11 +678,14 @@ impl Detector {
     ) -> FindIter<'d, 'h> {
         FindIter {
             detector: self,
+            full: haystack,
             haystack,
+            base: 0,
             folded: FoldedRef::Borrowed(folded),
             at: 0,
             skip: true,
             attempts: 0,
+            lazy: None,
         }
     }
 
@@ -551,13 +702,80 @@ enum FoldedRef<'h> {
     Identity,
     Owned(Folded),
     Borrowed(&'h Folded),
+    /// The caller's buffer, refilled window by window.
+    Mut(&'h mut Folded),
+}
+
+/// The state of a search that folds only windows of the haystack: the
+/// stretches around characters that can start a keyword.
+///
+/// A window `[w, x)` starts and ends right after a character that folding
+/// never removes (or at an end of the haystack): there the fold holds no
+/// pending noise, so the window folds exactly as it does inside the whole
+/// haystack. Counting only such characters, at least `margin_before` folded
+/// bytes lie in it before its first candidate and `margin_after` from its
+/// last one on, so that every rule checked for a hit (the word boundaries,
+/// the allow-list window) reads the same folded text as with the whole
+/// haystack folded; candidates closer than that share a window.
+#[derive(Debug)]
+struct Lazy {
+    /// The next window's start, its first candidate and, when counted while
+    /// skipping, the folded offset of its start.
+    next: Option<(usize, usize, Option<usize>)>,
+    /// The folded offset of the current window's start in the fold of the
+    /// whole haystack, once counted (only hits need it).
+    folded_base: Option<usize>,
+    /// An original offset where the fold is in its initial state, and its
+    /// folded offset: where the next count starts.
+    known: (usize, usize),
+}
+
+/// After this many candidates merged into one window, it runs to the end of
+/// the haystack.
+const MAX_MERGES: usize = 8;
+
+/// The start of a window whose first candidate is at `q`: right after a
+/// character that folding never removes, with at least `margin` folded bytes
+/// of such characters from there to `q`; `None` when there are fewer between
+/// `floor` and `q`.
+fn back_margin(full: &str, q: usize, floor: usize, margin: usize) -> Option<usize> {
+    let mut kept = 0;
+    for (j, c) in full[floor..q].char_indices().rev() {
+        let len = kept_len(c);
+        if len > 0 {
+            if kept >= margin {
+                return Some(floor + j + c.len_utf8());
+            }
+            kept += len;
+        }
+    }
+    None
+}
+
+/// A lower bound of the length in bytes of the fold of `c`, or 0 when
+/// folding may remove it: characters of class `Text` and `Barrier` are
+/// never removed, and the fold of a Han character is a Han character
+/// (checked by a test of the fold).
+#[inline]
+fn kept_len(c: char) -> usize {
+    match classify(c) {
+        Class::Text | Class::Barrier if ('\u{3400}'..='\u{9FFF}').contains(&c) => 3,
+        Class::Text | Class::Barrier => 1,
+        Class::Noise | Class::Invisible => 0,
+    }
 }
 
 /// An iterator over the [`Hit`]s in a haystack, from [`Detector::find_iter`].
 #[derive(Debug)]
 pub struct FindIter<'d, 'h> {
     detector: &'d Detector,
+    /// The whole haystack.
+    full: &'h str,
+    /// The part of it that `folded` holds the fold of: all of it, or the
+    /// current window.
     haystack: &'h str,
+    /// The offset of `haystack` in `full`.
+    base: usize,
     folded: FoldedRef<'h>,
     /// Where the next search starts in the folded text.
     at: usize,
@@ -567,6 +785,8 @@ pub struct FindIter<'d, 'h> {
     skip: bool,
     /// Anchored searches so far.
     attempts: usize,
+    /// The windows, when only they are folded.
+    lazy: Option<Lazy>,
 }
 
 /// The leftmost-longest textual match of a keyword in `text` starting at or
@@ -604,6 +824,7 @@ impl<'d, 'h> FindIter<'d, 'h> {
             FoldedRef::Identity => None,
             FoldedRef::Owned(f) => Some(f),
             FoldedRef::Borrowed(f) => Some(f),
+            FoldedRef::Mut(f) => Some(f),
         }
     }
 
@@ -696,18 +917,19 @@ impl<'d, 'h> FindIter<'d, 'h> {
         m
     }
 
-    fn hit(&self, s: usize, e: usize, pattern: usize) -> Hit<'d> {
+    fn hit(&mut self, s: usize, e: usize, pattern: usize) -> Hit<'d> {
         let d = self.detector;
         let range = match self.folded() {
             None => s..e,
             Some(f) => f.original_range(self.haystack, s..e),
         };
+        let folded_base = self.folded_base();
         let p = &d.patterns[pattern];
         Hit {
-            start: range.start,
-            end: range.end,
-            folded_start: s,
-            folded_end: e,
+            start: self.base + range.start,
+            end: self.base + range.end,
+            folded_start: folded_base + s,
+            folded_end: folded_base + e,
             pattern,
             keyword: &p.keyword,
             category: &d.categories[p.category as usize],
@@ -715,10 +937,108 @@ impl<'d, 'h> FindIter<'d, 'h> {
     }
 }
 
-impl<'d, 'h> Iterator for FindIter<'d, 'h> {
-    type Item = Hit<'d>;
+impl<'d, 'h> FindIter<'d, 'h> {
+    /// The offset in the fold of the whole haystack of the current window's
+    /// folded text, counted from the last offset known.
+    fn folded_base(&mut self) -> usize {
+        let Some(lazy) = &mut self.lazy else {
+            return 0;
+        };
+        *lazy.folded_base.get_or_insert_with(|| {
+            let (at, folded) = lazy.known;
+            let base = folded + folded_len(&self.full[at..self.base], &self.detector.folding);
+            lazy.known = (self.base, base);
+            base
+        })
+    }
 
-    fn next(&mut self) -> Option<Hit<'d>> {
+    /// Folds the next window, if any; see [`Lazy`].
+    fn next_window(&mut self) -> bool {
+        let d = self.detector;
+        let Some(lazy) = &mut self.lazy else {
+            return false;
+        };
+        let Some((w, p, folded_w)) = lazy.next.take() else {
+            return false;
+        };
+        let Some(candidates) = &d.candidates else {
+            return false;
+        };
+        if let Some(base) = lazy.folded_base.take() {
+            let len = match &self.folded {
+                FoldedRef::Owned(f) => f.len(),
+                FoldedRef::Mut(f) => f.len(),
+                _ => 0,
+            };
+            lazy.known = (self.base + self.haystack.len(), base + len);
+        }
+        let full = self.full;
+        // Walk from the candidate until `margin_after` folded bytes past the
+        // last candidate; merge the next candidate into the window when its
+        // own margin before it would reach back into it.
+        let mut x = p;
+        let mut next = None;
+        // Where candidates come densely (a dictionary of common first
+        // characters), walking and counting between them costs more than
+        // folding: after a few merges the window runs to the end.
+        let mut merges = 0;
+        loop {
+            if merges == MAX_MERGES {
+                x = full.len();
+                break;
+            }
+            let mut remaining = 0usize;
+            while let Some(c) = full[x..].chars().next() {
+                if candidates.contains(c) {
+                    remaining = d.margin_after;
+                }
+                x += c.len_utf8();
+                let len = kept_len(c);
+                if len > 0 {
+                    remaining = remaining.saturating_sub(len);
+                    if remaining == 0 {
+                        break;
+                    }
+                }
+            }
+            let (Some(q), folded_q) = d.next_candidate(candidates, full, x) else {
+                break;
+            };
+            if let Some(wq) = back_margin(full, q, x, d.margin_before) {
+                next = Some((wq, q, folded_q));
+                break;
+            }
+            x = q;
+            merges += 1;
+        }
+        let buf: &mut Folded = match &mut self.folded {
+            FoldedRef::Owned(f) => f,
+            FoldedRef::Mut(f) => f,
+            // Only a search that folds into a buffer of its own has windows.
+            FoldedRef::Identity | FoldedRef::Borrowed(_) => return false,
+        };
+        self.base = w;
+        self.haystack = &full[w..x];
+        buf.refill(self.haystack, &d.folding);
+        // The folded offsets counted while skipping are relative to the end
+        // of this window: make them absolute.
+        lazy.folded_base = folded_w;
+        let folded_x = folded_w.map(|f| f + buf.len());
+        lazy.next = next.map(|(wq, q, folded_q)| {
+            let folded_wq = folded_x
+                .zip(folded_q)
+                .and_then(|(fx, fq)| (fx + fq).checked_sub(folded_len(&full[wq..q], &d.folding)));
+            (wq, q, folded_wq)
+        });
+        self.at = 0;
+        self.skip = true;
+        self.attempts = 0;
+        true
+    }
+
+    /// The next hit in the current window (the whole haystack, when it is
+    /// folded at once).
+    fn next_here(&mut self) -> Option<Hit<'d>> {
         let d = self.detector;
         loop {
             let text = self.text();
@@ -760,6 +1080,21 @@ impl<'d, 'h> Iterator for FindIter<'d, 'h> {
             // rescans at most the longest keyword's length.
             let width = text[p..].chars().next().map_or(1, char::len_utf8);
             self.at = p + width;
+        }
+    }
+}
+
+impl<'d, 'h> Iterator for FindIter<'d, 'h> {
+    type Item = Hit<'d>;
+
+    fn next(&mut self) -> Option<Hit<'d>> {
+        loop {
+            if let Some(hit) = self.next_here() {
+                return Some(hit);
+            }
+            if !self.next_window() {
+                return None;
+            }
         }
     }
 }

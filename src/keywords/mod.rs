@@ -57,14 +57,30 @@
 //!
 //! # How the search runs
 //!
-//! [`crate::text::fold`] copies runs of characters that fold to themselves
-//! (ASCII, and Han characters that are already simplified) in one piece and
-//! records an offset mark only where the folded text and the original stop
-//! advancing together. The detector then skips through the folded text to
-//! the next character that starts some keyword (a bitmap of the first
-//! characters) and runs the automaton anchored there; when such characters
-//! come more often than one every 16 bytes it falls back to one unanchored
-//! leftmost-longest search of the rest. Either way it finds the same matches.
+//! [`Detector::find_iter`] (and [`Detector::find_iter_with`], which reuses
+//! the caller's buffer) does not fold the whole haystack. A hit can only
+//! start at a *candidate*: a character whose fold starts with the first
+//! character of some keyword (`體`, `Ｋ` and `ⓚ` as well as `体` and `k`); in
+//! Chinese text most characters are not. The search skips through the
+//! original bytes to the first candidate, then from one to the next counting
+//! as it goes the length the fold would have (so that [`Hit::folded_range`]
+//! is the same as over the whole fold), and folds only a window around each
+//! candidate: from and to a point where the fold holds no pending noise,
+//! with enough characters that folding never removes on each side for the
+//! longest keyword, the allow-list window and the word boundaries.
+//! Candidates closer than that share a window; once eight have merged into
+//! one (a dictionary of common first characters), the window runs to the end
+//! of the haystack.
+//!
+//! Inside a window, or in the whole fold given to
+//! [`Detector::find_iter_folded`], [`crate::text::fold`] has copied runs of
+//! characters that fold to themselves in one piece and recorded an offset
+//! mark only where the folded text and the original stop advancing
+//! together. The detector skips through the folded text to the next
+//! character that starts some keyword (a bitmap of the first characters)
+//! and runs the automaton anchored there; when such characters come more
+//! often than one every 16 bytes it falls back to one unanchored
+//! leftmost-longest search of the rest. Every way finds the same hits.
 //!
 //! # The built-in dictionary
 //!

@@ -174,6 +174,18 @@ pub(crate) enum Class {
     Text,
 }
 
+/// [`classify`] of every BMP character, one byte each: a look-up where the
+/// chain of ranges costs a tenth of a skip through CJK text with its
+/// punctuation (perf).
+fn bmp_classes() -> &'static [Class] {
+    static CLASSES: OnceLock<Box<[Class]>> = OnceLock::new();
+    CLASSES.get_or_init(|| {
+        (0..=0xFFFF)
+            .map(|u| char::from_u32(u).map_or(Class::Text, classify))
+            .collect()
+    })
+}
+
 /// Classifies a character of the original text.
 #[inline]
 pub(crate) fn classify(c: char) -> Class {
@@ -334,6 +346,417 @@ impl Expansion {
     }
 }
 
+/// Where a fold writes: the folded text with its offset map ([`Folded`]), or
+/// only its length ([`Counter`]).
+trait Sink {
+    /// Appends `haystack[from..to]`, characters that fold to themselves.
+    fn copy(&mut self, haystack: &str, from: usize, to: usize);
+    /// Appends `c`, the fold of the character at original offset `pos`.
+    fn push(&mut self, pos: usize, c: char);
+    /// Holds back the noise character `c` at `pos` until its run ends.
+    fn hold(&mut self, pos: usize, c: char);
+    /// The number of noise characters held back.
+    fn held(&self) -> usize;
+    /// Appends the held-back characters unchanged: their run is long.
+    fn release(&mut self);
+    /// Forgets the held-back characters: their run is short, hence removed.
+    fn drop_held(&mut self);
+}
+
+impl Sink for Folded {
+    #[inline]
+    fn copy(&mut self, haystack: &str, from: usize, to: usize) {
+        self.flush(haystack, from, to);
+    }
+
+    #[inline]
+    fn push(&mut self, pos: usize, c: char) {
+        self.push_char(pos, c);
+    }
+
+    #[inline]
+    fn hold(&mut self, pos: usize, c: char) {
+        self.pending.push((pos, c));
+    }
+
+    #[inline]
+    fn held(&self) -> usize {
+        self.pending.len()
+    }
+
+    fn release(&mut self) {
+        for i in 0..self.pending.len() {
+            let (p, pc) = self.pending[i];
+            self.push_char(p, pc);
+        }
+        self.pending.clear();
+    }
+
+    #[inline]
+    fn drop_held(&mut self) {
+        self.pending.clear();
+    }
+}
+
+/// Counts the bytes of a fold without writing it.
+#[derive(Default)]
+struct Counter {
+    len: usize,
+    held: usize,
+    held_bytes: usize,
+}
+
+impl Sink for Counter {
+    #[inline]
+    fn copy(&mut self, _haystack: &str, from: usize, to: usize) {
+        self.len += to - from;
+    }
+
+    #[inline]
+    fn push(&mut self, _pos: usize, c: char) {
+        self.len += c.len_utf8();
+    }
+
+    #[inline]
+    fn hold(&mut self, _pos: usize, c: char) {
+        self.held += 1;
+        self.held_bytes += c.len_utf8();
+    }
+
+    #[inline]
+    fn held(&self) -> usize {
+        self.held
+    }
+
+    fn release(&mut self) {
+        self.len += self.held_bytes;
+        self.drop_held();
+    }
+
+    #[inline]
+    fn drop_held(&mut self) {
+        self.held = 0;
+        self.held_bytes = 0;
+    }
+}
+
+/// The length in bytes of `fold(haystack, folding)`, counted without
+/// building the folded text or its map.
+///
+/// With the invisible and noise folds on (the default) it runs a loop of its
+/// own that only tracks the length of the current noise run: it reaches the
+/// same count as the fold (a run of at most `max_noise` noise characters,
+/// invisible ones not counted, is removed; a longer one is kept unchanged;
+/// invisible characters are removed; every other character becomes its fold),
+/// as a test checks. Other settings run the fold itself, writing nothing.
+pub(crate) fn folded_len(haystack: &str, folding: &Folding) -> usize {
+    if *folding == Folding::none() {
+        return haystack.len();
+    }
+    let changes = han_changes();
+    // Only characters of the main Han block that the traditional fold
+    // leaves alone are plain.
+    let special = |u: u32| {
+        !(HAN_FIRST..=0x9FFF).contains(&u) || {
+            let i = (u - HAN_FIRST) as usize;
+            changes.get(i >> 6).is_none_or(|w| (w >> (i & 63)) & 1 != 0)
+        }
+    };
+    match count_until(haystack, folding, |_| false, special) {
+        Some((len, _)) => len,
+        None => {
+            let mut counter = Counter::default();
+            fold_into(
+                &mut counter,
+                haystack,
+                folding,
+                folding.max_noise.min(MAX_NOISE_LIMIT),
+            );
+            counter.len
+        }
+    }
+}
+
+/// Counts the fold of `haystack` up to the first character `c` of class
+/// `Text` or `Barrier` with `stop(c)`: its offset, and the folded offset of
+/// its fold (a noise run before it is resolved, as it ends the run), or the
+/// length of the whole fold and `None`. `None` for the settings [`folded_len`]
+/// counts with the fold itself (invisible or noise fold off).
+///
+/// Three-byte characters (Han and CJK punctuation, most of Chinese text) go
+/// through a tight loop that counts each one as three bytes of text or of
+/// noise unless `special(u)`: `special` must hold for every one that `stop`
+/// holds for, that is of class `Invisible`, or that is of class `Text` or
+/// `Barrier` and folds to other than three bytes.
+pub(crate) fn count_until(
+    haystack: &str,
+    folding: &Folding,
+    stop: impl Fn(char) -> bool,
+    special: impl Fn(u32) -> bool,
+) -> Option<(usize, Option<usize>)> {
+    let max_noise = folding.max_noise.min(MAX_NOISE_LIMIT);
+    if max_noise == 0 || !folding.invisible {
+        return None;
+    }
+    let bytes = haystack.as_bytes();
+    let classes = bmp_classes();
+    let mut len = 0;
+    // The current run of noise: its characters and their bytes.
+    let (mut run, mut run_bytes) = (0usize, 0usize);
+    let mut pos = 0;
+    while pos < bytes.len() {
+        while let Some(&[b0, b1, b2]) = bytes.get(pos..pos + 3) {
+            if b0 & 0xF0 != 0xE0 {
+                break;
+            }
+            let u =
+                (u32::from(b0 & 0x0F) << 12) | (u32::from(b1 & 0x3F) << 6) | u32::from(b2 & 0x3F);
+            if !special(u) {
+                // Plain text, or noise: without branches, as punctuation
+                // comes every few characters and would be mispredicted.
+                let noise = usize::from(classes[u as usize] == Class::Noise);
+                let resolved = usize::from(run > max_noise) * run_bytes;
+                len += (1 - noise) * (resolved + 3);
+                run = noise * (run + 1);
+                run_bytes = noise * (run_bytes + 3);
+                pos += 3;
+                continue;
+            }
+            let c = char::from_u32(u).unwrap_or_default();
+            match classes.get(u as usize).copied().unwrap_or(Class::Text) {
+                Class::Invisible => {}
+                Class::Noise => {
+                    run += 1;
+                    run_bytes += 3;
+                }
+                Class::Text | Class::Barrier => {
+                    if run > 0 {
+                        if run > max_noise {
+                            len += run_bytes;
+                        }
+                        (run, run_bytes) = (0, 0);
+                    }
+                    if stop(c) {
+                        return Some((len, Some(pos)));
+                    }
+                    len += kept_char_len(c, folding);
+                }
+            }
+            pos += 3;
+        }
+        let Some(&b) = bytes.get(pos) else {
+            break;
+        };
+        let (class, width) = if b < 0x80 {
+            (ASCII_CLASS[b as usize], 1)
+        } else {
+            let c = haystack[pos..].chars().next().unwrap_or_default();
+            let class = classes
+                .get(c as usize)
+                .copied()
+                .unwrap_or_else(|| classify(c));
+            (class, c.len_utf8())
+        };
+        match class {
+            Class::Invisible => {}
+            Class::Noise => {
+                run += 1;
+                run_bytes += width;
+            }
+            Class::Text | Class::Barrier => {
+                if run > 0 {
+                    if run > max_noise {
+                        len += run_bytes;
+                    }
+                    (run, run_bytes) = (0, 0);
+                }
+                let c = haystack[pos..].chars().next().unwrap_or_default();
+                if stop(c) {
+                    return Some((len, Some(pos)));
+                }
+                len += if b < 0x80 {
+                    1
+                } else {
+                    kept_char_len(c, folding)
+                };
+            }
+        }
+        pos += width;
+    }
+    if run > max_noise {
+        len += run_bytes;
+    }
+    Some((len, None))
+}
+
+/// The length in bytes of the fold of `c`, a character that is kept.
+pub(crate) fn kept_char_len(c: char, folding: &Folding) -> usize {
+    if folding.width {
+        if let Some(e) = fold_width(c) {
+            return e.len as usize;
+        }
+    }
+    if folding.traditional && (c as u32) >= 0x3400 {
+        t2s(c).len_utf8()
+    } else {
+        c.len_utf8()
+    }
+}
+
+/// The first character of the fold of `c` when it is not removed (as a
+/// character of a keyword, or of a long run of noise, would be folded):
+/// `Ａ` → `a`, `⑩` → `1`, `體` → `体`.
+pub(crate) fn fold_first(c: char, folding: &Folding) -> char {
+    if folding.width {
+        if let Some(e) = fold_width(c) {
+            let b = e.bytes[0];
+            return if folding.case {
+                b.to_ascii_lowercase() as char
+            } else {
+                b as char
+            };
+        }
+    }
+    let mut out = c;
+    if folding.case {
+        out = out.to_ascii_lowercase();
+    }
+    if folding.traditional && (c as u32) >= 0x3400 {
+        out = t2s(out);
+    }
+    out
+}
+
+/// Appends the fold of `c`, found at original offset `pos`.
+#[inline]
+fn push_folded<S: Sink>(out: &mut S, pos: usize, c: char, folding: &Folding) {
+    if folding.width {
+        if let Some(e) = fold_width(c) {
+            for &b in &e.bytes[..e.len as usize] {
+                let mut b = b;
+                if folding.case {
+                    b = b.to_ascii_lowercase();
+                }
+                out.push(pos, b as char);
+            }
+            return;
+        }
+    }
+    let mut folded = c;
+    if folding.case {
+        folded = folded.to_ascii_lowercase();
+    }
+    if folding.traditional && (c as u32) >= 0x3400 {
+        folded = t2s(folded);
+    }
+    out.push(pos, folded);
+}
+
+/// The fold itself: one pass over `haystack`, writing to `out`.
+fn fold_into<S: Sink>(out: &mut S, haystack: &str, folding: &Folding, max_noise: usize) {
+    let bytes = haystack.as_bytes();
+    let changes = if folding.traditional {
+        Some(han_changes())
+    } else {
+        None
+    };
+    // A run of noise is held back until its end shows whether it is short
+    // enough to remove; once it is known to be long it is copied through.
+    let mut long_run = false;
+    // Characters that fold to themselves are not pushed one by one: they
+    // are copied in runs, `haystack[run..pos]`, when something else comes.
+    let mut run = 0;
+    let mut pos = 0;
+    while pos < bytes.len() {
+        let b = bytes[pos];
+        // The fast paths: ASCII and the main Han blocks, when they fold to
+        // themselves. They end a noise run like any other character that
+        // is not noise; a short run held back is dropped.
+        if b < 0x80 {
+            let class = ASCII_CLASS[b as usize];
+            if (class != Class::Noise || max_noise == 0)
+                && !(folding.case && b.is_ascii_uppercase())
+            {
+                out.drop_held();
+                long_run = false;
+                pos += 1;
+                continue;
+            }
+        } else if (0xE4..=0xE9).contains(&b) {
+            // U+4000..=U+9FFF: Han (and Yijing symbols), all of class
+            // Text, untouched by the width and case folds. Consume them
+            // in a tight loop while they fold to themselves.
+            let start = pos;
+            while let Some(&[b0, b1, b2]) = bytes.get(pos..pos + 3) {
+                if !(0xE4..=0xE9).contains(&b0) {
+                    break;
+                }
+                let u = (u32::from(b0 & 0x0F) << 12)
+                    | (u32::from(b1 & 0x3F) << 6)
+                    | u32::from(b2 & 0x3F);
+                let same = match changes {
+                    None => true,
+                    Some(bits) if u >= HAN_FIRST => {
+                        let i = (u - HAN_FIRST) as usize;
+                        bits.get(i >> 6).is_none_or(|w| (w >> (i & 63)) & 1 == 0)
+                    }
+                    Some(_) => char::from_u32(u).is_some_and(|c| t2s(c) == c),
+                };
+                if !same {
+                    break;
+                }
+                pos += 3;
+            }
+            if pos > start {
+                out.drop_held();
+                long_run = false;
+                continue;
+            }
+        }
+        let c = haystack[pos..].chars().next().unwrap_or_default();
+        let class = classify(c);
+        // Other characters that fold to themselves join the run too.
+        if matches!(class, Class::Text | Class::Barrier)
+            || (class == Class::Noise && max_noise == 0)
+            || (class == Class::Invisible && !folding.invisible)
+        {
+            let changed = (folding.width && fold_width(c).is_some())
+                || (folding.case && c.is_ascii_uppercase())
+                || (folding.traditional && (c as u32) >= 0x3400 && t2s(c) != c);
+            if !changed {
+                out.drop_held();
+                long_run = false;
+                pos += c.len_utf8();
+                continue;
+            }
+        }
+        out.copy(haystack, run, pos);
+        match class {
+            Class::Invisible if folding.invisible => {}
+            Class::Noise if max_noise > 0 => {
+                if long_run {
+                    out.push(pos, c);
+                } else if out.held() < max_noise {
+                    out.hold(pos, c);
+                } else {
+                    long_run = true;
+                    out.release();
+                    out.push(pos, c);
+                }
+            }
+            _ => {
+                // Anything that is not noise ends the run; a short run is dropped.
+                out.drop_held();
+                long_run = false;
+                push_folded(out, pos, c, folding);
+            }
+        }
+        pos += c.len_utf8();
+        run = pos;
+    }
+    out.copy(haystack, run, bytes.len());
+}
+
 /// Text after folding, with the map back to the original byte offsets.
 ///
 /// Build one with [`fold`], or keep one around and refill it with
@@ -384,111 +807,7 @@ impl Folded {
             self.text.push_str(haystack);
             return;
         }
-        let bytes = haystack.as_bytes();
-        let changes = if folding.traditional {
-            Some(han_changes())
-        } else {
-            None
-        };
-        // A run of noise is held back until its end shows whether it is short
-        // enough to remove; once it is known to be long it is copied through.
-        let mut long_run = false;
-        // Characters that fold to themselves are not pushed one by one: they
-        // are copied in runs, `haystack[run..pos]`, when something else comes.
-        let mut run = 0;
-        let mut pos = 0;
-        while pos < bytes.len() {
-            let b = bytes[pos];
-            // The fast paths: ASCII and the main Han blocks, when they fold to
-            // themselves. They end a noise run like any other character that
-            // is not noise; a short run held back is dropped.
-            if b < 0x80 {
-                let class = ASCII_CLASS[b as usize];
-                if (class != Class::Noise || max_noise == 0)
-                    && !(folding.case && b.is_ascii_uppercase())
-                {
-                    self.pending.clear();
-                    long_run = false;
-                    pos += 1;
-                    continue;
-                }
-            } else if (0xE4..=0xE9).contains(&b) {
-                // U+4000..=U+9FFF: Han (and Yijing symbols), all of class
-                // Text, untouched by the width and case folds. Consume them
-                // in a tight loop while they fold to themselves.
-                let start = pos;
-                while let Some(&[b0, b1, b2]) = bytes.get(pos..pos + 3) {
-                    if !(0xE4..=0xE9).contains(&b0) {
-                        break;
-                    }
-                    let u = (u32::from(b0 & 0x0F) << 12)
-                        | (u32::from(b1 & 0x3F) << 6)
-                        | u32::from(b2 & 0x3F);
-                    let same = match changes {
-                        None => true,
-                        Some(bits) if u >= HAN_FIRST => {
-                            let i = (u - HAN_FIRST) as usize;
-                            bits.get(i >> 6).is_none_or(|w| (w >> (i & 63)) & 1 == 0)
-                        }
-                        Some(_) => char::from_u32(u).is_some_and(|c| t2s(c) == c),
-                    };
-                    if !same {
-                        break;
-                    }
-                    pos += 3;
-                }
-                if pos > start {
-                    self.pending.clear();
-                    long_run = false;
-                    continue;
-                }
-            }
-            let c = haystack[pos..].chars().next().unwrap_or_default();
-            let class = classify(c);
-            // Other characters that fold to themselves join the run too.
-            if matches!(class, Class::Text | Class::Barrier)
-                || (class == Class::Noise && max_noise == 0)
-                || (class == Class::Invisible && !folding.invisible)
-            {
-                let changed = (folding.width && fold_width(c).is_some())
-                    || (folding.case && c.is_ascii_uppercase())
-                    || (folding.traditional && (c as u32) >= 0x3400 && t2s(c) != c);
-                if !changed {
-                    self.pending.clear();
-                    long_run = false;
-                    pos += c.len_utf8();
-                    continue;
-                }
-            }
-            self.flush(haystack, run, pos);
-            match class {
-                Class::Invisible if folding.invisible => {}
-                Class::Noise if max_noise > 0 => {
-                    if long_run {
-                        self.push_char(pos, c);
-                    } else if self.pending.len() < max_noise {
-                        self.pending.push((pos, c));
-                    } else {
-                        long_run = true;
-                        for i in 0..self.pending.len() {
-                            let (p, pc) = self.pending[i];
-                            self.push_char(p, pc);
-                        }
-                        self.pending.clear();
-                        self.push_char(pos, c);
-                    }
-                }
-                _ => {
-                    // Anything that is not noise ends the run; a short run is dropped.
-                    self.pending.clear();
-                    long_run = false;
-                    self.push_folded(pos, c, folding);
-                }
-            }
-            pos += c.len_utf8();
-            run = pos;
-        }
-        self.flush(haystack, run, bytes.len());
+        fold_into(self, haystack, folding, max_noise);
         // A short run at the very end is dropped too.
         self.pending.clear();
         // Mark the end, so that `original_offset(len)` is the end of the last
@@ -515,31 +834,6 @@ impl Folded {
             }
             self.text.push_str(&haystack[from..to]);
         }
-    }
-
-    /// Appends the fold of `c`, found at original offset `pos`.
-    #[inline]
-    fn push_folded(&mut self, pos: usize, c: char, folding: &Folding) {
-        if folding.width {
-            if let Some(e) = fold_width(c) {
-                for &b in &e.bytes[..e.len as usize] {
-                    let mut b = b;
-                    if folding.case {
-                        b = b.to_ascii_lowercase();
-                    }
-                    self.push_char(pos, b as char);
-                }
-                return;
-            }
-        }
-        let mut out = c;
-        if folding.case {
-            out = out.to_ascii_lowercase();
-        }
-        if folding.traditional && (c as u32) >= 0x3400 {
-            out = t2s(out);
-        }
-        self.push_char(pos, out);
     }
 
     /// Appends `out`, whose source character starts at original offset `pos`,
@@ -711,6 +1005,88 @@ mod tests {
     fn keyword_fold_removes_all_noise() {
         assert_eq!(fold_keyword("金  -  博", &Folding::default()), "金博");
         assert_eq!(fold_keyword("金 博", &Folding::none()), "金 博");
+    }
+
+    #[test]
+    fn bmp_classes_equal_classify() {
+        for c in (0..=0xFFFF).filter_map(char::from_u32) {
+            assert_eq!(bmp_classes()[c as usize], classify(c), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn folded_len_equals_fold_len() {
+        let pieces = [
+            "金", "體", "ＡＢ", "⑩", " ", "*", "，", "\u{200b}", "。", "a", "B", "🎰", "釲", "\n",
+            "    ",
+        ];
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..2000 {
+            let mut hay = String::new();
+            for _ in 0..(seed % 24) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                hay.push_str(pieces[(seed % pieces.len() as u64) as usize]);
+            }
+            for n in 0..7 {
+                let mut folding = Folding::default();
+                folding
+                    .max_noise(n % 5)
+                    .traditional(n != 1)
+                    .width(n != 2)
+                    .invisible(n != 5)
+                    .case(n != 6);
+                assert_eq!(
+                    folded_len(&hay, &folding),
+                    fold(&hay, &folding).len(),
+                    "{hay:?} {folding:?}"
+                );
+            }
+            assert_eq!(folded_len(&hay, &Folding::none()), hay.len());
+        }
+    }
+
+    /// The detector looks for characters outside the BMP that fold to a
+    /// keyword's first character only in planes 2 and 3.
+    #[test]
+    fn astral_folds_only_in_planes_2_and_3() {
+        for c in (0x10000..=0x10FFFF).filter_map(char::from_u32) {
+            if !(0x20000..0x40000).contains(&(c as u32)) {
+                assert_eq!(fold_first(c, &Folding::default()), c, "{c:?}");
+            }
+        }
+    }
+
+    /// The detector counts a Han character that folding keeps as at least
+    /// three folded bytes.
+    #[test]
+    fn han_folds_to_three_bytes_or_more() {
+        for c in ('\u{3400}'..='\u{9FFF}')
+            .filter(|&c| matches!(classify(c), Class::Text | Class::Barrier))
+        {
+            for folding in [Folding::default(), Folding::none()] {
+                assert!(
+                    fold(c.encode_utf8(&mut [0; 4]), &folding).len() >= 3,
+                    "{c:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn fold_first_is_the_first_folded_char() {
+        let all = Folding::default();
+        for c in (0..=0xFFFF).filter_map(char::from_u32) {
+            if classify(c) == Class::Text {
+                let f = fold(c.encode_utf8(&mut [0; 4]), &all);
+                assert_eq!(
+                    f.as_str().chars().next(),
+                    Some(fold_first(c, &all)),
+                    "{c:?}"
+                );
+            }
+        }
     }
 
     #[test]
