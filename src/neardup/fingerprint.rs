@@ -475,7 +475,11 @@ impl Fingerprinter {
             chunk_min: self.chunk_len / 2,
             // Without chunk keys no shingle ends a chunk: the one chunk is
             // the paragraph.
-            cut: if self.chunk_len == 0 { 0 } else { self.chunk_cut },
+            cut: if self.chunk_len == 0 {
+                0
+            } else {
+                self.chunk_cut
+            },
             chunks: &mut out.chunks,
             sketch: Bottom::new(&mut out.sketch, self.sketch_len),
         };
@@ -501,22 +505,14 @@ impl Fingerprinter {
             nb += 1;
         });
         state.take(&batch[..nb.min(CHUNK_OF_HASHES)]);
-        let AnalyzeState {
-            mut para,
-            chunk,
-            chunk_n,
-            chunk_min,
-            chunks,
-            sketch,
-            ..
-        } = state;
-        if self.chunk_len != 0 && chunk_n >= chunk_min.max(1) {
-            chunks.push(chunk.simhash());
+        if self.chunk_len != 0 && state.chunk_n >= state.chunk_min.max(1) {
+            state.chunks.push(state.chunk.simhash());
         }
-        para.absorb(&chunk);
-        sketch.finish();
-        out.shingles = para.total() as usize;
-        out.fingerprint = para.simhash();
+        state.para.absorb(&state.chunk);
+        let (shingles, fingerprint) = (state.para.total() as usize, state.para.simhash());
+        state.sketch.finish();
+        out.shingles = shingles;
+        out.fingerprint = fingerprint;
         out.units = n_units;
         out.exact = fmix64(exact ^ n_units as u64);
         // Keep the distinct chunk keys that differ from the paragraph key,
@@ -689,7 +685,13 @@ struct Gaps<'a> {
 impl<'a> Gaps<'a> {
     fn new(haystack: &'a str, folded: &'a Folded, start: usize) -> Gaps<'a> {
         let marks = folded.marks();
-        let next = marks.partition_point(|&(f, _)| f < start);
+        // A whole text starts at 0: no need to touch the marks (a cache miss
+        // per paragraph) before a word needs them.
+        let next = if start == 0 {
+            0
+        } else {
+            marks.partition_point(|&(f, _)| f < start)
+        };
         Gaps {
             haystack,
             folded,
@@ -700,8 +702,17 @@ impl<'a> Gaps<'a> {
 
     /// Whether a removed visible character precedes folded offset `pos`;
     /// `pos` must not decrease between calls.
-    #[inline]
+    #[inline(always)]
     fn at(&mut self, pos: usize) -> bool {
+        match self.marks.get(self.next) {
+            Some(&(f, _)) if f > pos => false,
+            None => false,
+            _ => self.at_mark(pos),
+        }
+    }
+
+    #[inline(never)]
+    fn at_mark(&mut self, pos: usize) -> bool {
         while self.next < self.marks.len() && self.marks[self.next].0 < pos {
             self.next += 1;
         }
@@ -1068,7 +1079,7 @@ impl<'a> Bottom<'a> {
     }
 
     /// Leaves the sketch, sorted and distinct, in the buffer.
-    fn finish(mut self) {
+    fn finish(&mut self) {
         self.compact();
     }
 }
@@ -1175,7 +1186,6 @@ impl Acc {
         }
         out
     }
-
 }
 
 /// The SimHash of a stream of feature hashes, each occurrence weight 1.
@@ -1310,7 +1320,14 @@ mod tests {
         for len in (0..140).chain([254, 255, 256, 300, 511, 700]) {
             // Biased hashes, so that counts sit near the half.
             let hs: Vec<u64> = (0..len)
-                .map(|i| lcg(&mut seed) & if i % 3 == 0 { u64::MAX } else { lcg(&mut seed) | 0xff00 })
+                .map(|i| {
+                    lcg(&mut seed)
+                        & if i % 3 == 0 {
+                            u64::MAX
+                        } else {
+                            lcg(&mut seed) | 0xff00
+                        }
+                })
                 .collect();
             let mut c = Counter::new();
             for &h in &hs {
@@ -1379,7 +1396,9 @@ mod tests {
             mixed.push(char::from_u32(0x4E00 + (lcg(&mut seed) % 300) as u32).unwrap());
         }
         texts.push(mixed);
-        for (chunk_len, sketch_len, n) in [(8, 32, 3), (0, 32, 3), (4, 1, 1), (64, 256, 8), (600, 5, 2)] {
+        for (chunk_len, sketch_len, n) in
+            [(8, 32, 3), (0, 32, 3), (4, 1, 1), (64, 256, 8), (600, 5, 2)]
+        {
             let fp = Fingerprinter::builder()
                 .chunk_len(chunk_len)
                 .sketch_len(sketch_len)
