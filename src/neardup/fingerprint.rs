@@ -59,10 +59,16 @@
 //!
 //! # Speed
 //!
-//! One pass over the folded text; no allocation per shingle. The unit hashes
-//! roll in a window of `n` values; each shingle hash is added to eight `u64`s
-//! holding 64 byte-wide counters (one table look-up per byte of the hash),
-//! flushed to wide counters every 255 shingles and at every chunk end.
+//! One pass over the folded text; no allocation per shingle. The shingle
+//! hash rolls: each unit removes the oldest unit's term from the window's
+//! chained hash and adds its own, constant work whatever `n`. The hashes are
+//! gathered a batch at a time on the stack. For the plain fingerprint a batch
+//! is counted by carry-save adders (per-position counts as bit planes, only
+//! the weight-16 plane spread to byte-wide counters); the analysis adds each
+//! hash to 64 byte-wide counters packed in eight `u64`s (one table look-up per
+//! byte of the hash), reads a chunk's SimHash from them with one add and one
+//! multiplication per eight bits, and keeps its bottom-k sketch in a buffer
+//! appended to below a bound and compacted every `2k` values.
 
 use std::ops::Range;
 
