@@ -659,3 +659,52 @@ fn larger_random_set() {
         );
     }
 }
+
+/// Joins large enough to be split across threads (the join works single-
+/// threaded below 2^15 items), on random fingerprints with planted
+/// neighbours and on fingerprints confined to the top 32 bits (uneven
+/// buckets, many near pairs): every thread count gives the pairs the
+/// incremental index finds by querying every item.
+#[test]
+fn parallel_join_equals_index_queries() {
+    let mut rng = Rng(4242);
+    let narrow: Vec<Item> = (0..34_000u64)
+        .map(|i| Item::new(rng.next() & (0xffff_ffff << 32), i))
+        .collect();
+    let cases = [
+        ("planted", 3, planted(99, 34_000 / 6, 3)),
+        ("planted", 6, planted(98, 34_000 / 9, 6)),
+        ("narrow", 3, narrow),
+    ];
+    for (name, k, items) in cases {
+        assert!(items.len() >= 1 << 15);
+        {
+            let mut index = Index::new(k).unwrap();
+            index.extend(items.iter().copied());
+            let mut expected = Vec::new();
+            for (i, it) in items.iter().enumerate() {
+                index.query(it.fingerprint, |m| {
+                    // Ids are positions: keep each unordered pair once.
+                    if m.id > i as u64 {
+                        let other = Item::new(m.fingerprint, m.id);
+                        expected.push((other.min(*it), other.max(*it), m.distance));
+                    }
+                });
+            }
+            expected.sort();
+            assert!(!expected.is_empty());
+            for threads in [1, 2, 3] {
+                let join = SelfJoin::builder()
+                    .max_distance(k)
+                    .threads(threads)
+                    .build()
+                    .unwrap();
+                assert_eq!(
+                    join_pairs(&join, &items),
+                    expected,
+                    "{name} k {k} threads {threads}"
+                );
+            }
+        }
+    }
+}

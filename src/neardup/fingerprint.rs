@@ -59,10 +59,16 @@
 //!
 //! # Speed
 //!
-//! One pass over the folded text; no allocation per shingle. The unit hashes
-//! roll in a window of `n` values; each shingle hash is added to eight `u64`s
-//! holding 64 byte-wide counters (one table look-up per byte of the hash),
-//! flushed to wide counters every 255 shingles and at every chunk end.
+//! One pass over the folded text; no allocation per shingle. The shingle
+//! hash rolls: each unit removes the oldest unit's term from the window's
+//! chained hash and adds its own, constant work whatever `n`. The hashes are
+//! gathered a batch at a time on the stack. For the plain fingerprint a batch
+//! is counted by carry-save adders (per-position counts as bit planes, only
+//! the weight-16 plane spread to byte-wide counters); the analysis adds each
+//! hash to 64 byte-wide counters packed in eight `u64`s (one table look-up per
+//! byte of the hash), reads a chunk's SimHash from them with one add and one
+//! multiplication per eight bits, and keeps its bottom-k sketch in a buffer
+//! appended to below a bound and compacted every `2k` values.
 
 use std::ops::Range;
 
@@ -468,47 +474,52 @@ impl Fingerprinter {
         let masks = normalize(masks);
         let mut gaps = Gaps::new(haystack, folded, base);
         out.chunks.clear();
-        out.sketch.clear();
-        let mut para = Acc::new();
-        let mut chunk = Acc::new();
-        let mut chunk_n = 0usize;
-        let chunk_min = self.chunk_len / 2;
-        let k = self.sketch_len;
+        let mut state = AnalyzeState {
+            para: Counter::new(),
+            chunk: Counter::new(),
+            chunk_n: 0,
+            chunk_min: self.chunk_len / 2,
+            // Without chunk keys no shingle ends a chunk: the one chunk is
+            // the paragraph.
+            cut: if self.chunk_len == 0 {
+                0
+            } else {
+                self.chunk_cut
+            },
+            chunks: &mut out.chunks,
+            sketch: Bottom::new(&mut out.sketch, self.sketch_len),
+        };
         let mut n_units = 0usize;
         let mut exact = FNV_OFFSET;
         let mut shingles = Shingler::new(self.shingle_len);
-        let sketch = &mut out.sketch;
-        let chunks = &mut out.chunks;
-        let cut = self.chunk_cut;
-        let chunked = self.chunk_len != 0;
-        let mut on_shingle = |h: u64| {
-            add_to_sketch(sketch, k, (h >> 32) as u32);
-            if !chunked {
-                para.add(h);
-                return;
-            }
-            chunk.add(h);
-            chunk_n += 1;
-            if chunk_n >= chunk_min && (h as u32) < cut {
-                chunks.push(chunk.take_into(&mut para));
-                chunk_n = 0;
-            }
-        };
+        let mut batch = [0u64; CHUNK_OF_HASHES];
+        let mut nb = 0usize;
         units(text, base, &masks, &mut gaps, |u, _, _| {
             n_units += 1;
             exact = (exact ^ u).wrapping_mul(FNV_PRIME);
-            shingles.push(u, &mut on_shingle);
+            shingles.push(u, |h| {
+                batch[nb] = h;
+                nb += 1;
+                if nb == CHUNK_OF_HASHES {
+                    state.take(&batch);
+                    nb = 0;
+                }
+            });
         });
-        shingles.finish(&mut on_shingle);
-        if chunked {
-            let tail = chunk.take_into(&mut para);
-            if chunk_n >= chunk_min.max(1) {
-                chunks.push(tail);
-            }
+        shingles.finish(|h| {
+            batch[nb] = h;
+            nb += 1;
+        });
+        state.take(&batch[..nb.min(CHUNK_OF_HASHES)]);
+        if self.chunk_len != 0 && state.chunk_n >= state.chunk_min.max(1) {
+            state.chunks.push(state.chunk.simhash());
         }
+        state.para.absorb(&state.chunk);
+        let (shingles, fingerprint) = (state.para.total() as usize, state.para.simhash());
+        state.sketch.finish();
+        out.shingles = shingles;
+        out.fingerprint = fingerprint;
         out.units = n_units;
-        out.shingles = para.total as usize;
-        out.fingerprint = para.finish();
         out.exact = fmix64(exact ^ n_units as u64);
         // Keep the distinct chunk keys that differ from the paragraph key,
         // in text order.
@@ -680,7 +691,13 @@ struct Gaps<'a> {
 impl<'a> Gaps<'a> {
     fn new(haystack: &'a str, folded: &'a Folded, start: usize) -> Gaps<'a> {
         let marks = folded.marks();
-        let next = marks.partition_point(|&(f, _)| f < start);
+        // A whole text starts at 0: no need to touch the marks (a cache miss
+        // per paragraph) before a word needs them.
+        let next = if start == 0 {
+            0
+        } else {
+            marks.partition_point(|&(f, _)| f < start)
+        };
         Gaps {
             haystack,
             folded,
@@ -691,8 +708,17 @@ impl<'a> Gaps<'a> {
 
     /// Whether a removed visible character precedes folded offset `pos`;
     /// `pos` must not decrease between calls.
-    #[inline]
+    #[inline(always)]
     fn at(&mut self, pos: usize) -> bool {
+        match self.marks.get(self.next) {
+            Some(&(f, _)) if f > pos => false,
+            None => false,
+            _ => self.at_mark(pos),
+        }
+    }
+
+    #[inline(never)]
+    fn at_mark(&mut self, pos: usize) -> bool {
         while self.next < self.marks.len() && self.marks[self.next].0 < pos {
             self.next += 1;
         }
@@ -734,7 +760,7 @@ fn is_single_unit(c: char) -> bool {
 /// Calls `f(value, start, end)` for every unit of `text` (which starts at
 /// folded offset `base`), skipping masked characters; `masks` are sorted and
 /// merged, in folded offsets; `gaps` tells where words end unseen.
-#[inline]
+#[inline(always)]
 fn units(
     text: &str,
     base: usize,
@@ -800,57 +826,273 @@ fn units(
     }
 }
 
-/// Rolls a window of `n` unit values into shingle hashes.
+/// Rolls a window of `n` unit values into shingle hashes, in constant work
+/// per unit whatever `n`: the chained hash `x` of the window is kept, and
+/// each step removes the oldest unit's term (`u.rotate_left(21 * (n - 1))`),
+/// rotates, and xors the new unit in. The result is exactly the chained
+/// definition `x = u1`, `x = x.rotate_left(21) ^ u`.
 struct Shingler {
     n: usize,
-    window: [u64; MAX_SHINGLE_LEN],
+    /// The last units, `ring[i & 7]` for the `i`-th unit.
+    ring: [u64; MAX_SHINGLE_LEN],
     seen: usize,
+    x: u64,
+    /// `21 * (n - 1) mod 64`: the rotation of the oldest unit's term.
+    out_rot: u32,
 }
 
 impl Shingler {
     fn new(n: usize) -> Shingler {
+        debug_assert!((1..=MAX_SHINGLE_LEN).contains(&n));
         Shingler {
             n,
-            window: [0; MAX_SHINGLE_LEN],
+            ring: [0; MAX_SHINGLE_LEN],
             seen: 0,
+            x: 0,
+            out_rot: (21 * (n as u32 - 1)) % 64,
         }
     }
 
-    /// Takes the next unit; the window holds the last units at its end.
-    #[inline]
+    /// Takes the next unit and calls `f` with the hash of the shingle it ends.
+    #[inline(always)]
     fn push(&mut self, u: u64, mut f: impl FnMut(u64)) {
         let n = self.n;
-        // A shift of constant length: a few register moves, no memmove call.
-        for j in 0..MAX_SHINGLE_LEN - 1 {
-            self.window[j] = self.window[j + 1];
+        let slot = self.seen & (MAX_SHINGLE_LEN - 1);
+        if self.seen >= n {
+            // The oldest unit of the window, about to leave it.
+            let old = self.ring[(self.seen + MAX_SHINGLE_LEN - n) & (MAX_SHINGLE_LEN - 1)];
+            self.x ^= old.rotate_left(self.out_rot);
         }
-        self.window[MAX_SHINGLE_LEN - 1] = u;
+        self.x = self.x.rotate_left(21) ^ u;
+        self.ring[slot] = u;
         self.seen += 1;
         if self.seen >= n {
-            let w = &self.window[MAX_SHINGLE_LEN - n..];
-            let mut x = w[0];
-            for &v in &w[1..] {
-                x = x.rotate_left(21) ^ v;
-            }
-            f(fmix64(x));
+            f(fmix64(self.x));
         }
     }
 
     /// Emits the one shingle of a text with fewer than `n` units.
     fn finish(&self, mut f: impl FnMut(u64)) {
         if self.seen > 0 && self.seen < self.n {
-            let w = &self.window[MAX_SHINGLE_LEN - self.seen..];
-            let mut x = w[0];
-            for &v in &w[1..] {
-                x = x.rotate_left(21) ^ v;
-            }
-            f(fmix64(x));
+            f(fmix64(self.x));
         }
     }
 }
 
-/// Inserts `v` into the sorted, distinct bottom-`k` sketch.
+/// Shingle hashes of a few units at a time: the hot loops read them from a
+/// small array instead of being called back per shingle.
+const CHUNK_OF_HASHES: usize = 64;
+
+/// Byte-wide counters of the set bits of up to 255 hashes, with wide
+/// counters behind them for more.
+#[derive(Clone)]
+struct Counter {
+    /// Byte `j` of `lanes[k]` counts bit `8k + j`.
+    lanes: [u64; 8],
+    /// Hashes in `lanes`, at most 255.
+    n: u32,
+    /// Whether `wide` holds anything.
+    spilled: bool,
+    wide: [u64; 64],
+    /// Hashes in `wide`.
+    wide_n: u64,
+}
+
+impl Counter {
+    fn new() -> Counter {
+        Counter {
+            lanes: [0; 8],
+            n: 0,
+            spilled: false,
+            wide: [0; 64],
+            wide_n: 0,
+        }
+    }
+
+    /// Counts `h`; the caller spills before `n` would pass 255.
+    #[inline(always)]
+    fn add(&mut self, h: u64) {
+        for (k, lane) in self.lanes.iter_mut().enumerate() {
+            *lane += SPREAD[((h >> (8 * k)) & 0xff) as usize];
+        }
+        self.n += 1;
+    }
+
+    /// Moves the byte-wide counts to the wide counters.
+    fn spill(&mut self) {
+        for (k, lane) in self.lanes.iter_mut().enumerate() {
+            for j in 0..8 {
+                self.wide[8 * k + j] += (*lane >> (8 * j)) & 0xff;
+            }
+            *lane = 0;
+        }
+        self.wide_n += u64::from(self.n);
+        self.n = 0;
+        self.spilled = true;
+    }
+
+    /// Adds everything `other` counted.
+    #[inline]
+    fn absorb(&mut self, other: &Counter) {
+        if self.n + other.n > 255 {
+            self.spill();
+        }
+        for (a, b) in self.lanes.iter_mut().zip(&other.lanes) {
+            *a += b;
+        }
+        self.n += other.n;
+        if other.spilled {
+            for (a, b) in self.wide.iter_mut().zip(&other.wide) {
+                *a += b;
+            }
+            self.wide_n += other.wide_n;
+            self.spilled = true;
+        }
+    }
+
+    /// The number of hashes counted.
+    fn total(&self) -> u64 {
+        self.wide_n + u64::from(self.n)
+    }
+
+    /// The SimHash: bit `i` set when more than half of the hashes have it.
+    #[inline]
+    fn simhash(&self) -> u64 {
+        if !self.spilled && self.n < 128 {
+            return small_simhash(&self.lanes, self.n);
+        }
+        let total = self.total();
+        let mut out = 0u64;
+        for (k, &lane) in self.lanes.iter().enumerate() {
+            for j in 0..8 {
+                let c = self.wide[8 * k + j] + ((lane >> (8 * j)) & 0xff);
+                out |= u64::from(2 * c > total) << (8 * k + j);
+            }
+        }
+        out
+    }
+
+    /// Forgets everything.
+    #[inline]
+    fn clear(&mut self) {
+        self.lanes = [0; 8];
+        self.n = 0;
+        if self.spilled {
+            self.wide = [0; 64];
+            self.wide_n = 0;
+            self.spilled = false;
+        }
+    }
+}
+
+/// The SimHash of at most 127 hashes counted in byte lanes, without
+/// unpacking them: bit `i` is set when its count `c` has `2c > n`, that is
+/// `c >= n / 2 + 1 =: m`. Adding `0x80 - m` to every byte sets the byte's top
+/// bit exactly then (no byte overflows: `c + 0x80 - m <= 254`), and one
+/// multiplication gathers the eight top bits of a lane into a byte.
 #[inline]
+fn small_simhash(lanes: &[u64; 8], n: u32) -> u64 {
+    debug_assert!(n < 128);
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let m = u64::from(n / 2 + 1);
+    let bias = (0x80 - m) * ONES;
+    let mut out = 0u64;
+    for (k, &lane) in lanes.iter().enumerate() {
+        let top = ((lane + bias) >> 7) & ONES;
+        out |= (top.wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * k);
+    }
+    out
+}
+
+/// The per-shingle work of [`Fingerprinter::analyze_folded`]: the chunk and
+/// paragraph SimHashes, the chunk cuts and the sketch, in one tight loop over
+/// a few shingle hashes at a time.
+struct AnalyzeState<'a> {
+    /// Every finished chunk's counts.
+    para: Counter,
+    /// The current chunk's counts.
+    chunk: Counter,
+    /// Shingles in the current chunk.
+    chunk_n: usize,
+    chunk_min: usize,
+    cut: u32,
+    chunks: &'a mut Vec<u64>,
+    sketch: Bottom<'a>,
+}
+
+impl AnalyzeState<'_> {
+    #[inline]
+    fn take(&mut self, hashes: &[u64]) {
+        for &h in hashes {
+            self.sketch.push((h >> 32) as u32);
+            self.chunk.add(h);
+            self.chunk_n += 1;
+            if self.chunk_n >= self.chunk_min && (h as u32) < self.cut {
+                self.chunks.push(self.chunk.simhash());
+                self.para.absorb(&self.chunk);
+                self.chunk.clear();
+                self.chunk_n = 0;
+            } else if self.chunk.n == 255 {
+                self.chunk.spill();
+            }
+        }
+    }
+}
+
+/// Collects the bottom-`k` distinct values of a stream into a buffer: values
+/// are appended unsorted while below the current bound, and every `2k`
+/// values (at least 64) the buffer is sorted, deduplicated and cut to `k`,
+/// which sets the bound to its largest value once `k` are kept. Amortised
+/// constant work per value, memory bounded by the buffer.
+struct Bottom<'a> {
+    buf: &'a mut Vec<u32>,
+    k: usize,
+    cap: usize,
+    /// Values at or above this cannot be among the `k` smallest.
+    bound: u64,
+}
+
+impl<'a> Bottom<'a> {
+    fn new(buf: &'a mut Vec<u32>, k: usize) -> Bottom<'a> {
+        buf.clear();
+        let cap = (2 * k).max(64);
+        buf.reserve(cap);
+        Bottom {
+            buf,
+            k,
+            cap,
+            bound: 1 << 32,
+        }
+    }
+
+    #[inline(always)]
+    fn push(&mut self, v: u32) {
+        if u64::from(v) < self.bound {
+            self.buf.push(v);
+            if self.buf.len() >= self.cap {
+                self.compact();
+            }
+        }
+    }
+
+    fn compact(&mut self) {
+        self.buf.sort_unstable();
+        self.buf.dedup();
+        self.buf.truncate(self.k);
+        if self.buf.len() == self.k {
+            self.bound = u64::from(self.buf[self.k - 1]);
+        }
+    }
+
+    /// Leaves the sketch, sorted and distinct, in the buffer.
+    fn finish(&mut self) {
+        self.compact();
+    }
+}
+
+/// Inserts `v` into the sorted, distinct bottom-`k` sketch: the naive
+/// oracle of [`Bottom`].
+#[cfg(test)]
 fn add_to_sketch(sketch: &mut Vec<u32>, k: usize, v: u32) {
     if sketch.len() == k && v >= sketch[k - 1] {
         return;
@@ -901,16 +1143,64 @@ impl Acc {
     }
 
     /// Adds at most [`BATCH`] hashes.
+    ///
+    /// Positional population count by carry-save adders (Harley-Seal): each
+    /// group of 16 hashes goes through 15 full adders working on all 64 bit
+    /// positions at once, which keep per-position counts as bit planes of
+    /// weight 1, 2, 4 and 8; only the plane of weight 16 that comes out of
+    /// a group is spread to byte-wide counters (eight table look-ups per 16
+    /// hashes instead of per hash).
     #[inline]
     fn add_batch(&mut self, hashes: &[u64]) {
         debug_assert!(hashes.len() <= BATCH);
-        let mut lanes = [0u64; 8];
-        for &h in hashes {
-            for (k, lane) in lanes.iter_mut().enumerate() {
+        #[inline(always)]
+        fn csa(a: u64, b: u64, c: u64) -> (u64, u64) {
+            let u = a ^ b;
+            ((a & b) | (u & c), u ^ c)
+        }
+        let (mut ones, mut twos, mut fours, mut eights) = (0u64, 0u64, 0u64, 0u64);
+        // Byte-wide counts of the weight-16 plane: at most 255 / 16 each.
+        let mut sixteens = [0u64; 8];
+        let mut groups = hashes.chunks_exact(16);
+        for d in &mut groups {
+            let (twos_a, o) = csa(ones, d[0], d[1]);
+            let (twos_b, o) = csa(o, d[2], d[3]);
+            let (fours_a, t) = csa(twos, twos_a, twos_b);
+            let (twos_a, o) = csa(o, d[4], d[5]);
+            let (twos_b, o) = csa(o, d[6], d[7]);
+            let (fours_b, t) = csa(t, twos_a, twos_b);
+            let (eights_a, f) = csa(fours, fours_a, fours_b);
+            let (twos_a, o) = csa(o, d[8], d[9]);
+            let (twos_b, o) = csa(o, d[10], d[11]);
+            let (fours_a, t) = csa(t, twos_a, twos_b);
+            let (twos_a, o) = csa(o, d[12], d[13]);
+            let (twos_b, o) = csa(o, d[14], d[15]);
+            let (fours_b, t) = csa(t, twos_a, twos_b);
+            let (eights_b, f) = csa(f, fours_a, fours_b);
+            let (s16, e) = csa(eights, eights_a, eights_b);
+            (ones, twos, fours, eights) = (o, t, f, e);
+            for (k, lane) in sixteens.iter_mut().enumerate() {
+                *lane += SPREAD[((s16 >> (8 * k)) & 0xff) as usize];
+            }
+        }
+        // The last few hashes, one by one, into byte-wide counters.
+        let mut rest = [0u64; 8];
+        for &h in groups.remainder() {
+            for (k, lane) in rest.iter_mut().enumerate() {
                 *lane += SPREAD[((h >> (8 * k)) & 0xff) as usize];
             }
         }
-        for (k, lane) in lanes.iter().enumerate() {
+        // Per position the weighted planes add up to its count, at most
+        // `hashes.len() <= 255`: summed byte-wide, no byte carries into the
+        // next.
+        for k in 0..8 {
+            let byte = |plane: u64| SPREAD[((plane >> (8 * k)) & 0xff) as usize];
+            let lane = (sixteens[k] << 4)
+                + rest[k]
+                + (byte(eights) << 3)
+                + (byte(fours) << 2)
+                + (byte(twos) << 1)
+                + byte(ones);
             for j in 0..8 {
                 self.counts[8 * k + j] += (lane >> (8 * j)) & 0xff;
             }
@@ -918,8 +1208,8 @@ impl Acc {
         self.total += hashes.len() as u64;
     }
 
-    #[inline]
-    pub(crate) fn add(&mut self, h: u64) {
+    #[cfg(test)]
+    fn add(&mut self, h: u64) {
         for (k, lane) in self.lanes.iter_mut().enumerate() {
             *lane += SPREAD[((h >> (8 * k)) & 0xff) as usize];
         }
@@ -949,19 +1239,6 @@ impl Acc {
             out |= ((2 * c > self.total) as u64) << i;
         }
         out
-    }
-
-    /// Returns the SimHash of what was added, adds the counts to `other`, and
-    /// starts again from nothing.
-    fn take_into(&mut self, other: &mut Acc) -> u64 {
-        let fp = self.finish();
-        other.flush();
-        for (o, c) in other.counts.iter_mut().zip(self.counts.iter()) {
-            *o += c;
-        }
-        other.total += self.total;
-        *self = Acc::new();
-        fp
     }
 }
 
@@ -1038,5 +1315,200 @@ mod tests {
             add_to_sketch(&mut s, 3, v);
         }
         assert_eq!(s, [1, 3, 5]);
+    }
+
+    /// The shingle hashes of `text` by the chained definition, recomputed
+    /// from a list of units.
+    fn naive_hashes(fp: &Fingerprinter, text: &str) -> Vec<u64> {
+        let folded = fold(text, &fp.folding);
+        let mut gaps = Gaps::new(text, &folded, 0);
+        let mut us = Vec::new();
+        units(folded.as_str(), 0, &[], &mut gaps, |u, _, _| us.push(u));
+        let n = fp.shingle_len;
+        let chain = |w: &[u64]| fmix64(w[1..].iter().fold(w[0], |x, &v| x.rotate_left(21) ^ v));
+        if us.is_empty() {
+            Vec::new()
+        } else if us.len() < n {
+            vec![chain(&us)]
+        } else {
+            us.windows(n).map(chain).collect()
+        }
+    }
+
+    fn lcg(seed: &mut u64) -> u64 {
+        *seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        fmix64(*seed)
+    }
+
+    #[test]
+    fn rolling_shingler_matches_chained_definition() {
+        let mut seed = 3;
+        for n in 1..=MAX_SHINGLE_LEN {
+            for len in 0..20 {
+                let us: Vec<u64> = (0..len).map(|_| lcg(&mut seed)).collect();
+                let mut sh = Shingler::new(n);
+                let mut got = Vec::new();
+                for &u in &us {
+                    sh.push(u, |h| got.push(h));
+                }
+                sh.finish(|h| got.push(h));
+                let chain =
+                    |w: &[u64]| fmix64(w[1..].iter().fold(w[0], |x, &v| x.rotate_left(21) ^ v));
+                let want: Vec<u64> = if us.is_empty() {
+                    Vec::new()
+                } else if us.len() < n {
+                    vec![chain(&us)]
+                } else {
+                    us.windows(n).map(chain).collect()
+                };
+                assert_eq!(got, want, "n {n} len {len}");
+            }
+        }
+    }
+
+    #[test]
+    fn counter_matches_wide_counts() {
+        let mut seed = 11;
+        for len in (0..140).chain([254, 255, 256, 300, 511, 700]) {
+            // Biased hashes, so that counts sit near the half.
+            let hs: Vec<u64> = (0..len)
+                .map(|i| {
+                    lcg(&mut seed)
+                        & if i % 3 == 0 {
+                            u64::MAX
+                        } else {
+                            lcg(&mut seed) | 0xff00
+                        }
+                })
+                .collect();
+            let mut c = Counter::new();
+            for &h in &hs {
+                if c.n == 255 {
+                    c.spill();
+                }
+                c.add(h);
+            }
+            assert_eq!(c.simhash(), simhash_of(hs.iter().copied()), "len {len}");
+            assert_eq!(c.total(), len as u64);
+            // Absorbing in two halves gives the same.
+            let mut a = Counter::new();
+            let mut b = Counter::new();
+            for (i, &h) in hs.iter().enumerate() {
+                let t = if i < len / 2 { &mut a } else { &mut b };
+                if t.n == 255 {
+                    t.spill();
+                }
+                t.add(h);
+            }
+            a.absorb(&b);
+            assert_eq!(a.simhash(), c.simhash(), "len {len}");
+            a.clear();
+            assert_eq!((a.simhash(), a.total()), (0, 0));
+        }
+    }
+
+    #[test]
+    fn bottom_matches_sorted_insertion() {
+        let mut seed = 5;
+        for k in [1usize, 2, 3, 32, 40, 256] {
+            for len in [0usize, 1, 10, 63, 64, 65, 200, 3000] {
+                let vs: Vec<u32> = (0..len).map(|_| (lcg(&mut seed) % 500) as u32).collect();
+                let mut want = Vec::new();
+                for &v in &vs {
+                    add_to_sketch(&mut want, k, v);
+                }
+                let mut got = vec![7, 7];
+                let mut b = Bottom::new(&mut got, k);
+                for &v in &vs {
+                    b.push(v);
+                }
+                b.finish();
+                assert_eq!(got, want, "k {k} len {len}");
+            }
+        }
+    }
+
+    /// `analyze_folded` against a naive recomputation from the list of
+    /// shingle hashes: per-chunk SimHashes by the wide-counter oracle,
+    /// sorted-insertion sketch.
+    #[test]
+    fn analysis_matches_naive_recomputation() {
+        let base = "市域铁路S3、S5、S11线加快建设，成都铁路枢纽环线开通公交化运营。The cat sat on the mat! ";
+        let mut texts: Vec<String> = vec![
+            String::new(),
+            "短".into(),
+            "成都平原经济区如何激荡率先发展的澎湃动能？".into(),
+        ];
+        for r in [1, 2, 5, 20, 200] {
+            texts.push(base.repeat(r));
+        }
+        let mut seed = 9;
+        let mut mixed = String::new();
+        for _ in 0..3000 {
+            mixed.push(char::from_u32(0x4E00 + (lcg(&mut seed) % 300) as u32).unwrap());
+        }
+        texts.push(mixed);
+        for (chunk_len, sketch_len, n) in
+            [(8, 32, 3), (0, 32, 3), (4, 1, 1), (64, 256, 8), (600, 5, 2)]
+        {
+            let fp = Fingerprinter::builder()
+                .chunk_len(chunk_len)
+                .sketch_len(sketch_len)
+                .shingle_len(n)
+                .min_units(n)
+                .max_chunks(1 << 20)
+                .build()
+                .unwrap();
+            for t in &texts {
+                let hs = naive_hashes(&fp, t);
+                let a = fp.analyze(t, &[]);
+                assert_eq!(a.shingles(), hs.len());
+                assert_eq!(a.fingerprint(), simhash_of(hs.iter().copied()));
+                assert_eq!(a.fingerprint(), fp.fingerprint(t));
+                let mut sketch = Vec::new();
+                for &h in &hs {
+                    add_to_sketch(&mut sketch, sketch_len, (h >> 32) as u32);
+                }
+                assert_eq!(a.sketch(), &sketch[..]);
+                let mut chunks = Vec::new();
+                if chunk_len != 0 {
+                    let mut cur = Vec::new();
+                    for &h in &hs {
+                        cur.push(h);
+                        if cur.len() >= chunk_len / 2 && (h as u32) < fp.chunk_cut {
+                            chunks.push(simhash_of(cur.drain(..)));
+                        }
+                    }
+                    if cur.len() >= (chunk_len / 2).max(1) {
+                        chunks.push(simhash_of(cur.drain(..)));
+                    }
+                }
+                let mut seen = std::collections::HashSet::new();
+                chunks.retain(|&c| c != a.fingerprint() && seen.insert(c));
+                assert_eq!(a.chunks(), &chunks[..], "chunk_len {chunk_len} {t:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn batch_counting_matches_one_by_one() {
+        let mut seed = 21;
+        for len in [0usize, 1, 15, 16, 17, 31, 32, 100, 254, 255] {
+            let hs: Vec<u64> = (0..len)
+                .map(|i| lcg(&mut seed) & if i % 2 == 0 { u64::MAX } else { lcg(&mut seed) })
+                .collect();
+            let mut batched = Acc::new();
+            batched.add_batch(&hs);
+            batched.add_batch(&hs[..len / 3]);
+            let mut single = Acc::new();
+            for &h in hs.iter().chain(&hs[..len / 3]) {
+                single.add(h);
+            }
+            single.flush();
+            assert_eq!(batched.counts, single.counts, "len {len}");
+            assert_eq!(batched.finish(), single.finish(), "len {len}");
+        }
     }
 }

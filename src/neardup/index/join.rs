@@ -2,17 +2,16 @@
 //!
 //! The join never builds an index. Per table it fills one buffer with the
 //! permuted *distinct* fingerprints, radix-sorts it by the table key and compares
-//! fingerprints only inside runs of equal key. Tables are handed out to worker
-//! threads one at a time, so peak extra memory is one 8-byte buffer per thread
-//! (per distinct fingerprint) plus a cache-sized bucket, whatever the number of
-//! tables. Each pair is reported by exactly one table (see
+//! fingerprints only inside runs of equal key. The tables are done one after
+//! the other, all threads working on each (a parallel scatter by the key's top
+//! bits, then buckets handed out in turn), so peak extra memory is one 8-byte
+//! slot per distinct fingerprint plus a cache-sized bucket per thread,
+//! whatever the number of tables and threads. Each pair is reported by exactly one table (see
 //! [`TablePlan::owns`]), so nothing has to be remembered to deduplicate.
-
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::Item;
 use super::layout::{self, Layout, Plan, TablePlan};
-use super::radix::sort_by_top_bits;
+use super::radix::{count_top, scatter_top, sort_bucket, top_bits};
 use crate::Result;
 
 /// Relative cost of radix-sorting one fingerprint into one table, counted in
@@ -252,10 +251,28 @@ impl SelfJoin {
                 &auto
             }
         };
+        // A pair's groups are found through a directory of the items by the
+        // fingerprint's top bits (about 16 items per entry, half a byte per
+        // item), then a binary search of a few items: a search of the whole
+        // sorted items costs a cache miss per step, four searches per pair,
+        // and was most of the join's time.
+        let dir_bits = (usize::BITS - items.len().leading_zeros())
+            .saturating_sub(4)
+            .clamp(1, 32);
+        let shift = 64 - dir_bits;
+        let mut dir = vec![0usize; (1 << dir_bits) + 1];
+        for it in items {
+            dir[(it.fingerprint >> shift) as usize + 1] += 1;
+        }
+        for d in 1..dir.len() {
+            dir[d] += dir[d - 1];
+        }
         let group_of = |fp: u64| {
-            let start = items.partition_point(|it| it.fingerprint < fp);
-            let end = start + items[start..].partition_point(|it| it.fingerprint == fp);
-            &items[start..end]
+            let d = (fp >> shift) as usize;
+            let near = &items[dir[d]..dir[d + 1]];
+            let start = near.partition_point(|it| it.fingerprint < fp);
+            let end = start + near[start..].partition_point(|it| it.fingerprint == fp);
+            &near[start..end]
         };
         join_sorted(items, distinct, plan, self.threads, &|x, y, distance| {
             let (x, y) = if x < y { (x, y) } else { (y, x) };
@@ -381,6 +398,14 @@ pub(crate) fn sort_items(items: &mut [Item], threads: usize) {
 /// Calls `on_pair(x, y, distance)` once for each unordered pair of distinct
 /// fingerprints of `items` (sorted by fingerprint, `distinct` of them) within
 /// `plan.max_distance`.
+///
+/// The tables are done one after the other, each by all the threads: they
+/// split the items into contiguous parts, count their permuted fingerprints
+/// per top digit of the key, scatter them into one shared buffer (each thread
+/// into its own slots of every bucket), then take the buckets in turn to
+/// finish sorting them and compare inside runs of equal key. Peak extra
+/// memory is therefore one 8-byte slot per distinct fingerprint, whatever
+/// the number of threads.
 pub(crate) fn join_sorted<F>(
     items: &[Item],
     distinct: usize,
@@ -393,39 +418,114 @@ pub(crate) fn join_sorted<F>(
     if distinct < 2 {
         return;
     }
-    let fps = || {
-        items
-            .iter()
-            .enumerate()
-            .filter(move |&(i, it)| i == 0 || items[i - 1].fingerprint != it.fingerprint)
-            .map(|(_, it)| it.fingerprint)
+    // Small inputs are not worth the threads.
+    let threads = if items.len() < 1 << 15 {
+        1
+    } else {
+        threads.max(1)
     };
-    let next = AtomicUsize::new(0);
-    let work = || {
-        let mut buf = Vec::new();
-        let mut scratch = Vec::new();
-        loop {
-            let t = next.fetch_add(1, Ordering::Relaxed);
-            let Some(table) = plan.tables.get(t) else {
-                break;
-            };
-            sort_by_top_bits(
-                fps().map(|x| table.forward.apply(x)),
-                distinct,
-                table.key_bits,
-                &mut buf,
-                &mut scratch,
-                |bucket| scan_runs(bucket, table, plan.max_distance, on_pair),
+    let parts: Vec<std::ops::Range<usize>> = (0..threads)
+        .map(|t| items.len() * t / threads..items.len() * (t + 1) / threads)
+        .collect();
+    // The distinct fingerprints of a part, each at its first occurrence.
+    let fps = |r: std::ops::Range<usize>| {
+        r.filter(move |&i| i == 0 || items[i - 1].fingerprint != items[i].fingerprint)
+            .map(move |i| items[i].fingerprint)
+    };
+    let mut buf = vec![0u64; distinct];
+    let mut scratch: Vec<Vec<u64>> = (0..threads).map(|_| Vec::new()).collect();
+    for table in &plan.tables {
+        let width = top_bits(distinct, table.key_bits);
+        let digits = 1usize << width;
+        // Count, per part.
+        let counts: Vec<Vec<usize>> = std::thread::scope(|s| {
+            let handles: Vec<_> = parts
+                .iter()
+                .skip(1)
+                .map(|r| {
+                    let r = r.clone();
+                    s.spawn(move || {
+                        let mut c = vec![0usize; digits];
+                        count_top(fps(r).map(|x| table.forward.apply(x)), width, &mut c);
+                        c
+                    })
+                })
+                .collect();
+            let mut c = vec![0usize; digits];
+            count_top(
+                fps(parts[0].clone()).map(|x| table.forward.apply(x)),
+                width,
+                &mut c,
             );
+            let mut all = vec![c];
+            all.extend(handles.into_iter().map(|h| h.join().expect("count thread")));
+            all
+        });
+        // The buffer holds bucket after bucket, each with part 0's values
+        // first: cut it into every part's slots of every bucket.
+        let mut dests: Vec<Vec<&mut [u64]>> =
+            (0..threads).map(|_| Vec::with_capacity(digits)).collect();
+        let mut bucket_lens = Vec::with_capacity(digits);
+        let mut rest: &mut [u64] = &mut buf;
+        for d in 0..digits {
+            let mut len = 0;
+            for (t, c) in counts.iter().enumerate() {
+                let (head, tail) = rest.split_at_mut(c[d]);
+                dests[t].push(head);
+                rest = tail;
+                len += c[d];
+            }
+            bucket_lens.push(len);
         }
-    };
-    let threads = threads.min(plan.tables.len()).max(1);
-    std::thread::scope(|s| {
-        for _ in 1..threads {
-            s.spawn(work);
+        debug_assert!(rest.is_empty());
+        std::thread::scope(|s| {
+            let mut dests = dests.into_iter();
+            let first = dests.next().expect("threads >= 1");
+            for (r, mut d) in parts.iter().skip(1).zip(dests) {
+                let r = r.clone();
+                s.spawn(move || scatter_top(fps(r).map(|x| table.forward.apply(x)), width, &mut d));
+            }
+            let mut d = first;
+            scatter_top(
+                fps(parts[0].clone()).map(|x| table.forward.apply(x)),
+                width,
+                &mut d,
+            );
+        });
+        // Finish each bucket and scan it; threads take buckets in turn.
+        let mut buckets: Vec<&mut [u64]> = Vec::with_capacity(digits);
+        let mut rest: &mut [u64] = &mut buf;
+        for &len in &bucket_lens {
+            let (head, tail) = rest.split_at_mut(len);
+            if len > 0 {
+                buckets.push(head);
+            }
+            rest = tail;
         }
-        work();
-    });
+        let queue = std::sync::Mutex::new(buckets);
+        let low = 64 - table.key_bits;
+        let rest_bits = table.key_bits - width;
+        let work = |scratch: &mut Vec<u64>| {
+            loop {
+                let Some(bucket) = queue.lock().expect("bucket queue").pop() else {
+                    break;
+                };
+                if rest_bits > 0 {
+                    sort_bucket(bucket, low, rest_bits, scratch);
+                }
+                scan_runs(bucket, table, plan.max_distance, on_pair);
+            }
+        };
+        let work = &work;
+        std::thread::scope(|s| {
+            let mut sc = scratch.iter_mut();
+            let first = sc.next().expect("threads >= 1");
+            for other in sc {
+                s.spawn(move || work(other));
+            }
+            work(first);
+        });
+    }
 }
 
 /// Compares every pair inside each run of equal key of a sorted bucket.

@@ -17,13 +17,13 @@ const SMALL: usize = 64;
 
 /// Top-digit width for `len` values: buckets of roughly 4096 values, and at
 /// most 1024 of them so the write-combining lines (64 KiB) stay in L1/L2.
-fn top_bits(len: usize, bits: u32) -> u32 {
+pub(crate) fn top_bits(len: usize, bits: u32) -> u32 {
     let log = usize::BITS - len.leading_zeros();
     log.saturating_sub(12).min(10).min(bits)
 }
 
 #[inline]
-fn digit(x: u64, shift: u32, width: u32) -> usize {
+pub(crate) fn digit(x: u64, shift: u32, width: u32) -> usize {
     if width == 0 {
         0
     } else {
@@ -97,8 +97,53 @@ pub(crate) fn sort_by_top_bits<I, F>(
     }
 }
 
+/// Counts the values of `src` per top digit: `counts[d]` gets the number of
+/// values whose top `width` bits are `d` (`counts.len() == 1 << width`).
+pub(crate) fn count_top<I>(src: I, width: u32, counts: &mut [usize])
+where
+    I: Iterator<Item = u64>,
+{
+    debug_assert_eq!(counts.len(), 1 << width);
+    let shift = 64 - width;
+    for x in src {
+        counts[digit(x, shift, width)] += 1;
+    }
+}
+
+/// Writes the values of `src` into `dests` by their top `width` bits: the
+/// values with top digit `d` fill `dests[d]`, which must have exactly their
+/// number of slots (as counted by [`count_top`]). Stores go through one
+/// cache line of buffer per digit, as in [`sort_by_top_bits`].
+pub(crate) fn scatter_top<I>(src: I, width: u32, dests: &mut [&mut [u64]])
+where
+    I: Iterator<Item = u64>,
+{
+    debug_assert_eq!(dests.len(), 1 << width);
+    let shift = 64 - width;
+    let mut next = vec![0usize; dests.len()];
+    let mut lines = vec![[0u64; LINE]; dests.len()];
+    let mut fill = vec![0u8; dests.len()];
+    for x in src {
+        let d = digit(x, shift, width);
+        let f = usize::from(fill[d]);
+        lines[d][f] = x;
+        if f + 1 == LINE {
+            let at = next[d];
+            dests[d][at..at + LINE].copy_from_slice(&lines[d]);
+            next[d] = at + LINE;
+            fill[d] = 0;
+        } else {
+            fill[d] += 1;
+        }
+    }
+    for (d, line) in lines.iter().enumerate() {
+        let f = usize::from(fill[d]);
+        dests[d][next[d]..next[d] + f].copy_from_slice(&line[..f]);
+    }
+}
+
 /// Sorts `bucket` by bits `[low, low + width)`, least significant digit first.
-fn sort_bucket(bucket: &mut [u64], low: u32, width: u32, scratch: &mut Vec<u64>) {
+pub(crate) fn sort_bucket(bucket: &mut [u64], low: u32, width: u32, scratch: &mut Vec<u64>) {
     if bucket.len() < SMALL {
         let mask = if width == 64 {
             u64::MAX
