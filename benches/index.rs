@@ -9,9 +9,13 @@
 //! layout (other tables, other keys) and includes every planted pair.
 //!
 //! Memory is printed, not timed: `memory_usage()` per fingerprint for the index,
-//! and for the self-join the process's peak resident set (reset through
-//! `/proc/self/clear_refs` just before the join, so it covers the input items,
-//! the join's buffers and everything else alive) divided by `n`.
+//! and for the self-join the peak resident set (`VmHWM`) of a fresh child
+//! process divided by `n`. The bench re-runs its own binary with
+//! `SPAMSIFT_JOIN_MEMORY=n,k`; the child generates only the items (the same
+//! generator, no reference join, no copies), runs the grouped join once and
+//! prints its peak, which therefore counts the input items, the join's own
+//! buffers and the binary itself, and nothing the parent holds (the data set's
+//! copies, the reference answer, memory the allocator kept from earlier runs).
 
 use std::collections::{HashMap, HashSet};
 use std::hint::black_box;
@@ -52,7 +56,8 @@ struct Data {
     degree: HashMap<u64, u64>,
 }
 
-fn dataset(n: usize, k: u32) -> Data {
+/// The `n` shuffled items and the planted pairs, by id.
+fn generate(n: usize, k: u32) -> (Vec<Item>, Vec<(u64, u64)>) {
     let mut rng = Rng(n as u64 * 31 + u64::from(k));
     let pairs = n / 10;
     let mut items = Vec::with_capacity(n);
@@ -71,6 +76,11 @@ fn dataset(n: usize, k: u32) -> Data {
     for i in (1..items.len()).rev() {
         items.swap(i, (rng.next() % (i as u64 + 1)) as usize);
     }
+    (items, planted)
+}
+
+fn dataset(n: usize, k: u32) -> Data {
+    let (items, planted) = generate(n, k);
     // The reference answer: a join with more blocks than the automatic choice.
     let auto = SelfJoin::new(k).unwrap().blocks_for(n);
     let reference = SelfJoin::builder()
@@ -135,11 +145,50 @@ fn peak_rss_bytes() -> Option<u64> {
     Some(kb * 1024)
 }
 
-fn rss_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
+/// Environment variable that turns the bench binary into the memory child.
+const MEMORY_ENV: &str = "SPAMSIFT_JOIN_MEMORY";
+
+/// In the child (`SPAMSIFT_JOIN_MEMORY=n,k`): generates the items, joins them
+/// once with the automatic layout and prints one line with the peak resident
+/// set per fingerprint, then exits.
+fn memory_child(spec: &str) -> ! {
+    let (n, k) = spec
+        .split_once(',')
+        .and_then(|(n, k)| Some((n.parse::<usize>().ok()?, k.parse::<u32>().ok()?)))
+        .unwrap_or_else(|| panic!("{MEMORY_ENV}={spec:?}: expected n,k"));
+    let (mut items, planted) = generate(n, k);
+    let planted_len = planted.len() as u64;
+    drop(planted);
+    let join = SelfJoin::new(k).unwrap();
+    let got = count_pairs(&join, &mut items);
+    assert!(
+        got >= planted_len,
+        "memory child found {got} pairs, planted {planted_len}"
+    );
+    let peak = peak_rss_bytes().expect("VmHWM in /proc/self/status");
+    println!(
+        "self-join memory n={n}/k={k}: peak RSS {:.1} bytes per fingerprint \
+         (fresh process: input items, join buffers and the binary)",
+        peak as f64 / n as f64
+    );
+    std::process::exit(0);
+}
+
+/// Runs [`memory_child`] in a fresh copy of this binary and returns its line.
+fn join_memory_in_child(n: usize, k: u32) -> Result<String, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let out = std::process::Command::new(exe)
+        .env(MEMORY_ENV, format!("{n},{k}"))
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!(
+            "child {}: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
 /// User + system CPU seconds of this process so far.
@@ -199,6 +248,9 @@ fn sizes() -> Vec<usize> {
 }
 
 fn benches(c: &mut Criterion) {
+    if let Some(spec) = std::env::var_os(MEMORY_ENV) {
+        memory_child(&spec.to_string_lossy());
+    }
     for n in sizes() {
         for k in [3u32, 6] {
             let data = dataset(n, k);
@@ -211,24 +263,21 @@ fn benches(c: &mut Criterion) {
             assert!(got >= data.planted.len() as u64);
             assert_eq!(got, data.expected_pairs, "self-join {name}");
             drop(once);
-            // Memory: the input items plus everything the join allocates.
             let mut items = data.items.clone();
-            let before = rss_bytes();
-            let _ = std::fs::write("/proc/self/clear_refs", "5");
             let t = Instant::now();
             let got = count_pairs(&join, &mut items);
             let took = t.elapsed();
             assert_eq!(got, data.expected_pairs);
-            if let (Some(peak), Some(before)) = (peak_rss_bytes(), before) {
-                eprintln!(
-                    "self-join {name} blocks {}: {got} pairs in {took:.2?}; peak RSS {:.1} bytes per fingerprint \
-                     ({:.1} of them the input items and whatever was resident before)",
-                    join.blocks_for(n),
-                    peak as f64 / n as f64,
-                    before as f64 / n as f64
-                );
-            }
+            eprintln!(
+                "self-join {name} blocks {}: {got} pairs in {took:.2?}",
+                join.blocks_for(n)
+            );
             drop(items);
+            // Memory: the join alone, in a fresh process.
+            match join_memory_in_child(n, k) {
+                Ok(line) => eprintln!("{line}"),
+                Err(e) => eprintln!("self-join memory {name}: not measured ({e})"),
+            }
             // The input is shuffled again for every run, so the in-place sort
             // by fingerprint is part of what is timed, as in real use.
             let mut items = data.items.clone();

@@ -2,16 +2,19 @@
 //!
 //! The join never builds an index. Per table it fills one buffer with the
 //! permuted *distinct* fingerprints, radix-sorts it by the table key and compares
-//! fingerprints only inside runs of equal key. The tables are done one after
-//! the other, all threads working on each (a parallel scatter by the key's top
-//! bits, then buckets handed out in turn), so peak extra memory is one 8-byte
+//! fingerprints only inside runs of equal key. The radix histograms of all
+//! tables are counted in one parallel pass over the items first; then the
+//! tables are done one after the other, all threads working on each (a
+//! parallel scatter by the key's top bits, then buckets handed out in turn), so peak extra memory is one 8-byte
 //! slot per distinct fingerprint plus a cache-sized bucket per thread,
 //! whatever the number of tables and threads. Each pair is reported by exactly one table (see
 //! [`TablePlan::owns`]), so nothing has to be remembered to deduplicate.
 
 use super::Item;
 use super::layout::{self, Layout, Plan, TablePlan};
-use super::radix::{count_top, scatter_top, sort_bucket, top_bits};
+#[cfg(test)]
+use super::radix::count_top;
+use super::radix::{digit, scatter_top, sort_bucket, top_bits};
 use crate::Result;
 
 /// Relative cost of radix-sorting one fingerprint into one table, counted in
@@ -237,12 +240,26 @@ impl SelfJoin {
     {
         sort_items(items, self.threads);
         let items: &[Item] = items;
+        // A pair's groups are found through a directory of the items by the
+        // fingerprint's top bits (about 16 items per entry, half a byte per
+        // item), then a binary search of a few items: a search of the whole
+        // sorted items costs a cache miss per step, four searches per pair,
+        // and was most of the join's time. One serial pass over the items
+        // reports the groups, counts the distinct fingerprints and fills the
+        // directory.
+        let dir_bits = (usize::BITS - items.len().leading_zeros())
+            .saturating_sub(4)
+            .clamp(1, 32);
+        let shift = 64 - dir_bits;
+        let mut dir = vec![0usize; (1 << dir_bits) + 1];
+        let mut distinct = 0;
         for group in items.chunk_by(|a, b| a.fingerprint == b.fingerprint) {
+            distinct += 1;
+            dir[(group[0].fingerprint >> shift) as usize + 1] += group.len();
             if group.len() > 1 {
                 on_group(group);
             }
         }
-        let distinct = distinct_len(items);
         let auto;
         let plan = match &self.plan {
             Some(p) => p,
@@ -251,19 +268,6 @@ impl SelfJoin {
                 &auto
             }
         };
-        // A pair's groups are found through a directory of the items by the
-        // fingerprint's top bits (about 16 items per entry, half a byte per
-        // item), then a binary search of a few items: a search of the whole
-        // sorted items costs a cache miss per step, four searches per pair,
-        // and was most of the join's time.
-        let dir_bits = (usize::BITS - items.len().leading_zeros())
-            .saturating_sub(4)
-            .clamp(1, 32);
-        let shift = 64 - dir_bits;
-        let mut dir = vec![0usize; (1 << dir_bits) + 1];
-        for it in items {
-            dir[(it.fingerprint >> shift) as usize + 1] += 1;
-        }
         for d in 1..dir.len() {
             dir[d] += dir[d - 1];
         }
@@ -292,17 +296,6 @@ pub(crate) fn resolve_threads(threads: usize) -> usize {
     } else {
         threads
     }
-}
-
-/// The number of distinct fingerprints of items sorted by fingerprint.
-fn distinct_len(items: &[Item]) -> usize {
-    if items.is_empty() {
-        return 0;
-    }
-    1 + items
-        .windows(2)
-        .filter(|w| w[0].fingerprint != w[1].fingerprint)
-        .count()
 }
 
 /// The automatic block count for a join of `n` distinct fingerprints.
@@ -399,9 +392,10 @@ pub(crate) fn sort_items(items: &mut [Item], threads: usize) {
 /// fingerprints of `items` (sorted by fingerprint, `distinct` of them) within
 /// `plan.max_distance`.
 ///
-/// The tables are done one after the other, each by all the threads: they
-/// split the items into contiguous parts, count their permuted fingerprints
-/// per top digit of the key, scatter them into one shared buffer (each thread
+/// The threads split the items into contiguous parts and first count, in one
+/// pass, their permuted fingerprints per top digit of every table's key. The
+/// tables are then done one after the other, each by all the threads: they
+/// scatter their parts into one shared buffer (each thread
 /// into its own slots of every bucket), then take the buckets in turn to
 /// finish sorting them and compare inside runs of equal key. Peak extra
 /// memory is therefore one 8-byte slot per distinct fingerprint, whatever
@@ -434,33 +428,31 @@ pub(crate) fn join_sorted<F>(
     };
     let mut buf = vec![0u64; distinct];
     let mut scratch: Vec<Vec<u64>> = (0..threads).map(|_| Vec::new()).collect();
-    for table in &plan.tables {
-        let width = top_bits(distinct, table.key_bits);
+    let widths: Vec<u32> = plan
+        .tables
+        .iter()
+        .map(|t| top_bits(distinct, t.key_bits))
+        .collect();
+    // Count every table's top digits in one pass over the items, per part:
+    // one read of the items instead of one per table.
+    let all_counts: Vec<Vec<Vec<usize>>> = std::thread::scope(|s| {
+        let widths = &widths;
+        let handles: Vec<_> = parts
+            .iter()
+            .skip(1)
+            .map(|r| {
+                let r = r.clone();
+                s.spawn(move || count_tables(fps(r), &plan.tables, widths))
+            })
+            .collect();
+        let mut all = vec![count_tables(fps(parts[0].clone()), &plan.tables, widths)];
+        all.extend(handles.into_iter().map(|h| h.join().expect("count thread")));
+        all
+    });
+    for (ti, table) in plan.tables.iter().enumerate() {
+        let width = widths[ti];
         let digits = 1usize << width;
-        // Count, per part.
-        let counts: Vec<Vec<usize>> = std::thread::scope(|s| {
-            let handles: Vec<_> = parts
-                .iter()
-                .skip(1)
-                .map(|r| {
-                    let r = r.clone();
-                    s.spawn(move || {
-                        let mut c = vec![0usize; digits];
-                        count_top(fps(r).map(|x| table.forward.apply(x)), width, &mut c);
-                        c
-                    })
-                })
-                .collect();
-            let mut c = vec![0usize; digits];
-            count_top(
-                fps(parts[0].clone()).map(|x| table.forward.apply(x)),
-                width,
-                &mut c,
-            );
-            let mut all = vec![c];
-            all.extend(handles.into_iter().map(|h| h.join().expect("count thread")));
-            all
-        });
+        let counts: Vec<&[usize]> = all_counts.iter().map(|c| c[ti].as_slice()).collect();
         // The buffer holds bucket after bucket, each with part 0's values
         // first: cut it into every part's slots of every bucket.
         let mut dests: Vec<Vec<&mut [u64]>> =
@@ -528,6 +520,24 @@ pub(crate) fn join_sorted<F>(
     }
 }
 
+/// Counts the values of `src` per top digit of every table's permuted
+/// fingerprint, in one pass: `result[t][d]` is the number of values whose
+/// permutation by table `t` has top `widths[t]` bits `d`. Equal to one
+/// `count_top` per table.
+pub(crate) fn count_tables<I>(src: I, tables: &[TablePlan], widths: &[u32]) -> Vec<Vec<usize>>
+where
+    I: Iterator<Item = u64>,
+{
+    debug_assert_eq!(tables.len(), widths.len());
+    let mut counts: Vec<Vec<usize>> = widths.iter().map(|&w| vec![0usize; 1 << w]).collect();
+    for x in src {
+        for ((t, &w), c) in tables.iter().zip(widths).zip(counts.iter_mut()) {
+            c[digit(t.forward.apply(x), 64 - w, w)] += 1;
+        }
+    }
+    counts
+}
+
 /// Compares every pair inside each run of equal key of a sorted bucket.
 fn scan_runs<F>(bucket: &[u64], table: &TablePlan, k: u32, on_pair: &F)
 where
@@ -551,5 +561,39 @@ where
             }
         }
         i = j;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn count_tables_matches_count_top_per_table() {
+        let mut seed = 99u64;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            seed ^ (seed >> 29)
+        };
+        for (k, b) in [(0, 1), (1, 2), (3, 5), (3, 4), (6, 9), (8, 12)] {
+            let plan = Plan::new(k, b);
+            for len in [0usize, 1, 7, 5000, 70_000] {
+                let v: Vec<u64> = (0..len).map(|_| next()).collect();
+                let widths: Vec<u32> = plan
+                    .tables
+                    .iter()
+                    .map(|t| top_bits(len.max(1 << 20), t.key_bits))
+                    .collect();
+                let got = count_tables(v.iter().copied(), &plan.tables, &widths);
+                for ((t, &w), g) in plan.tables.iter().zip(&widths).zip(&got) {
+                    let mut want = vec![0usize; 1 << w];
+                    count_top(v.iter().map(|&x| t.forward.apply(x)), w, &mut want);
+                    assert_eq!(g, &want, "k {k} b {b} len {len}");
+                    assert_eq!(g.iter().sum::<usize>(), len);
+                }
+            }
+        }
     }
 }

@@ -99,6 +99,9 @@ pub(crate) fn sort_by_top_bits<I, F>(
 
 /// Counts the values of `src` per top digit: `counts[d]` gets the number of
 /// values whose top `width` bits are `d` (`counts.len() == 1 << width`).
+/// The join counts all its tables at once (`join::count_tables`); this is its
+/// one-table oracle in tests.
+#[cfg(test)]
 pub(crate) fn count_top<I>(src: I, width: u32, counts: &mut [usize])
 where
     I: Iterator<Item = u64>,
@@ -112,7 +115,7 @@ where
 
 /// Writes the values of `src` into `dests` by their top `width` bits: the
 /// values with top digit `d` fill `dests[d]`, which must have exactly their
-/// number of slots (as counted by [`count_top`]). Stores go through one
+/// number of slots (as counted by `join::count_tables`). Stores go through one
 /// cache line of buffer per digit, as in [`sort_by_top_bits`].
 pub(crate) fn scatter_top<I>(src: I, width: u32, dests: &mut [&mut [u64]])
 where
