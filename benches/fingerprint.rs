@@ -172,7 +172,8 @@ fn bench(c: &mut Criterion) {
         return;
     }
     let mut a = Analysis::default();
-    let mut runs: [(&str, Box<dyn FnMut() -> u64 + '_>, f64); 4] = [
+    type Run<'a> = (&'a str, Box<dyn FnMut() -> u64 + 'a>, f64);
+    let mut runs: [Run<'_>; 4] = [
         (
             "spamsift/fingerprint",
             Box::new(|| {

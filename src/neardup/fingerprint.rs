@@ -1783,7 +1783,8 @@ mod tests {
                             .unwrap(),
                     );
                     let rest = format!("{}{}", &folded.as_str()[..a], &folded.as_str()[b..]);
-                    let got = fp.fingerprint_folded(&t, &folded, 0..folded.len(), &[a..b]);
+                    let mask: Vec<Range<usize>> = std::iter::once(a..b).collect();
+                    let got = fp.fingerprint_folded(&t, &folded, 0..folded.len(), &mask);
                     // Only characters and punctuation (no word boundaries
                     // in play): the cut text reads like the text cut out.
                     assert_eq!(got, simhash_of(naive_hashes(&fp, &rest)), "n {n} len {len}");
