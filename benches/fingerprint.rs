@@ -23,12 +23,21 @@
 //! analysis measured 136.7 (12.3x) and 42.2 (3.8x) against 11.1 MiB/s in the
 //! run right after, and earlier, at load 10 to 12: 60.3 (12.0x), 19.6 (3.9x),
 //! `spamsift/fingerprint` (folds each paragraph itself) 25.2 (5.0x), peer 5.03.
+//!
+//! After the blockwise window hashing (2026-11-27 23:58, load 6 to 12,
+//! `--warm-up-time 1 --measurement-time 3`, the binaries before and after
+//! run back to back): `fingerprint_folded` 195.8 MiB/s against the peer's
+//! 7.94 (24.7x; before 136.4 against 8.70, 15.7x), `analyze_folded` 70.4
+//! (8.9x), `fingerprint` 92.0 (11.6x). The ratio lines printed at the end
+//! of a run (all four interleaved, best of 7) said 21.6x for
+//! `fingerprint_folded` in the same run.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use spamsift::neardup::{Analysis, Finder, Fingerprinter};
 use spamsift::text::{Folding, fold};
 use std::collections::HashMap;
 use std::hint::black_box;
+use std::time::Instant;
 
 mod corpus;
 
@@ -163,6 +172,70 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.finish();
+
+    // The ratio line: all four timed again here, interleaved round by round
+    // so that both sides see the same machine load, best of 7 passes each.
+    // Skipped under `--test` and `--profile-time`.
+    if std::env::args().any(|a| a == "--test" || a == "--profile-time") {
+        return;
+    }
+    let mut a = Analysis::default();
+    type Run<'a> = (&'a str, Box<dyn FnMut() -> u64 + 'a>, f64);
+    let mut runs: [Run<'_>; 4] = [
+        (
+            "spamsift/fingerprint",
+            Box::new(|| {
+                paras
+                    .iter()
+                    .fold(0, |x, p| x ^ fp.fingerprint(black_box(p)))
+            }),
+            f64::MAX,
+        ),
+        (
+            "spamsift/fingerprint_folded",
+            Box::new(|| {
+                paras.iter().zip(&folded).fold(0, |x, (p, f)| {
+                    x ^ fp.fingerprint_folded(p, black_box(f), 0..f.len(), &[])
+                })
+            }),
+            f64::MAX,
+        ),
+        (
+            "spamsift/analyze_folded",
+            Box::new(|| {
+                paras.iter().zip(&folded).fold(0, |x, (p, f)| {
+                    fp.analyze_folded(p, black_box(f), 0..f.len(), &[], &mut a);
+                    x ^ a.fingerprint() ^ a.chunks().len() as u64
+                })
+            }),
+            f64::MAX,
+        ),
+        (
+            "simhash-crate/simhash_stream",
+            Box::new(|| {
+                shingles.iter().fold(0, |x, s| {
+                    x ^ simhash::simhash_stream(black_box(s).iter().map(String::as_str))
+                })
+            }),
+            f64::MAX,
+        ),
+    ];
+    for _ in 0..7 {
+        for (_, run, best) in runs.iter_mut() {
+            let t = Instant::now();
+            black_box(run());
+            *best = best.min(t.elapsed().as_secs_f64());
+        }
+    }
+    let peer = runs[3].2;
+    for (name, _, best) in &runs {
+        eprintln!(
+            "ratio: {name:<30} {:7.1} MB/s {:7.1} MiB/s {:6.2}x the simhash crate",
+            bytes as f64 / best / 1e6,
+            bytes as f64 / best / corpus::MIB as f64,
+            peer / best
+        );
+    }
 }
 
 criterion_group!(benches, bench);

@@ -59,12 +59,18 @@
 //!
 //! # Speed
 //!
-//! One pass over the folded text; no allocation per shingle. The shingle
-//! hash rolls: each unit removes the oldest unit's term from the window's
-//! chained hash and adds its own, constant work whatever `n`. The hashes are
-//! gathered a batch at a time on the stack. For the plain fingerprint a batch
-//! is counted by carry-save adders (per-position counts as bit planes, only
-//! the weight-16 plane spread to byte-wide counters); the analysis adds each
+//! One pass over the folded text; no allocation per shingle. The unit reader
+//! decodes the common Han characters (U+4E00 to U+9FFF) straight from their
+//! three UTF-8 bytes, and it decides a word boundary at a mark of the offset
+//! map from the mark before it, without a search. For the plain fingerprint
+//! the reader only appends unit values to a block on the stack; a tight
+//! loop, specialised to the shingle length, then hashes every window of the
+//! block by the chained definition, and the block's hashes are counted by
+//! carry-save adders (per-position counts as bit planes, only the weight-16
+//! plane spread to byte-wide counters). For the analysis the shingle hash
+//! rolls: each unit removes the oldest unit's term from the window's chained
+//! hash and adds its own, constant work whatever `n`; the hashes are gathered
+//! a batch at a time on the stack, and the analysis adds each
 //! hash to 64 byte-wide counters packed in eight `u64`s (one table look-up per
 //! byte of the hash), reads a chunk's SimHash from them with one add and one
 //! multiplication per eight bits, and keeps its bottom-k sketch in a buffer
@@ -424,27 +430,36 @@ impl Fingerprinter {
         let (text, base) = slice(folded.as_str(), range);
         let masks = normalize(masks);
         let mut gaps = Gaps::new(haystack, folded, base);
-        // Shingle hashes are gathered in a batch on the stack and counted in
-        // a tight loop whose counters stay in registers.
+        // Two phases per block: the unit reader only appends unit values to
+        // a buffer on the stack (few live values in its branchy loop), and a
+        // tight loop then hashes every full window of the block into
+        // shingle hashes and counts them. The last `n - 1` units of a block
+        // start the next one, so every window is hashed once.
+        let n = self.shingle_len;
         let mut acc = Acc::new();
-        let mut batch = [0u64; BATCH];
-        let mut nb = 0usize;
-        let mut shingles = Shingler::new(self.shingle_len);
+        let mut buf = [0u64; MAX_SHINGLE_LEN - 1 + BATCH];
+        let full = n - 1 + BATCH;
+        let mut len = 0usize;
+        let mut seen = 0usize;
         units(text, base, &masks, &mut gaps, |u, _, _| {
-            shingles.push(u, |h| {
-                batch[nb] = h;
-                nb += 1;
-                if nb == BATCH {
-                    acc.add_batch(&batch);
-                    nb = 0;
-                }
-            });
+            buf[len] = u;
+            len += 1;
+            if len == full {
+                hash_windows(n, &buf[..len], &mut acc);
+                seen += len - (n - 1);
+                buf.copy_within(len - (n - 1)..len, 0);
+                len = n - 1;
+            }
         });
-        shingles.finish(|h| {
-            batch[nb] = h;
-            nb += 1;
-        });
-        acc.add_batch(&batch[..nb.min(BATCH)]);
+        if seen + len >= n {
+            hash_windows(n, &buf[..len], &mut acc);
+        } else if len > 0 {
+            // Fewer than `n` units in all: one shingle of them all.
+            let x = buf[1..len]
+                .iter()
+                .fold(buf[0], |x, &v| x.rotate_left(21) ^ v);
+            acc.add_batch(&[fmix64(x)]);
+        }
         acc.finish()
     }
 
@@ -733,7 +748,14 @@ impl<'a> Gaps<'a> {
         let Some(prev) = s.get(..f).and_then(|p| p.chars().next_back()) else {
             return false;
         };
-        let op = self.folded.original_offset(f - prev.len_utf8());
+        let pf = f - prev.len_utf8();
+        // The mark before this one maps the previous character, unless a
+        // mark lies inside it (never, as marks are at character starts):
+        // no binary search over the marks.
+        let op = match self.next.checked_sub(1).map(|i| self.marks[i]) {
+            Some((mf, mo)) if mf <= pf => mo + (pf - mf),
+            _ => self.folded.original_offset(pf),
+        };
         let Some(c) = self.haystack.get(op..).and_then(|h| h.chars().next()) else {
             return false;
         };
@@ -773,8 +795,34 @@ fn units(
     let mut word: Option<(u64, usize)> = None;
     let mut word_end = 0usize;
     let mut next_mask = masks.first().map_or(usize::MAX, |m| m.start);
-    for (i, c) in text.char_indices() {
-        let pos = base + i;
+    let bytes = text.as_bytes();
+    let mut at = 0usize;
+    while at < bytes.len() {
+        let pos = base + at;
+        let b0 = bytes[at];
+        // Fast path: the common Han characters, U+4E00 to U+9FFF, decoded
+        // straight from their three bytes (lead bytes 0xE4 to 0xE9), when no
+        // mask is near.
+        if (0xE4..=0xE9).contains(&b0) && pos < next_mask {
+            if let (Some(&b1), Some(&b2)) = (bytes.get(at + 1), bytes.get(at + 2)) {
+                let u = (u32::from(b0 & 0x0F) << 12)
+                    | (u32::from(b1 & 0x3F) << 6)
+                    | u32::from(b2 & 0x3F);
+                if u >= 0x4E00 {
+                    if let Some((h, s)) = word.take() {
+                        f(h, s, word_end);
+                    }
+                    f(u64::from(u), at, at + 3);
+                    at += 3;
+                    continue;
+                }
+            }
+        }
+        let Some(c) = text.get(at..).and_then(|t| t.chars().next()) else {
+            break;
+        };
+        let i = at;
+        at += c.len_utf8();
         if pos >= next_mask {
             while mi < masks.len() && masks[mi].end <= pos {
                 mi += 1;
@@ -823,6 +871,37 @@ fn units(
     }
     if let Some((h, s)) = word {
         f(h, s, word_end);
+    }
+}
+
+/// Hashes every window of `n` consecutive values of `units` (at most
+/// `BATCH` windows) by the chained definition and counts the hashes into
+/// `acc`.
+#[inline]
+fn hash_windows(n: usize, units: &[u64], acc: &mut Acc) {
+    #[inline(always)]
+    fn fixed<const N: usize>(units: &[u64], acc: &mut Acc) {
+        let mut hashes = [0u64; BATCH];
+        let mut k = 0;
+        for (w, out) in units.windows(N).zip(hashes.iter_mut()) {
+            let mut x = w[0];
+            for &v in &w[1..] {
+                x = x.rotate_left(21) ^ v;
+            }
+            *out = fmix64(x);
+            k += 1;
+        }
+        acc.add_batch(&hashes[..k]);
+    }
+    match n {
+        1 => fixed::<1>(units, acc),
+        2 => fixed::<2>(units, acc),
+        3 => fixed::<3>(units, acc),
+        4 => fixed::<4>(units, acc),
+        5 => fixed::<5>(units, acc),
+        6 => fixed::<6>(units, acc),
+        7 => fixed::<7>(units, acc),
+        _ => fixed::<8>(units, acc),
     }
 }
 
@@ -1488,6 +1567,228 @@ mod tests {
                 let mut seen = std::collections::HashSet::new();
                 chunks.retain(|&c| c != a.fingerprint() && seen.insert(c));
                 assert_eq!(a.chunks(), &chunks[..], "chunk_len {chunk_len} {t:?}");
+            }
+        }
+    }
+
+    /// The straightforward unit reader: every character decoded by
+    /// `char_indices`, every word boundary decided from scratch (at a mark of
+    /// the offset map, a visible character of the original text lies between
+    /// the source of the previous folded character and the mark's original
+    /// offset), with binary searches instead of a cursor.
+    fn naive_units(
+        haystack: &str,
+        folded: &Folded,
+        masks: &[Range<usize>],
+    ) -> Vec<(u64, usize, usize)> {
+        let text = folded.as_str();
+        let masked = |p: usize| masks.iter().any(|m| m.start <= p && p < m.end);
+        let gap_before = |p: usize| {
+            let Some(prev) = text[..p].chars().next_back() else {
+                return false;
+            };
+            let op = folded.original_offset(p - prev.len_utf8());
+            let end = op + haystack[op..].chars().next().map_or(0, char::len_utf8);
+            // Folding removed something before `p` only where the offset
+            // map jumps: at a mark.
+            let Some(&(_, o)) = folded.marks().iter().find(|&&(f, _)| f == p) else {
+                return false;
+            };
+            o > end
+                && haystack[end..o]
+                    .chars()
+                    .any(|c| classify(c) != Class::Invisible)
+        };
+        let mut out = Vec::new();
+        let mut word: Option<(u64, usize, usize)> = None;
+        for (i, c) in text.char_indices() {
+            if masked(i) {
+                continue;
+            }
+            let class = classify(c);
+            if class == Class::Text && !is_single_unit(c) {
+                if word.is_some() && gap_before(i) {
+                    out.extend(word.take());
+                }
+                let (mut h, s, _) = word.unwrap_or((FNV_OFFSET, i, i));
+                for &b in c.to_string().as_bytes() {
+                    h = (h ^ u64::from(b)).wrapping_mul(FNV_PRIME);
+                }
+                word = Some((h, s, i + c.len_utf8()));
+            } else if class != Class::Invisible {
+                out.extend(word.take());
+                if class == Class::Text {
+                    out.push((c as u64, i, i + c.len_utf8()));
+                }
+            }
+        }
+        out.extend(word);
+        out
+    }
+
+    /// The byte-level Han fast path and the mark-based word boundaries
+    /// against the naive reader, on generated mixed text, with every folding
+    /// setting and with masks.
+    #[test]
+    fn units_match_naive_reader() {
+        let pieces = [
+            "成",
+            "都",
+            "经",
+            "濟",
+            "一",
+            "龥",
+            "㐀",
+            "𠀀",
+            "가",
+            "カ",
+            "ｶ",
+            "ア",
+            "、",
+            "。",
+            "，",
+            "？",
+            " ",
+            "  ",
+            "\u{3000}",
+            "\u{200b}",
+            "\u{feff}",
+            "\u{ad}",
+            "a",
+            "Z",
+            "s11",
+            "2023",
+            "café",
+            "Ａ",
+            "１",
+            "ß",
+            "İ",
+            "-",
+            "_",
+            ".",
+            "!",
+            "\n",
+            "\t",
+            "é",
+            "\u{301}",
+            "ǅ",
+            "★",
+            "①",
+            "Ⅻ",
+            "™",
+            "\u{fe0f}",
+            "😀",
+            "\u{e000}",
+            "x\u{200b}y",
+            "ab cd",
+            "a.b",
+        ];
+        let foldings = {
+            let mut v = Vec::new();
+            for bits in 0u32..16 {
+                for noise in [0, 1, 3] {
+                    let mut f = Folding::none();
+                    f.width(bits & 1 != 0)
+                        .case(bits & 2 != 0)
+                        .traditional(bits & 4 != 0)
+                        .invisible(bits & 8 != 0)
+                        .max_noise(noise);
+                    v.push(f);
+                }
+            }
+            v
+        };
+        let mut seed = 77;
+        let mut texts: Vec<String> = vec![
+            String::new(),
+            "市域铁路S3、S5、S11线加快建设，成都铁路枢纽环线开通公交化运营。The cat sat on the mat! ".into(),
+            "成都平原經濟區 如何激蕩率先發展的澎湃動能\u{200b}?".into(),
+        ];
+        for _ in 0..400 {
+            let len = (lcg(&mut seed) % 40) as usize;
+            texts.push(
+                (0..len)
+                    .map(|_| pieces[(lcg(&mut seed) % pieces.len() as u64) as usize])
+                    .collect(),
+            );
+        }
+        for folding in &foldings {
+            for t in &texts {
+                let folded = fold(t, folding);
+                let n = folded.len() as u64;
+                let mut mask_sets = vec![Vec::new()];
+                if n > 0 {
+                    let a = (lcg(&mut seed) % n) as usize;
+                    let b = a + (lcg(&mut seed) % 7) as usize;
+                    let c = (lcg(&mut seed) % n) as usize;
+                    mask_sets.push(vec![a..b, c..c + 3]);
+                }
+                for masks in mask_sets {
+                    let want = naive_units(t, &folded, &masks);
+                    let mut gaps = Gaps::new(t, &folded, 0);
+                    let mut got = Vec::new();
+                    units(
+                        folded.as_str(),
+                        0,
+                        &normalize(&masks),
+                        &mut gaps,
+                        |u, s, e| got.push((u, s, e)),
+                    );
+                    assert_eq!(got, want, "{t:?} {folding:?} {masks:?}");
+                }
+            }
+        }
+    }
+
+    /// The blockwise window hashing of `fingerprint_folded` against the
+    /// SimHash of the naive shingle hashes, for every shingle length, at
+    /// lengths around the block boundaries, with and without masks.
+    #[test]
+    fn blockwise_fingerprint_matches_naive() {
+        let mut seed = 41;
+        for n in 1..=MAX_SHINGLE_LEN {
+            let fp = Fingerprinter::builder()
+                .shingle_len(n)
+                .min_units(n)
+                .build()
+                .unwrap();
+            let mut lens = vec![0, 1, n - 1, n, n + 1];
+            for k in 1..4 {
+                let b = n - 1 + BATCH * k;
+                lens.extend([b - 1, b, b + 1, b + n]);
+            }
+            for len in lens {
+                let t: String = (0..len)
+                    .map(|i| match lcg(&mut seed) % 8 {
+                        0 if len % 2 == 0 || i == 0 => " ab ".to_string(),
+                        1 => "，".to_string(),
+                        _ => char::from_u32(0x4E00 + (lcg(&mut seed) % 50) as u32)
+                            .unwrap()
+                            .to_string(),
+                    })
+                    .collect();
+                let want = simhash_of(naive_hashes(&fp, &t));
+                assert_eq!(fp.fingerprint(&t), want, "n {n} len {len}");
+                // A mask: the fingerprint of the text with the span cut out.
+                let folded = fold(&t, &fp.folding);
+                if folded.len() > 10 && !t.contains('a') {
+                    let cut = 3..folded.len() / 2;
+                    let (a, b) = (cut.start, cut.end);
+                    let (a, b) = (
+                        (a..)
+                            .find(|&i| folded.as_str().is_char_boundary(i))
+                            .unwrap(),
+                        (b..)
+                            .find(|&i| folded.as_str().is_char_boundary(i))
+                            .unwrap(),
+                    );
+                    let rest = format!("{}{}", &folded.as_str()[..a], &folded.as_str()[b..]);
+                    let mask: Vec<Range<usize>> = std::iter::once(a..b).collect();
+                    let got = fp.fingerprint_folded(&t, &folded, 0..folded.len(), &mask);
+                    // Only characters and punctuation (no word boundaries
+                    // in play): the cut text reads like the text cut out.
+                    assert_eq!(got, simhash_of(naive_hashes(&fp, &rest)), "n {n} len {len}");
+                }
             }
         }
     }
