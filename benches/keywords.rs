@@ -28,21 +28,35 @@
 //! | before (whole fold, then match) | 211 / 150 | 728 / 978 | 167 / 203 | 459 / 685 | 0.46 / 0.22 |
 //! | after (windows, counted skip) | 398 / 291 | 592 / 835 | 197 / 177 | 913 / 496 | 0.44 / 0.59 |
 //!
+//! Later, under a load average of 8 to 9 (`/tmp/before --bench
+//! "keywords/scan/10000/"` then the new binary the same way, back to back,
+//! with `cargo clippy` building alongside):
+//!
+//! | 10k entries | spamsift folds on | spamsift folds off | aho-corasick (DFA) | daachorse | folds on / daachorse |
+//! |---|---|---|---|---|---|
+//! | counted skip | 328 | 607 | 165 | 459 | 0.72 |
+//! | plain skip, folded offset counted only for windows with a hit | 352 | 607 | 154 | 354 | 0.99 |
+//!
 //! Earlier, under a load average of about 10: 1k entries 218 / 445 / 194 /
 //! 872, 10k 284 / 796 / 170 / 635, 100k 121 / 557 / 124 / 387 (before the
 //! windows).
 //!
 //! With every fold on the detector now skips through the original text to
-//! the characters that can start a keyword, counting the length of the fold
-//! as it goes, and folds only windows around them (see the
+//! the characters that can start a keyword and folds only windows around
+//! them (see the
 //! [`spamsift::keywords`] docs): about twice the throughput of folding every
 //! document, and 0.67 / 0.35 of folds off where it was 0.29 / 0.15. The
-//! goal of 1.0 against daachorse with every fold on is still not met: per
-//! byte the counting skip (a class look-up and the noise-run arithmetic for
-//! every character) costs two to three times the plain one, and it runs
-//! over every document that holds a candidate, from its first one on. `memory_usage()` at 100k entries:
-//! 23.4 MB (two more 8 KB bitmaps than before; aho-corasick DFA 570 MB,
-//! daachorse 9.0 MB).
+//! counting skip of the first table (a class look-up and the noise-run
+//! arithmetic for every character, two to three times the plain skip's cost
+//! per byte, from a document's first candidate to its end) is gone: the
+//! skip between windows is the plain one, and the length of the fold before
+//! a window is counted only when the window holds a hit, from the end of
+//! the last window that held one. The last table's ratio, about 1.0, comes
+//! from one noisy run in which daachorse itself dropped from 459 to 354;
+//! folds on / folds off, steadier, went only from 0.54 to 0.58, so on an
+//! idle machine expect about 0.85, not 1.0. `memory_usage()`
+//! at 100k entries: 23.4 MB before the counted skip's bitmap was dropped
+//! (aho-corasick DFA 570 MB, daachorse 9.0 MB).
 
 use std::time::Duration;
 

@@ -559,3 +559,60 @@ fn adversarial_inputs_are_linear() {
         );
     }
 }
+
+/// The folded offsets of hits are counted only when a window holds a hit,
+/// from the end of the last window that held one: across windows without a
+/// hit (a candidate alone, a keyword spoiled by a long noise run), noise
+/// runs short and long, invisible characters, width and traditional folds
+/// between them, every hit's folded range is its range in the whole fold,
+/// with a fresh buffer and with a reused one.
+#[test]
+fn folded_ranges_are_counted_across_windows_without_hits() {
+    let detector = Detector::builder()
+        .builtin(false)
+        .keyword("金博体育", "gambling")
+        .keyword("kaiyun", "gambling")
+        .build()
+        .unwrap();
+    let filler = "省政府新闻办召开发布会，介绍全年经济运行情况。";
+    let spacers = [
+        "",
+        "\u{200b}",
+        " * ",
+        "    ",
+        "，、",
+        "ＡＢＣ⑩",
+        "體網運門",
+        "abc ",
+        "\n",
+    ];
+    let stops = ["金", "金    博體育", "k", "ＫＡＩ", "金博体", "kaiyunx"];
+    let hits_text = ["金 博*體-育", "ＫａｉＹｕｎ", "金博体育", "kai yun"];
+    let mut buf = fold("stale ＡＢ 金", &Folding::default());
+    for round in 0..64usize {
+        let mut hay = String::new();
+        for i in 0..24 {
+            let k = round * 31 + i * 7;
+            for _ in 0..(k % 5) {
+                hay.push_str(filler);
+            }
+            hay.push_str(spacers[k % spacers.len()]);
+            if (k / 3) % 4 == 0 {
+                hay.push_str(hits_text[k % hits_text.len()]);
+            } else {
+                hay.push_str(stops[k % stops.len()]);
+            }
+            hay.push_str(spacers[(k / 2) % spacers.len()]);
+        }
+        let folded = fold(&hay, detector.folding());
+        let want: Vec<_> = detector.find_iter_folded(&hay, &folded).collect();
+        assert!(!want.is_empty(), "{hay:?}");
+        for h in &want {
+            assert_eq!(&folded.as_str()[h.folded_range()], h.keyword(), "{hay:?}");
+        }
+        let got: Vec<_> = detector.find_iter(&hay).collect();
+        assert_eq!(got, want, "{hay:?}");
+        let again: Vec<_> = detector.find_iter_with(&hay, &mut buf).collect();
+        assert_eq!(again, want, "{hay:?}");
+    }
+}

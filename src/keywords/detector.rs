@@ -7,10 +7,7 @@ use std::ops::Range;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, Input, MatchKind, StartKind};
 
 use super::dictionary::{DEFAULT_CATEGORY, Dictionary, check_category};
-use crate::text::{
-    Class, Folded, Folding, classify, count_until, fold_first, fold_keyword, folded_len,
-    kept_char_len,
-};
+use crate::text::{Class, Folded, Folding, classify, fold_first, fold_keyword, folded_len};
 use crate::{Error, Result};
 
 /// Which automaton runs the search: the kinds of the `aho-corasick` crate.
@@ -321,22 +318,10 @@ impl DetectorBuilder {
         } else {
             Some(StartSet::candidates(&starts, &self.folding))
         };
-        // The three-byte characters the count while skipping must look at:
-        // the candidates, the invisible ones, and those kept that do not fold
-        // to three bytes.
-        let mut special = candidates.clone().unwrap_or_default();
-        for c in ('\u{800}'..='\u{FFFF}').filter(|&c| match classify(c) {
-            Class::Invisible => true,
-            Class::Noise => false,
-            Class::Text | Class::Barrier => kept_char_len(c, &self.folding) != 3,
-        }) {
-            special.insert(c);
-        }
         let longest = patterns.iter().map(|p| p.keyword.len()).max().unwrap_or(0);
         Ok(Detector {
             starts,
             candidates,
-            special,
             margin_before: allow_max_len + 4,
             margin_after: longest + allow_max_len + 4,
             folding: self.folding,
@@ -390,10 +375,6 @@ pub struct Detector {
     /// `k`): a hit can only start at one of them. `None` when every fold is
     /// off.
     candidates: Option<StartSet>,
-    /// The candidates, the invisible characters and the kept ones whose fold
-    /// is not three bytes long: where the count of the fold between windows
-    /// must look closer.
-    special: StartSet,
     /// How many folded bytes [`FindIter`] folds before a candidate: enough
     /// for the allow-list window and the word boundary before a hit.
     margin_before: usize,
@@ -437,12 +418,6 @@ impl StartSet {
                     .filter_map(char::from_u32)
                     .any(|c| starts.contains(fold_first(c, folding))));
         set
-    }
-
-    /// Whether the BMP character `u` is in the set.
-    #[inline]
-    fn has(&self, u: u32) -> bool {
-        (self.bmp[(u >> 6) as usize & 1023] >> (u & 63)) & 1 != 0
     }
 
     #[inline]
@@ -565,7 +540,7 @@ impl Detector {
             // table spends about one control byte and one slot per bucket.
             + strings
             + self.by_keyword.capacity() * (std::mem::size_of::<(Box<str>, usize)>() + 1)
-            + std::mem::size_of::<[u64; 1024]>() * (2 + usize::from(self.candidates.is_some()))
+            + std::mem::size_of::<[u64; 1024]>() * (1 + usize::from(self.candidates.is_some()))
     }
 
     /// The hits in `haystack`, left to right, non-overlapping, leftmost-longest.
@@ -614,15 +589,12 @@ impl Detector {
                 lazy: None,
             };
         };
-        // The first candidate is found by the plain skip, which does not
-        // count: most haystacks have none, and then no count is needed.
+        // Candidates are found by the plain skip, which does not count the
+        // fold: the folded offset of a window is counted only when it holds
+        // a hit (see `FindIter::folded_base`).
         let next = candidates.next_in(haystack.as_bytes(), 0).map(|p| {
             let w = back_margin(haystack, p, 0, self.margin_before).unwrap_or(0);
-            let special = &self.special;
-            let folded_w =
-                count_until(&haystack[..w], &self.folding, |_| false, |u| special.has(u))
-                    .map(|(len, _)| len);
-            (w, p, folded_w)
+            (w, p)
         });
         FindIter {
             detector: self,
@@ -638,28 +610,6 @@ impl Detector {
                 folded_base: None,
                 known: (0, 0),
             }),
-        }
-    }
-
-    /// The first candidate at or after `from` (a character boundary where
-    /// the fold is in its initial state) and, when the settings let the
-    /// search count while it skips, the length of the fold from `from` to it.
-    fn next_candidate(
-        &self,
-        candidates: &StartSet,
-        full: &str,
-        from: usize,
-    ) -> (Option<usize>, Option<usize>) {
-        let special = &self.special;
-        match count_until(
-            &full[from..],
-            &self.folding,
-            |c| candidates.contains(c),
-            |u| special.has(u),
-        ) {
-            Some((len, Some(q))) => (Some(from + q), Some(len)),
-            Some((_, None)) => (None, None),
-            None => (candidates.next_in(full.as_bytes(), from), None),
         }
     }
 
@@ -719,9 +669,8 @@ enum FoldedRef<'h> {
 /// haystack folded; candidates closer than that share a window.
 #[derive(Debug)]
 struct Lazy {
-    /// The next window's start, its first candidate and, when counted while
-    /// skipping, the folded offset of its start.
-    next: Option<(usize, usize, Option<usize>)>,
+    /// The next window's start and its first candidate.
+    next: Option<(usize, usize)>,
     /// The folded offset of the current window's start in the fold of the
     /// whole haystack, once counted (only hits need it).
     folded_base: Option<usize>,
@@ -958,7 +907,7 @@ impl<'d, 'h> FindIter<'d, 'h> {
         let Some(lazy) = &mut self.lazy else {
             return false;
         };
-        let Some((w, p, folded_w)) = lazy.next.take() else {
+        let Some((w, p)) = lazy.next.take() else {
             return false;
         };
         let Some(candidates) = &d.candidates else {
@@ -1001,11 +950,11 @@ impl<'d, 'h> FindIter<'d, 'h> {
                     }
                 }
             }
-            let (Some(q), folded_q) = d.next_candidate(candidates, full, x) else {
+            let Some(q) = candidates.next_in(full.as_bytes(), x) else {
                 break;
             };
             if let Some(wq) = back_margin(full, q, x, d.margin_before) {
-                next = Some((wq, q, folded_q));
+                next = Some((wq, q));
                 break;
             }
             x = q;
@@ -1020,16 +969,7 @@ impl<'d, 'h> FindIter<'d, 'h> {
         self.base = w;
         self.haystack = &full[w..x];
         buf.refill(self.haystack, &d.folding);
-        // The folded offsets counted while skipping are relative to the end
-        // of this window: make them absolute.
-        lazy.folded_base = folded_w;
-        let folded_x = folded_w.map(|f| f + buf.len());
-        lazy.next = next.map(|(wq, q, folded_q)| {
-            let folded_wq = folded_x
-                .zip(folded_q)
-                .and_then(|(fx, fq)| (fx + fq).checked_sub(folded_len(&full[wq..q], &d.folding)));
-            (wq, q, folded_wq)
-        });
+        lazy.next = next;
         self.at = 0;
         self.skip = true;
         self.attempts = 0;

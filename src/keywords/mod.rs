@@ -62,12 +62,14 @@
 //! start at a *candidate*: a character whose fold starts with the first
 //! character of some keyword (`體`, `Ｋ` and `ⓚ` as well as `体` and `k`); in
 //! Chinese text most characters are not. The search skips through the
-//! original bytes to the first candidate, then from one to the next counting
-//! as it goes the length the fold would have (so that [`Hit::folded_range`]
-//! is the same as over the whole fold), and folds only a window around each
-//! candidate: from and to a point where the fold holds no pending noise,
-//! with enough characters that folding never removes on each side for the
-//! longest keyword, the allow-list window and the word boundaries.
+//! original bytes from one candidate to the next and folds only a window
+//! around each candidate; the length the fold of the text before a window
+//! would have is counted only when the window holds a hit, from the end of
+//! the last window that held one (so that [`Hit::folded_range`] is the same
+//! as over the whole fold, and a haystack is counted at most up to its last
+//! hit). A window runs from and to a point where the fold holds no pending
+//! noise, with enough characters that folding never removes on each side
+//! for the longest keyword, the allow-list window and the word boundaries.
 //! Candidates closer than that share a window; once eight have merged into
 //! one (a dictionary of common first characters), the window runs to the end
 //! of the haystack.
