@@ -63,18 +63,20 @@ fn peak_during(f: impl FnOnce()) -> usize {
 
 /// The allocator itself, small enough for Miri, which checks the `unsafe`
 /// forwarding (`cargo +nightly miri test --test hostile_memory allocator`):
-/// plain, zeroed, growing and shrinking allocations, and a small self-join,
-/// all freed, leave the live count where it was.
+/// plain, zeroed, growing and shrinking allocations, and a small self-join.
+/// The harness's other threads may allocate or free a little meanwhile, so
+/// the live count is compared with a margin far below the 256 KiB block.
 #[test]
 fn the_counting_allocator_forwards_every_call() {
+    const BLOCK: usize = 256 << 10;
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let before = LIVE.load(Ordering::Relaxed);
     let peak = peak_during(|| {
         let mut v: Vec<u64> = Vec::with_capacity(1);
         v.extend(0..100);
         v.shrink_to_fit();
-        let zeroed = vec![0u8; 4096];
-        assert!(zeroed.iter().all(|&b| b == 0));
+        let zeroed = vec![0u8; BLOCK];
+        assert!(zeroed.iter().step_by(4096).all(|&b| b == 0));
         let boxed = Box::new([7u32; 16]);
         assert_eq!(v.iter().sum::<u64>(), 4950);
         assert_eq!(boxed[15], 7);
@@ -88,14 +90,11 @@ fn the_counting_allocator_forwards_every_call() {
         join.for_each_group(&mut items, |_| groups += 1, |_| panic!("no distinct pairs"));
         assert_eq!(groups, 1);
     });
+    assert!(peak >= BLOCK, "the zeroed block was not counted: {peak}");
+    let after = LIVE.load(Ordering::Relaxed);
     assert!(
-        peak >= 4096,
-        "the zeroed allocation was not counted: {peak}"
-    );
-    assert_eq!(
-        LIVE.load(Ordering::Relaxed),
-        before,
-        "something was not freed"
+        after.abs_diff(before) < BLOCK / 4,
+        "the block was not freed: {before} bytes live before, {after} after"
     );
 }
 
