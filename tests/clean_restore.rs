@@ -231,6 +231,20 @@ fn a_removal_list_that_does_not_fit_is_an_error_naming_its_line() {
     assert!(err.contains("out.removed.jsonl:2:"), "{err}");
     assert!(err.contains("past the end"), "{err}");
 
+    // A JSONL removal whose next record points inside the field it restored.
+    std::fs::write(&out, "{\"text\":\"ab\"}\n").unwrap();
+    std::fs::write(
+        dir.join("out.removed.jsonl"),
+        "{\"doc\":\"1\",\"start\":1,\"end\":2,\"text\":\"x\",\"at\":8,\"field_offset\":0}\n\
+         {\"doc\":\"1\",\"start\":0,\"end\":1,\"text\":\"y\",\"at\":9}\n",
+    )
+    .unwrap();
+    let err = restore(&out, Vec::new()).unwrap_err().to_string();
+    assert!(
+        err.contains("out.removed.jsonl:2:") && err.contains("inside"),
+        "{err}"
+    );
+
     std::fs::write(dir.join("out.removed.jsonl"), "{\"doc\":\"d\"}\n").unwrap();
     let err = restore(&out, Vec::new()).unwrap_err().to_string();
     assert!(
@@ -352,4 +366,51 @@ fn a_killed_run_leaves_the_earlier_output_intact() {
     assert_eq!(others(&dir, &["out.jsonl"]).len(), 2);
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "earlier output\n");
     assert!(!dir.join("out.jsonl.removed.jsonl").exists());
+}
+
+/// A removal record with arbitrary numbers, for the no-panic property.
+fn record() -> impl Strategy<Value = String> {
+    (
+        0u64..64,
+        0u64..64,
+        prop::option::of(0u64..64),
+        "[a-z金\"\\\\]{0,4}",
+        any::<bool>(),
+        prop::option::of("[a-z\"]{0,6}"),
+    )
+        .prop_map(|(at, start, field_offset, text, ascii, raw)| {
+            let mut r = serde_json::json!({"doc": "d", "start": start, "end": start + 1, "at": at, "text": text});
+            if let Some(f) = field_offset {
+                r["field_offset"] = f.into();
+            }
+            if ascii {
+                r["ascii"] = true.into();
+            }
+            if let Some(raw) = raw {
+                r["raw"] = raw.into();
+            }
+            r.to_string()
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Any cleaned file with any list of removal records: restore returns
+    /// the bytes or an error, and never panics.
+    #[test]
+    fn restore_never_panics(
+        cleaned in "[a-z{}\":\\\\金\n]{0,40}",
+        mut records in prop::collection::vec(record(), 0..6),
+        sorted in any::<bool>(),
+    ) {
+        if sorted {
+            records.sort_by_key(|r| serde_json::from_str::<serde_json::Value>(r).unwrap()["at"].as_u64());
+        }
+        let dir = scratch("prop-restore");
+        let out = dir.join("out");
+        std::fs::write(&out, &cleaned).unwrap();
+        std::fs::write(dir.join("out.removed.jsonl"), records.join("\n")).unwrap();
+        let _ = restore(&out, Vec::new());
+    }
 }

@@ -239,6 +239,12 @@ fn restore_from<R: BufRead, W: Write>(
     let mut i = 0;
     while i < records.len() {
         let at = records[i].at;
+        if at < pos {
+            return Err(misfit(
+                i,
+                format!("`at` {at} falls inside the JSON string that ends at byte {pos}"),
+            ));
+        }
         let copied = copy(&mut cleaned, at - pos, &mut out, read_err, write_err)?;
         written += copied;
         pos += copied;
