@@ -1,5 +1,8 @@
 //! Discovery of unknown injected keywords, with no dictionary at all.
 
+#[path = "../benches/corpus/mod.rs"]
+mod corpus;
+
 use spamsift::discover::{Discoverer, write_dictionary};
 
 const SEED: &str = include_str!("data/000_214c2e03461503b2.txt");
@@ -22,24 +25,8 @@ fn seed_page_top_candidate() {
     assert!(dict.contains("\n金博体育\tgambling\n"), "{dict}");
 }
 
-/// SplitMix64, as in `benches/corpus`: a deterministic generator.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        ((u128::from(self.next()) * n as u128) >> 64) as usize
-    }
-    fn chance(&mut self, p: f64) -> bool {
-        ((self.next() >> 11) as f64 / (1u64 << 53) as f64) < p
-    }
-}
+/// The bench corpus's deterministic generator.
+type Rng = corpus::SplitMix64;
 
 /// Brands that are in no dictionary and never occur in the news text.
 const BRANDS: &[&str] = &[
@@ -103,15 +90,15 @@ fn title_of(line: &str) -> String {
 /// into the copies at different places and glued to titles.
 fn generate(seed: u64) -> Vec<String> {
     let news: Vec<&str> = NEWS.lines().filter(|l| l.chars().count() >= 40).collect();
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let mut docs = Vec::new();
     let pages = 150;
     for p in 0..pages {
         let body: Vec<&str> = (0..4).map(|i| news[(p * 4 + i) % news.len()]).collect();
         let mut title = title_of(news[(1200 + p * 7) % news.len()]);
         let brand = BRANDS[rng.below(BRANDS.len())];
-        let polluted = rng.chance(0.7);
-        if polluted && rng.chance(0.4) {
+        let polluted = rng.unit() < 0.7;
+        if polluted && (rng.unit() < 0.4) {
             title = match rng.below(5) {
                 0 => format!("{brand}：{title}"),
                 1 => format!("{brand}{title}"),
@@ -124,10 +111,10 @@ fn generate(seed: u64) -> Vec<String> {
             body.iter()
                 .map(|para| {
                     let mut s = para.to_string();
-                    if edits && rng.chance(0.6) {
+                    if edits && (rng.unit() < 0.6) {
                         s = edit(&s, &news, rng);
                     }
-                    if polluted && rng.chance(0.5) {
+                    if polluted && (rng.unit() < 0.5) {
                         s = splice(&s, brand, 1 + rng.below(2), rng);
                     }
                     s
