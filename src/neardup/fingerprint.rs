@@ -61,8 +61,10 @@
 //!
 //! One pass over the folded text; no allocation per shingle. The unit reader
 //! decodes the common Han characters (U+4E00 to U+9FFF) straight from their
-//! three UTF-8 bytes, and it decides a word boundary at a mark of the offset
-//! map from the mark before it, without a search. For the plain fingerprint
+//! three UTF-8 bytes, and it decides a word boundary from the list of gaps
+//! the fold recorded (the folded offsets where it removed whitespace or
+//! punctuation), read with a forward cursor, without touching the original
+//! text. For the plain fingerprint
 //! the reader only appends unit values to a block on the stack; a tight
 //! loop, specialised to the shingle length, then hashes every window of the
 //! block by the chained definition, and the block's hashes are counted by
@@ -414,8 +416,9 @@ impl Fingerprinter {
     /// The SimHash of the range `range` of already folded text.
     ///
     /// `folded` must be the fold of `haystack` with this fingerprinter's
-    /// folding (its offset map shows where folding removed the spaces between
-    /// two words, which the folded text alone no longer shows); `masks` are
+    /// folding (it records where folding removed the spaces between two
+    /// words, which the folded text alone no longer shows, so `haystack`
+    /// itself is not read); `masks` are
     /// ranges of the folded text (sorted or not, they may overlap and stick
     /// out of `range`). The result equals
     /// [`fingerprint_masked`](Self::fingerprint_masked) of the original text
@@ -427,9 +430,12 @@ impl Fingerprinter {
         range: Range<usize>,
         masks: &[Range<usize>],
     ) -> u64 {
+        // The fold recorded the word boundaries it removed: the original
+        // text is not needed.
+        let _ = haystack;
         let (text, base) = slice(folded.as_str(), range);
         let masks = normalize(masks);
-        let mut gaps = Gaps::new(haystack, folded, base);
+        let mut gaps = Gaps::new(folded, base);
         // Two phases per block: the unit reader only appends unit values to
         // a buffer on the stack (few live values in its branchy loop), and a
         // tight loop then hashes every full window of the block into
@@ -458,7 +464,7 @@ impl Fingerprinter {
             let x = buf[1..len]
                 .iter()
                 .fold(buf[0], |x, &v| x.rotate_left(21) ^ v);
-            acc.add_batch(&[fmix64(x)]);
+            acc.add(fmix64(x));
         }
         acc.finish()
     }
@@ -485,9 +491,12 @@ impl Fingerprinter {
         masks: &[Range<usize>],
         out: &mut Analysis,
     ) {
+        // The fold recorded the word boundaries it removed: the original
+        // text is not needed.
+        let _ = haystack;
         let (text, base) = slice(folded.as_str(), range);
         let masks = normalize(masks);
-        let mut gaps = Gaps::new(haystack, folded, base);
+        let mut gaps = Gaps::new(folded, base);
         out.chunks.clear();
         let mut state = AnalyzeState {
             para: Counter::new(),
@@ -569,7 +578,7 @@ impl Fingerprinter {
     pub fn shingle_strings(&self, text: &str) -> Vec<String> {
         let folded = fold(text, &self.folding);
         let s = folded.as_str();
-        let mut gaps = Gaps::new(text, &folded, 0);
+        let mut gaps = Gaps::new(&folded, 0);
         let mut list: Vec<(usize, usize, bool)> = Vec::new();
         units(s, 0, &[], &mut gaps, |_, start, end| {
             let word = !is_single_unit(s[start..end].chars().next().unwrap_or(' '));
@@ -602,7 +611,7 @@ impl Fingerprinter {
         let set = |t: &str| {
             let folded = fold(t, &self.folding);
             let s = folded.as_str();
-            let mut gaps = Gaps::new(t, &folded, 0);
+            let mut gaps = Gaps::new(&folded, 0);
             let mut v = Vec::new();
             let mut sh = Shingler::new(self.shingle_len);
             units(s, 0, &[], &mut gaps, |u, _, _| sh.push(u, |h| v.push(h)));
@@ -693,78 +702,38 @@ pub(crate) fn to_folded(folded: &Folded, masks: &[Range<usize>]) -> Vec<Range<us
 
 /// Word boundaries that the folded text no longer shows: the folded offsets
 /// before which folding removed visible characters (whitespace,
-/// punctuation). Read from the offset map's marks with a cursor that only
-/// moves forward, and only asked between two word characters, so Chinese
-/// text costs nothing. Never panics, even for a mismatched `haystack`.
+/// punctuation), as the fold recorded them ([`Folded::gaps`]). Read with a
+/// cursor that only moves forward, and only asked between two word
+/// characters, so Chinese text costs nothing; the original text is not read.
 struct Gaps<'a> {
-    haystack: &'a str,
-    folded: &'a Folded,
-    marks: &'a [(usize, usize)],
+    gaps: &'a [usize],
     next: usize,
 }
 
 impl<'a> Gaps<'a> {
-    fn new(haystack: &'a str, folded: &'a Folded, start: usize) -> Gaps<'a> {
-        let marks = folded.marks();
-        // A whole text starts at 0: no need to touch the marks (a cache miss
-        // per paragraph) before a word needs them.
+    fn new(folded: &'a Folded, start: usize) -> Gaps<'a> {
+        let gaps = folded.gaps();
+        // A whole text starts at 0: no need to touch the list (a cache miss
+        // per paragraph) before a word needs it.
         let next = if start == 0 {
             0
         } else {
-            marks.partition_point(|&(f, _)| f < start)
+            gaps.partition_point(|&g| g < start)
         };
-        Gaps {
-            haystack,
-            folded,
-            marks,
-            next,
-        }
+        Gaps { gaps, next }
     }
 
     /// Whether a removed visible character precedes folded offset `pos`;
     /// `pos` must not decrease between calls.
     #[inline(always)]
     fn at(&mut self, pos: usize) -> bool {
-        match self.marks.get(self.next) {
-            Some(&(f, _)) if f > pos => false,
-            None => false,
-            _ => self.at_mark(pos),
-        }
-    }
-
-    #[inline(never)]
-    fn at_mark(&mut self, pos: usize) -> bool {
-        while self.next < self.marks.len() && self.marks[self.next].0 < pos {
+        while let Some(&g) = self.gaps.get(self.next) {
+            if g >= pos {
+                return g == pos;
+            }
             self.next += 1;
         }
-        match self.marks.get(self.next) {
-            Some(&(f, o)) if f == pos => self.removed_before(f, o),
-            _ => false,
-        }
-    }
-
-    fn removed_before(&self, f: usize, o: usize) -> bool {
-        let s = self.folded.as_str();
-        let Some(prev) = s.get(..f).and_then(|p| p.chars().next_back()) else {
-            return false;
-        };
-        let pf = f - prev.len_utf8();
-        // The mark before this one maps the previous character, unless a
-        // mark lies inside it (never, as marks are at character starts):
-        // no binary search over the marks.
-        let op = match self.next.checked_sub(1).map(|i| self.marks[i]) {
-            Some((mf, mo)) if mf <= pf => mo + (pf - mf),
-            _ => self.folded.original_offset(pf),
-        };
-        let Some(c) = self.haystack.get(op..).and_then(|h| h.chars().next()) else {
-            return false;
-        };
-        let end = op + c.len_utf8();
-        o > end
-            && self
-                .haystack
-                .get(end..o)
-                .is_some_and(|skipped| skipped.chars().any(|c| classify(c) != Class::Invisible))
+        false
     }
 }
 
@@ -804,18 +773,23 @@ fn units(
         // straight from their three bytes (lead bytes 0xE4 to 0xE9), when no
         // mask is near.
         if (0xE4..=0xE9).contains(&b0) && pos < next_mask {
-            if let (Some(&b1), Some(&b2)) = (bytes.get(at + 1), bytes.get(at + 2)) {
-                let u = (u32::from(b0 & 0x0F) << 12)
-                    | (u32::from(b1 & 0x3F) << 6)
-                    | u32::from(b2 & 0x3F);
-                if u >= 0x4E00 {
-                    if let Some((h, s)) = word.take() {
-                        f(h, s, word_end);
-                    }
-                    f(u64::from(u), at, at + 3);
-                    at += 3;
-                    continue;
+            if let Some(u) = common_han(bytes, at) {
+                if let Some((h, s)) = word.take() {
+                    f(h, s, word_end);
                 }
+                f(u, at, at + 3);
+                at += 3;
+                // The rest of the run, in a loop of its own: no word is
+                // open, and no mask starts before `limit`.
+                let limit = bytes.len().min(next_mask - base);
+                while at < limit {
+                    let Some(u) = common_han(bytes, at) else {
+                        break;
+                    };
+                    f(u, at, at + 3);
+                    at += 3;
+                }
+                continue;
             }
         }
         let Some(c) = text.get(at..).and_then(|t| t.chars().next()) else {
@@ -874,24 +848,47 @@ fn units(
     }
 }
 
-/// Hashes every window of `n` consecutive values of `units` (at most
-/// `BATCH` windows) by the chained definition and counts the hashes into
-/// `acc`.
+/// The common Han character (U+4E00 to U+9FFF) whose three UTF-8 bytes start
+/// at `at`, if that is one.
+#[inline(always)]
+fn common_han(bytes: &[u8], at: usize) -> Option<u64> {
+    let &[b0, b1, b2] = bytes.get(at..at + 3)? else {
+        return None;
+    };
+    if !(0xE4..=0xE9).contains(&b0) {
+        return None;
+    }
+    let u = (u32::from(b0 & 0x0F) << 12) | (u32::from(b1 & 0x3F) << 6) | u32::from(b2 & 0x3F);
+    (u >= 0x4E00).then_some(u64::from(u))
+}
+
+/// Hashes every window of `n` consecutive values of `units` by the chained
+/// definition and counts the hashes into `acc`, 16 at a time.
 #[inline]
 fn hash_windows(n: usize, units: &[u64], acc: &mut Acc) {
     #[inline(always)]
-    fn fixed<const N: usize>(units: &[u64], acc: &mut Acc) {
-        let mut hashes = [0u64; BATCH];
-        let mut k = 0;
-        for (w, out) in units.windows(N).zip(hashes.iter_mut()) {
-            let mut x = w[0];
-            for &v in &w[1..] {
-                x = x.rotate_left(21) ^ v;
-            }
-            *out = fmix64(x);
-            k += 1;
+    fn chain<const N: usize>(w: &[u64]) -> u64 {
+        let mut x = w[0];
+        for &v in &w[1..N] {
+            x = x.rotate_left(21) ^ v;
         }
-        acc.add_batch(&hashes[..k]);
+        fmix64(x)
+    }
+    #[inline(always)]
+    fn fixed<const N: usize>(units: &[u64], acc: &mut Acc) {
+        let windows = units.len().saturating_sub(N - 1);
+        let mut i = 0;
+        while i + 16 <= windows {
+            let mut hashes = [0u64; 16];
+            for (out, w) in hashes.iter_mut().zip(units[i..i + 15 + N].windows(N)) {
+                *out = chain::<N>(w);
+            }
+            acc.add16(&hashes);
+            i += 16;
+        }
+        for w in units[i..].windows(N) {
+            acc.add(chain::<N>(w));
+        }
     }
     match n {
         1 => fixed::<1>(units, acc),
@@ -1184,8 +1181,10 @@ fn add_to_sketch(sketch: &mut Vec<u32>, k: usize, v: u32) {
     }
 }
 
-/// The most hashes counted in byte-wide counters before they could overflow.
-const BATCH: usize = 255;
+/// The windows hashed per block of units by `fingerprint_folded`: a
+/// multiple of 16, the group of the carry-save counting, and small, so that
+/// the block on the stack costs little to set up for a short paragraph.
+const BATCH: usize = 64;
 
 /// `SPREAD[b]` has byte `j` equal to bit `j` of `b`.
 static SPREAD: [u64; 256] = {
@@ -1203,10 +1202,27 @@ static SPREAD: [u64; 256] = {
 };
 
 /// Per-bit counts of ones over a stream of 64-bit hashes.
+///
+/// Positional population count by carry-save adders (Harley-Seal): each
+/// group of 16 hashes goes through 15 full adders working on all 64 bit
+/// positions at once, which keep per-position counts as bit planes of weight
+/// 1, 2, 4 and 8 across groups; only the plane of weight 16 that comes out of
+/// a group is spread to byte-wide counters (eight table look-ups per 16
+/// hashes instead of per hash). Hashes that do not fill a group are counted
+/// one by one in byte-wide counters.
 pub(crate) struct Acc {
-    /// 64 byte-wide counters: byte `j` of `lanes[k]` counts bit `8k + j`.
+    /// Carry-save planes: bit `i` of each is a binary digit of the count of
+    /// bit `i` over the groups added, weights 1, 2, 4 and 8.
+    planes: [u64; 4],
+    /// Byte-wide counts of the weight-16 plane: byte `j` of `sixteens[k]`
+    /// for bit `8k + j`, over at most 255 groups.
+    sixteens: [u64; 8],
+    groups: u32,
+    /// Byte-wide counts of the hashes added one by one, at most 255.
     lanes: [u64; 8],
     pending: u32,
+    /// Wide counts of what the byte-wide counters held before they could
+    /// overflow.
     counts: [u64; 64],
     total: u64,
 }
@@ -1214,6 +1230,9 @@ pub(crate) struct Acc {
 impl Acc {
     pub(crate) fn new() -> Acc {
         Acc {
+            planes: [0; 4],
+            sixteens: [0; 8],
+            groups: 0,
             lanes: [0; 8],
             pending: 0,
             counts: [0; 64],
@@ -1221,83 +1240,66 @@ impl Acc {
         }
     }
 
-    /// Adds at most [`BATCH`] hashes.
-    ///
-    /// Positional population count by carry-save adders (Harley-Seal): each
-    /// group of 16 hashes goes through 15 full adders working on all 64 bit
-    /// positions at once, which keep per-position counts as bit planes of
-    /// weight 1, 2, 4 and 8; only the plane of weight 16 that comes out of
-    /// a group is spread to byte-wide counters (eight table look-ups per 16
-    /// hashes instead of per hash).
-    #[inline]
-    fn add_batch(&mut self, hashes: &[u64]) {
-        debug_assert!(hashes.len() <= BATCH);
+    /// Adds a group of 16 hashes.
+    #[inline(always)]
+    fn add16(&mut self, d: &[u64; 16]) {
         #[inline(always)]
         fn csa(a: u64, b: u64, c: u64) -> (u64, u64) {
             let u = a ^ b;
             ((a & b) | (u & c), u ^ c)
         }
-        let (mut ones, mut twos, mut fours, mut eights) = (0u64, 0u64, 0u64, 0u64);
-        // Byte-wide counts of the weight-16 plane: at most 255 / 16 each.
-        let mut sixteens = [0u64; 8];
-        let mut groups = hashes.chunks_exact(16);
-        for d in &mut groups {
-            let (twos_a, o) = csa(ones, d[0], d[1]);
-            let (twos_b, o) = csa(o, d[2], d[3]);
-            let (fours_a, t) = csa(twos, twos_a, twos_b);
-            let (twos_a, o) = csa(o, d[4], d[5]);
-            let (twos_b, o) = csa(o, d[6], d[7]);
-            let (fours_b, t) = csa(t, twos_a, twos_b);
-            let (eights_a, f) = csa(fours, fours_a, fours_b);
-            let (twos_a, o) = csa(o, d[8], d[9]);
-            let (twos_b, o) = csa(o, d[10], d[11]);
-            let (fours_a, t) = csa(t, twos_a, twos_b);
-            let (twos_a, o) = csa(o, d[12], d[13]);
-            let (twos_b, o) = csa(o, d[14], d[15]);
-            let (fours_b, t) = csa(t, twos_a, twos_b);
-            let (eights_b, f) = csa(f, fours_a, fours_b);
-            let (s16, e) = csa(eights, eights_a, eights_b);
-            (ones, twos, fours, eights) = (o, t, f, e);
-            for (k, lane) in sixteens.iter_mut().enumerate() {
-                *lane += SPREAD[((s16 >> (8 * k)) & 0xff) as usize];
-            }
+        let [ones, twos, fours, eights] = self.planes;
+        let (twos_a, o) = csa(ones, d[0], d[1]);
+        let (twos_b, o) = csa(o, d[2], d[3]);
+        let (fours_a, t) = csa(twos, twos_a, twos_b);
+        let (twos_a, o) = csa(o, d[4], d[5]);
+        let (twos_b, o) = csa(o, d[6], d[7]);
+        let (fours_b, t) = csa(t, twos_a, twos_b);
+        let (eights_a, f) = csa(fours, fours_a, fours_b);
+        let (twos_a, o) = csa(o, d[8], d[9]);
+        let (twos_b, o) = csa(o, d[10], d[11]);
+        let (fours_a, t) = csa(t, twos_a, twos_b);
+        let (twos_a, o) = csa(o, d[12], d[13]);
+        let (twos_b, o) = csa(o, d[14], d[15]);
+        let (fours_b, t) = csa(t, twos_a, twos_b);
+        let (eights_b, f) = csa(f, fours_a, fours_b);
+        let (s16, e) = csa(eights, eights_a, eights_b);
+        self.planes = [o, t, f, e];
+        for (k, lane) in self.sixteens.iter_mut().enumerate() {
+            *lane += SPREAD[((s16 >> (8 * k)) & 0xff) as usize];
         }
-        // The last few hashes, one by one, into byte-wide counters.
-        let mut rest = [0u64; 8];
-        for &h in groups.remainder() {
-            for (k, lane) in rest.iter_mut().enumerate() {
-                *lane += SPREAD[((h >> (8 * k)) & 0xff) as usize];
-            }
+        self.total += 16;
+        self.groups += 1;
+        if self.groups == 255 {
+            self.spill16();
         }
-        // Per position the weighted planes add up to its count, at most
-        // `hashes.len() <= 255`: summed byte-wide, no byte carries into the
-        // next.
-        for k in 0..8 {
-            let byte = |plane: u64| SPREAD[((plane >> (8 * k)) & 0xff) as usize];
-            let lane = (sixteens[k] << 4)
-                + rest[k]
-                + (byte(eights) << 3)
-                + (byte(fours) << 2)
-                + (byte(twos) << 1)
-                + byte(ones);
-            for j in 0..8 {
-                self.counts[8 * k + j] += (lane >> (8 * j)) & 0xff;
-            }
-        }
-        self.total += hashes.len() as u64;
     }
 
-    #[cfg(test)]
+    #[inline(never)]
+    fn spill16(&mut self) {
+        for (k, lane) in self.sixteens.iter_mut().enumerate() {
+            for j in 0..8 {
+                self.counts[8 * k + j] += 16 * ((*lane >> (8 * j)) & 0xff);
+            }
+            *lane = 0;
+        }
+        self.groups = 0;
+    }
+
+    /// Adds one hash.
+    #[inline]
     fn add(&mut self, h: u64) {
         for (k, lane) in self.lanes.iter_mut().enumerate() {
             *lane += SPREAD[((h >> (8 * k)) & 0xff) as usize];
         }
+        self.total += 1;
         self.pending += 1;
         if self.pending == 255 {
             self.flush();
         }
     }
 
+    #[inline(never)]
     fn flush(&mut self) {
         for (k, lane) in self.lanes.iter_mut().enumerate() {
             for j in 0..8 {
@@ -1305,17 +1307,37 @@ impl Acc {
             }
             *lane = 0;
         }
-        self.total += self.pending as u64;
         self.pending = 0;
     }
 
     /// The SimHash of what was added: bit `i` set when more than half of the
     /// hashes have it set.
     pub(crate) fn finish(&mut self) -> u64 {
+        let byte = |plane: u64, k: usize| SPREAD[((plane >> (8 * k)) & 0xff) as usize];
+        let [ones, twos, fours, eights] = self.planes;
+        if self.total < 128 {
+            // Nothing spilled (at most 7 groups and 127 single hashes): the
+            // per-position counts, below 128, add up byte-wide.
+            let lanes: [u64; 8] = std::array::from_fn(|k| {
+                (self.sixteens[k] << 4)
+                    + self.lanes[k]
+                    + (byte(eights, k) << 3)
+                    + (byte(fours, k) << 2)
+                    + (byte(twos, k) << 1)
+                    + byte(ones, k)
+            });
+            return small_simhash(&lanes, self.total as u32);
+        }
+        self.spill16();
         self.flush();
         let mut out = 0u64;
         for (i, &c) in self.counts.iter().enumerate() {
-            out |= ((2 * c > self.total) as u64) << i;
+            let c = c
+                + ((ones >> i) & 1)
+                + (((twos >> i) & 1) << 1)
+                + (((fours >> i) & 1) << 2)
+                + (((eights >> i) & 1) << 3);
+            out |= u64::from(2 * c > self.total) << i;
         }
         out
     }
@@ -1324,11 +1346,19 @@ impl Acc {
 /// The SimHash of a stream of feature hashes, each occurrence weight 1.
 #[cfg(test)]
 pub(crate) fn simhash_of(hashes: impl IntoIterator<Item = u64>) -> u64 {
-    let mut acc = Acc::new();
+    let mut counts = [0u64; 64];
+    let mut n = 0u64;
     for h in hashes {
-        acc.add(h);
+        for (i, c) in counts.iter_mut().enumerate() {
+            *c += (h >> i) & 1;
+        }
+        n += 1;
     }
-    acc.finish()
+    let mut out = 0u64;
+    for (i, &c) in counts.iter().enumerate() {
+        out |= u64::from(2 * c > n) << i;
+    }
+    out
 }
 
 #[cfg(test)]
@@ -1400,7 +1430,7 @@ mod tests {
     /// from a list of units.
     fn naive_hashes(fp: &Fingerprinter, text: &str) -> Vec<u64> {
         let folded = fold(text, &fp.folding);
-        let mut gaps = Gaps::new(text, &folded, 0);
+        let mut gaps = Gaps::new(&folded, 0);
         let mut us = Vec::new();
         units(folded.as_str(), 0, &[], &mut gaps, |u, _, _| us.push(u));
         let n = fp.shingle_len;
@@ -1626,7 +1656,77 @@ mod tests {
         out
     }
 
-    /// The byte-level Han fast path and the mark-based word boundaries
+    /// The gaps the fold records are exactly the folded character starts
+    /// (after the first) before which the original text had a visible
+    /// character that folding removed, found from the offset map and the
+    /// original text, under every folding setting.
+    #[test]
+    fn fold_gaps_match_offset_map() {
+        let pieces = [
+            "成",
+            "經",
+            "，",
+            "。",
+            " ",
+            "  ",
+            "\u{3000}",
+            "\u{200b}",
+            "\u{feff}",
+            "a",
+            "Z",
+            "1",
+            "Ａ",
+            "⑩",
+            "é",
+            "-",
+            ".",
+            "!",
+            "\n",
+            "★",
+            "😀",
+            "ab cd",
+            "a.b",
+            "x\u{200b} y",
+        ];
+        let mut seed = 99;
+        for bits in 0u32..16 {
+            for noise in [0, 1, 2, 3, 255] {
+                let mut folding = Folding::none();
+                folding
+                    .width(bits & 1 != 0)
+                    .case(bits & 2 != 0)
+                    .traditional(bits & 4 != 0)
+                    .invisible(bits & 8 != 0)
+                    .max_noise(noise);
+                for _ in 0..60 {
+                    let len = (lcg(&mut seed) % 30) as usize;
+                    let t: String = (0..len)
+                        .map(|_| pieces[(lcg(&mut seed) % pieces.len() as u64) as usize])
+                        .collect();
+                    let folded = fold(&t, &folding);
+                    let s = folded.as_str();
+                    let want: Vec<usize> = s
+                        .char_indices()
+                        .skip(1)
+                        .map(|(p, _)| p)
+                        .filter(|&p| {
+                            let prev = s[..p].chars().next_back().unwrap();
+                            let op = folded.original_offset(p - prev.len_utf8());
+                            let end = op + t[op..].chars().next().map_or(0, char::len_utf8);
+                            let o = folded.original_offset(p);
+                            o > end && t[end..o].chars().any(|c| classify(c) != Class::Invisible)
+                        })
+                        .collect();
+                    let got: Vec<usize> =
+                        folded.gaps().iter().copied().filter(|&g| g > 0).collect();
+                    assert_eq!(got, want, "{t:?} {folding:?}");
+                    assert!(folded.gaps().windows(2).all(|w| w[0] < w[1]));
+                }
+            }
+        }
+    }
+
+    /// The byte-level Han fast path and the fold's word boundaries
     /// against the naive reader, on generated mixed text, with every folding
     /// setting and with masks.
     #[test]
@@ -1725,7 +1825,7 @@ mod tests {
                 }
                 for masks in mask_sets {
                     let want = naive_units(t, &folded, &masks);
-                    let mut gaps = Gaps::new(t, &folded, 0);
+                    let mut gaps = Gaps::new(&folded, 0);
                     let mut got = Vec::new();
                     units(
                         folded.as_str(),
@@ -1793,23 +1893,49 @@ mod tests {
         }
     }
 
+    /// The carry-save counting, groups of 16 and single hashes mixed, past
+    /// every spill, against the wide counts of `simhash_of`.
     #[test]
-    fn batch_counting_matches_one_by_one() {
+    fn acc_matches_wide_counts() {
         let mut seed = 21;
-        for len in [0usize, 1, 15, 16, 17, 31, 32, 100, 254, 255] {
+        let lens = [
+            0usize, 1, 15, 16, 17, 31, 32, 100, 127, 128, 129, 254, 255, 256, 300,
+        ];
+        for len in lens
+            .into_iter()
+            .chain([4079, 4080, 4096, 4097, 9000, 17000])
+        {
+            // Biased hashes, so that counts sit near the half.
             let hs: Vec<u64> = (0..len)
                 .map(|i| lcg(&mut seed) & if i % 2 == 0 { u64::MAX } else { lcg(&mut seed) })
                 .collect();
-            let mut batched = Acc::new();
-            batched.add_batch(&hs);
-            batched.add_batch(&hs[..len / 3]);
-            let mut single = Acc::new();
-            for &h in hs.iter().chain(&hs[..len / 3]) {
-                single.add(h);
+            let want = simhash_of(hs.iter().copied());
+            // All single; all in groups; groups and singles interleaved.
+            for split in [0usize, 1, 3] {
+                let mut acc = Acc::new();
+                let mut rest = &hs[..];
+                let mut round = 0;
+                while !rest.is_empty() {
+                    round += 1;
+                    if split != 0 && rest.len() >= 16 && round % split.max(1) == 0 {
+                        acc.add16(rest[..16].try_into().unwrap());
+                        rest = &rest[16..];
+                    } else {
+                        acc.add(rest[0]);
+                        rest = &rest[1..];
+                    }
+                }
+                assert_eq!(acc.finish(), want, "len {len} split {split}");
             }
-            single.flush();
-            assert_eq!(batched.counts, single.counts, "len {len}");
-            assert_eq!(batched.finish(), single.finish(), "len {len}");
+            let mut acc = Acc::new();
+            let mut groups = hs.chunks_exact(16);
+            for g in &mut groups {
+                acc.add16(g.try_into().unwrap());
+            }
+            for &h in groups.remainder() {
+                acc.add(h);
+            }
+            assert_eq!(acc.finish(), want, "len {len} groups");
         }
     }
 }

@@ -394,7 +394,13 @@ impl Sink for Folded {
 
     #[inline]
     fn drop_held(&mut self) {
-        self.pending.clear();
+        if !self.pending.is_empty() {
+            // A short run of noise is removed, and the character about to
+            // be written (at `text.len()`: nothing is copied while a run is
+            // held) is the next one kept.
+            self.gaps.push(self.text.len());
+            self.pending.clear();
+        }
     }
 }
 
@@ -769,6 +775,9 @@ pub struct Folded {
     marks: Vec<(usize, usize)>,
     /// Original offsets of the noise characters waiting in the current run.
     pending: Vec<(usize, char)>,
+    /// The folded offsets of the characters right after a removed run of
+    /// noise (a removed visible character), increasing; see [`Folded::gaps`].
+    gaps: Vec<usize>,
 }
 
 /// Folds `haystack`, returning the folded text and its offset map.
@@ -800,6 +809,7 @@ impl Folded {
         self.text.clear();
         self.marks.clear();
         self.pending.clear();
+        self.gaps.clear();
         self.text.reserve(haystack.len());
         self.marks.push((0, 0));
         if *folding == Folding::none() {
@@ -927,8 +937,19 @@ impl Folded {
 
     /// The offset map's marks, `(folded offset, original offset)`, in
     /// increasing order; the first is `(0, 0)`.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn marks(&self) -> &[(usize, usize)] {
         &self.marks
+    }
+
+    /// The folded offsets before which folding removed a visible character
+    /// (a short run of whitespace, punctuation or symbols, not only
+    /// invisible ones), in increasing order: where the original text had a
+    /// word boundary that the folded text no longer shows (`the cat` folds
+    /// to `thecat`; `cat` starts at a gap). A character removed at the very
+    /// end leaves no gap.
+    pub(crate) fn gaps(&self) -> &[usize] {
+        &self.gaps
     }
 
     /// The number of bytes of heap memory held.
@@ -936,6 +957,7 @@ impl Folded {
         self.text.capacity()
             + self.marks.capacity() * std::mem::size_of::<(usize, usize)>()
             + self.pending.capacity() * std::mem::size_of::<(usize, char)>()
+            + self.gaps.capacity() * std::mem::size_of::<usize>()
     }
 }
 
