@@ -513,34 +513,54 @@ impl Fingerprinter {
             chunks: &mut out.chunks,
             sketch: Bottom::new(&mut out.sketch, self.sketch_len),
         };
-        let mut n_units = 0usize;
+        // As in `fingerprint_folded`: the reader appends unit values to a
+        // block, and every full window of the block is hashed in a tight
+        // loop and handed on a batch at a time.
+        let n = self.shingle_len;
         let mut exact = FNV_OFFSET;
-        let mut shingles = Shingler::new(self.shingle_len);
-        let mut batch = [0u64; CHUNK_OF_HASHES];
-        let mut nb = 0usize;
+        let mut buf = [0u64; MAX_SHINGLE_LEN - 1 + BATCH];
+        let full = n - 1 + BATCH;
+        let mut len = 0usize;
+        let mut seen = 0usize;
         units(text, base, &masks, &mut gaps, |u, _, _| {
-            n_units += 1;
             exact = (exact ^ u).wrapping_mul(FNV_PRIME);
-            shingles.push(u, |h| {
-                batch[nb] = h;
-                nb += 1;
-                if nb == CHUNK_OF_HASHES {
-                    state.take(&batch);
-                    nb = 0;
-                }
-            });
+            buf[len] = u;
+            len += 1;
+            if len == full {
+                state.take_windows(n, &buf[..len]);
+                seen += len - (n - 1);
+                buf.copy_within(len - (n - 1)..len, 0);
+                len = n - 1;
+            }
         });
-        shingles.finish(|h| {
-            batch[nb] = h;
-            nb += 1;
-        });
-        state.take(&batch[..nb.min(CHUNK_OF_HASHES)]);
+        let n_units = seen + len;
+        if n_units >= n {
+            state.take_windows(n, &buf[..len]);
+        } else if len > 0 {
+            // Fewer than `n` units in all: one shingle of them all.
+            let x = buf[1..len]
+                .iter()
+                .fold(buf[0], |x, &v| x.rotate_left(21) ^ v);
+            state.take(&[fmix64(x)]);
+        }
         if self.chunk_len != 0 && state.chunk_n >= state.chunk_min.max(1) {
             state.chunks.push(state.chunk.simhash());
         }
         state.para.absorb(&state.chunk);
         let (shingles, fingerprint) = (state.para.total() as usize, state.para.simhash());
-        state.sketch.finish();
+        if !state.sketch.finish() {
+            // The quick bounds dropped values that repeats turned out to
+            // need: compute the sketch again, exactly.
+            exact_sketch(
+                n,
+                text,
+                base,
+                &masks,
+                folded,
+                self.sketch_len,
+                &mut out.sketch,
+            );
+        }
         out.shingles = shingles;
         out.fingerprint = fingerprint;
         out.units = n_units;
@@ -955,10 +975,6 @@ impl Shingler {
     }
 }
 
-/// Shingle hashes of a few units at a time: the hot loops read them from a
-/// small array instead of being called back per shingle.
-const CHUNK_OF_HASHES: usize = 64;
-
 /// Byte-wide counters of the set bits of up to 255 hashes, with wide
 /// counters behind them for more.
 #[derive(Clone)]
@@ -1097,6 +1113,36 @@ struct AnalyzeState<'a> {
 }
 
 impl AnalyzeState<'_> {
+    /// Hashes every window of `n` consecutive values of `units` (at most
+    /// `BATCH` windows) by the chained definition and takes the hashes.
+    #[inline]
+    fn take_windows(&mut self, n: usize, units: &[u64]) {
+        #[inline(always)]
+        fn fixed<const N: usize>(state: &mut AnalyzeState<'_>, units: &[u64]) {
+            let mut hashes = [0u64; BATCH];
+            let mut k = 0;
+            for (w, out) in units.windows(N).zip(hashes.iter_mut()) {
+                let mut x = w[0];
+                for &v in &w[1..] {
+                    x = x.rotate_left(21) ^ v;
+                }
+                *out = fmix64(x);
+                k += 1;
+            }
+            state.take(&hashes[..k]);
+        }
+        match n {
+            1 => fixed::<1>(self, units),
+            2 => fixed::<2>(self, units),
+            3 => fixed::<3>(self, units),
+            4 => fixed::<4>(self, units),
+            5 => fixed::<5>(self, units),
+            6 => fixed::<6>(self, units),
+            7 => fixed::<7>(self, units),
+            _ => fixed::<8>(self, units),
+        }
+    }
+
     #[inline]
     fn take(&mut self, hashes: &[u64]) {
         for &h in hashes {
@@ -1115,29 +1161,45 @@ impl AnalyzeState<'_> {
     }
 }
 
-/// Collects the bottom-`k` distinct values of a stream into a buffer: values
-/// are appended unsorted while below the current bound, and every `2k`
-/// values (at least 64) the buffer is sorted, deduplicated and cut to `k`,
-/// which sets the bound to its largest value once `k` are kept. Amortised
-/// constant work per value, memory bounded by the buffer.
+/// Collects the bottom-`k` distinct values of a stream into a buffer, in
+/// amortised constant work per value and memory bounded by the buffer.
+///
+/// Values are appended unsorted while below the current bound. When the
+/// buffer is full (`4k` values, at least 64) it is cut without sorting: a
+/// histogram of 16 buckets below the bound gives the lowest bucket edge with
+/// about `1.5k` values below it, which becomes the bound. Every value below
+/// the bound is then still in the buffer, so the `k` smallest distinct
+/// values of the buffer at the end are those of the stream, unless repeats
+/// left fewer than `k` distinct values in it: [`Bottom::finish`] says so,
+/// and the caller computes the sketch again with exact compaction (sort,
+/// deduplicate, keep `k`, bound at the largest). The end takes the `k`
+/// smallest by selection and sorts only those.
 struct Bottom<'a> {
     buf: &'a mut Vec<u32>,
     k: usize,
     cap: usize,
-    /// Values at or above this cannot be among the `k` smallest.
+    /// Values at or above this are not kept: either every smaller value of
+    /// the stream is in the buffer, or the buffer holds `k` distinct values
+    /// up to and including it.
     bound: u64,
+    /// Whether a histogram cut dropped values.
+    guessed: bool,
+    /// Compact exactly only, never by histogram.
+    exact_only: bool,
 }
 
 impl<'a> Bottom<'a> {
     fn new(buf: &'a mut Vec<u32>, k: usize) -> Bottom<'a> {
         buf.clear();
-        let cap = (2 * k).max(64);
+        let cap = (4 * k).max(64);
         buf.reserve(cap);
         Bottom {
             buf,
             k,
             cap,
             bound: 1 << 32,
+            guessed: false,
+            exact_only: false,
         }
     }
 
@@ -1151,7 +1213,36 @@ impl<'a> Bottom<'a> {
         }
     }
 
+    #[inline(never)]
     fn compact(&mut self) {
+        if !self.exact_only {
+            let need = self.k + self.k / 2 + 1;
+            // Buckets of `2^shift` values: 16 of them cover `0..bound`.
+            let top = self.bound.saturating_sub(1);
+            let shift = (64 - top.leading_zeros()).saturating_sub(4);
+            let mut hist = [0u32; 16];
+            for &v in self.buf.iter() {
+                hist[(u64::from(v) >> shift).min(15) as usize] += 1;
+            }
+            let mut below = 0usize;
+            let mut edge = self.bound;
+            for (i, &h) in hist.iter().enumerate() {
+                below += h as usize;
+                if below >= need {
+                    edge = ((i as u64 + 1) << shift).min(self.bound);
+                    break;
+                }
+            }
+            if edge < self.bound {
+                self.buf.retain(|&v| u64::from(v) < edge);
+                self.bound = edge;
+                self.guessed = true;
+            }
+            if self.buf.len() <= self.cap / 2 {
+                return;
+            }
+        }
+        // Repeats or a narrow spread: cut exactly.
         self.buf.sort_unstable();
         self.buf.dedup();
         self.buf.truncate(self.k);
@@ -1160,10 +1251,50 @@ impl<'a> Bottom<'a> {
         }
     }
 
-    /// Leaves the sketch, sorted and distinct, in the buffer.
-    fn finish(&mut self) {
-        self.compact();
+    /// Leaves the `k` smallest distinct values of the buffer in it, sorted,
+    /// and says whether they are those of the stream.
+    fn finish(&mut self) -> bool {
+        let k = self.k;
+        if self.buf.len() > k {
+            self.buf.select_nth_unstable(k - 1);
+            let head = &mut self.buf[..k];
+            head.sort_unstable();
+            if head.windows(2).all(|w| w[0] < w[1]) {
+                self.buf.truncate(k);
+                return true;
+            }
+        }
+        self.buf.sort_unstable();
+        self.buf.dedup();
+        let complete = self.buf.len() >= k;
+        self.buf.truncate(k);
+        complete || !self.guessed
     }
+}
+
+/// The bottom-`k` sketch of the shingles of `text` (at folded offset
+/// `base`) by the rolling shingler and exact compaction: the fallback of
+/// [`Fingerprinter::analyze_folded`] when repeats defeat the quick bounds.
+#[inline(never)]
+fn exact_sketch(
+    n: usize,
+    text: &str,
+    base: usize,
+    masks: &[Range<usize>],
+    folded: &Folded,
+    k: usize,
+    out: &mut Vec<u32>,
+) {
+    let mut gaps = Gaps::new(folded, base);
+    let mut sketch = Bottom::new(out, k);
+    sketch.exact_only = true;
+    let mut shingles = Shingler::new(n);
+    units(text, base, masks, &mut gaps, |u, _, _| {
+        shingles.push(u, |h| sketch.push((h >> 32) as u32));
+    });
+    shingles.finish(|h| sketch.push((h >> 32) as u32));
+    let complete = sketch.finish();
+    debug_assert!(complete);
 }
 
 /// Inserts `v` into the sorted, distinct bottom-`k` sketch: the naive
@@ -1518,25 +1649,60 @@ mod tests {
         }
     }
 
+    /// The bottom-k buffer against sorted insertion: uniform values (the
+    /// histogram cuts hold), values with many repeats (they may not: then
+    /// `finish` says so), and exact compaction alone, which always holds.
     #[test]
     fn bottom_matches_sorted_insertion() {
         let mut seed = 5;
+        let mut fallbacks = 0;
+        let mut quick = 0;
         for k in [1usize, 2, 3, 32, 40, 256] {
-            for len in [0usize, 1, 10, 63, 64, 65, 200, 3000] {
-                let vs: Vec<u32> = (0..len).map(|_| (lcg(&mut seed) % 500) as u32).collect();
-                let mut want = Vec::new();
-                for &v in &vs {
-                    add_to_sketch(&mut want, k, v);
+            for len in [
+                0usize, 1, 10, 63, 64, 65, 127, 128, 129, 200, 1000, 3000, 20000,
+            ] {
+                for modulus in [1u64 << 32, 1 << 20, 500, 40, 3] {
+                    let vs: Vec<u32> = (0..len)
+                        .map(|i| {
+                            // Runs of one value too, as repeated text gives.
+                            if i % 7 < 3 {
+                                7
+                            } else {
+                                (lcg(&mut seed) % modulus) as u32
+                            }
+                        })
+                        .collect();
+                    let mut want = Vec::new();
+                    for &v in &vs {
+                        add_to_sketch(&mut want, k, v);
+                    }
+                    let mut got = vec![7, 7];
+                    let mut b = Bottom::new(&mut got, k);
+                    for &v in &vs {
+                        b.push(v);
+                    }
+                    if b.finish() {
+                        quick += 1;
+                        assert_eq!(got, want, "k {k} len {len} modulus {modulus}");
+                    } else {
+                        fallbacks += 1;
+                    }
+                    let mut exact = vec![9];
+                    let mut b = Bottom::new(&mut exact, k);
+                    b.exact_only = true;
+                    for &v in &vs {
+                        b.push(v);
+                    }
+                    assert!(b.finish());
+                    assert_eq!(exact, want, "exact k {k} len {len} modulus {modulus}");
                 }
-                let mut got = vec![7, 7];
-                let mut b = Bottom::new(&mut got, k);
-                for &v in &vs {
-                    b.push(v);
-                }
-                b.finish();
-                assert_eq!(got, want, "k {k} len {len}");
             }
         }
+        // Both paths ran.
+        assert!(
+            fallbacks > 0 && quick > 2 * fallbacks,
+            "{quick} {fallbacks}"
+        );
     }
 
     /// `analyze_folded` against a naive recomputation from the list of
@@ -1559,6 +1725,9 @@ mod tests {
             mixed.push(char::from_u32(0x4E00 + (lcg(&mut seed) % 300) as u32).unwrap());
         }
         texts.push(mixed);
+        // Repeats: the sketch's quick bounds fail and it is computed again.
+        texts.push("金博体育".repeat(300));
+        texts.push("金博体育。".repeat(50) + &"成都平原经济区".repeat(40));
         for (chunk_len, sketch_len, n) in
             [(8, 32, 3), (0, 32, 3), (4, 1, 1), (64, 256, 8), (600, 5, 2)]
         {
