@@ -586,8 +586,7 @@ impl Fingerprinter {
             out.chunks.retain(|&c| c != fp && seen.insert(c));
         }
         if out.chunks.len() > self.max_chunks {
-            out.chunks.sort_unstable_by_key(|&c| fmix64(c));
-            out.chunks.truncate(self.max_chunks);
+            keep_smallest_keys(&mut out.chunks, self.max_chunks);
         }
     }
 
@@ -659,6 +658,45 @@ impl Fingerprinter {
         } else {
             both as f64 / union as f64
         }
+    }
+}
+
+/// Keeps the `m` chunk keys with the smallest [`fmix64`] values, in the order
+/// of those values (the keys are distinct, so the order is unique). Sorting
+/// them all cost a sort per long paragraph and an `fmix64` per comparison;
+/// the default `m` of 4 is kept in a small sorted array instead, each key
+/// mixed once.
+fn keep_smallest_keys(chunks: &mut Vec<u64>, m: usize) {
+    const SMALL: usize = 8;
+    if m == 0 {
+        chunks.clear();
+    } else if m <= SMALL {
+        let mut best = [(0u64, 0u64); SMALL];
+        let mut have = 0usize;
+        for &c in chunks.iter() {
+            let key = fmix64(c);
+            let mut i = if have < m {
+                have += 1;
+                have - 1
+            } else if key < best[m - 1].0 {
+                m - 1
+            } else {
+                continue;
+            };
+            while i > 0 && best[i - 1].0 > key {
+                best[i] = best[i - 1];
+                i -= 1;
+            }
+            best[i] = (key, c);
+        }
+        chunks.clear();
+        chunks.extend(best[..have].iter().map(|&(_, c)| c));
+    } else if chunks.len() > m {
+        chunks.select_nth_unstable_by_key(m - 1, |&c| fmix64(c));
+        chunks.truncate(m);
+        chunks.sort_unstable_by_key(|&c| fmix64(c));
+    } else {
+        chunks.sort_unstable_by_key(|&c| fmix64(c));
     }
 }
 
@@ -1767,6 +1805,51 @@ mod tests {
                 chunks.retain(|&c| c != a.fingerprint() && seen.insert(c));
                 assert_eq!(a.chunks(), &chunks[..], "chunk_len {chunk_len} {t:?}");
             }
+        }
+    }
+
+    /// Keeping the chunk keys with the smallest mixed values against sorting
+    /// them all, for every `m` around the small-array limit, and through
+    /// `analyze` on long text.
+    #[test]
+    fn smallest_keys_match_sorting() {
+        let mut seed = 17;
+        for len in [0usize, 1, 3, 4, 5, 8, 9, 20, 100] {
+            let keys: Vec<u64> = (0..len).map(|_| lcg(&mut seed)).collect();
+            for m in 0..12 {
+                let mut want = keys.clone();
+                want.sort_unstable_by_key(|&c| fmix64(c));
+                want.truncate(m);
+                let mut got = keys.clone();
+                if got.len() > m {
+                    keep_smallest_keys(&mut got, m);
+                }
+                if keys.len() > m {
+                    assert_eq!(got, want, "len {len} m {m}");
+                }
+            }
+        }
+        let text: String = (0..1000)
+            .map(|_| char::from_u32(0x4E00 + (lcg(&mut seed) % 300) as u32).unwrap())
+            .collect();
+        let all = Fingerprinter::builder()
+            .max_chunks(1 << 20)
+            .build()
+            .unwrap()
+            .analyze(&text, &[]);
+        assert!(all.chunks().len() > 20);
+        for m in [0, 1, 4, 8, 9, 20, 1000] {
+            let mut want = all.chunks().to_vec();
+            if want.len() > m {
+                want.sort_unstable_by_key(|&c| fmix64(c));
+                want.truncate(m);
+            }
+            let got = Fingerprinter::builder()
+                .max_chunks(m)
+                .build()
+                .unwrap()
+                .analyze(&text, &[]);
+            assert_eq!(got.chunks(), &want[..], "m {m}");
         }
     }
 
