@@ -61,22 +61,23 @@
 //!
 //! One pass over the folded text; no allocation per shingle. The unit reader
 //! decodes the common Han characters (U+4E00 to U+9FFF) straight from their
-//! three UTF-8 bytes, and it decides a word boundary from the list of gaps
-//! the fold recorded (the folded offsets where it removed whitespace or
-//! punctuation), read with a forward cursor, without touching the original
-//! text. For the plain fingerprint
-//! the reader only appends unit values to a block on the stack; a tight
-//! loop, specialised to the shingle length, then hashes every window of the
-//! block by the chained definition, and the block's hashes are counted by
-//! carry-save adders (per-position counts as bit planes, only the weight-16
-//! plane spread to byte-wide counters). For the analysis the shingle hash
-//! rolls: each unit removes the oldest unit's term from the window's chained
-//! hash and adds its own, constant work whatever `n`; the hashes are gathered
-//! a batch at a time on the stack, and the analysis adds each
-//! hash to 64 byte-wide counters packed in eight `u64`s (one table look-up per
-//! byte of the hash), reads a chunk's SimHash from them with one add and one
-//! multiplication per eight bits, and keeps its bottom-k sketch in a buffer
-//! appended to below a bound and compacted every `2k` values.
+//! three UTF-8 bytes, runs of them in a loop of their own, and it decides a
+//! word boundary from the list of gaps the fold recorded (the folded offsets
+//! where it removed whitespace or punctuation), read with a forward cursor,
+//! without touching the original text. The reader only appends unit values
+//! to a block on the stack; a tight loop, specialised to the shingle length,
+//! then hashes every window of the block by the chained definition. For the
+//! plain fingerprint the hashes are counted 16 at a time by carry-save
+//! adders (per-position counts as bit planes kept across blocks, only the
+//! weight-16 plane spread to byte-wide counters). The analysis adds each
+//! hash to 64 byte-wide counters packed in eight `u64`s (one table look-up
+//! per byte of the hash), reads a chunk's SimHash from them with one add and
+//! one multiplication per eight bits, keeps its bottom-k sketch in a buffer
+//! appended to below a bound that a 16-bucket histogram lowers when the
+//! buffer fills (no sorting until the end, and then only of the `k`
+//! selected; repeats that defeat the histogram bound are detected and the
+//! sketch computed again exactly), and keeps the `max_chunks` best chunk
+//! keys in a small sorted array.
 
 use std::ops::Range;
 
