@@ -361,6 +361,11 @@ trait Sink {
     fn release(&mut self);
     /// Forgets the held-back characters: their run is short, hence removed.
     fn drop_held(&mut self);
+    /// Like `drop_held`, before a common Han character: no gap is recorded
+    /// there, as no word continues across it.
+    fn drop_held_before_han(&mut self) {
+        self.drop_held();
+    }
 }
 
 impl Sink for Folded {
@@ -401,6 +406,11 @@ impl Sink for Folded {
             self.gaps.push(self.text.len());
             self.pending.clear();
         }
+    }
+
+    #[inline]
+    fn drop_held_before_han(&mut self) {
+        self.pending.clear();
     }
 }
 
@@ -714,7 +724,7 @@ fn fold_into<S: Sink>(out: &mut S, haystack: &str, folding: &Folding, max_noise:
                 pos += 3;
             }
             if pos > start {
-                out.drop_held();
+                out.drop_held_before_han();
                 long_run = false;
                 continue;
             }
@@ -947,7 +957,9 @@ impl Folded {
     /// invisible ones), in increasing order: where the original text had a
     /// word boundary that the folded text no longer shows (`the cat` folds
     /// to `thecat`; `cat` starts at a gap). A character removed at the very
-    /// end leaves no gap.
+    /// end leaves no gap, and neither does one before a Han character of
+    /// U+4000 to U+9FFF that folds to itself: no word continues across it,
+    /// and Chinese text with its punctuation removed keeps an empty list.
     pub(crate) fn gaps(&self) -> &[usize] {
         &self.gaps
     }
