@@ -1273,7 +1273,15 @@ impl<'a> Bottom<'a> {
                 }
             }
             if edge < self.bound {
-                self.buf.retain(|&v| u64::from(v) < edge);
+                // Without a branch per value: whether a uniform value is
+                // kept is a coin toss that a branch would mispredict.
+                let mut kept = 0;
+                for i in 0..self.buf.len() {
+                    let v = self.buf[i];
+                    self.buf[kept] = v;
+                    kept += usize::from(u64::from(v) < edge);
+                }
+                self.buf.truncate(kept);
                 self.bound = edge;
                 self.guessed = true;
             }
