@@ -9,28 +9,42 @@
 //! time is the hashing and accumulation only), and the throughput of both is
 //! counted in bytes of original text.
 //!
-//! Measured (2026-11-27, 2-core machine shared with other builds, so absolute
-//! numbers are low and only the ratios mean much), medians:
+//! Measured (2026-11-28 02:05 to 02:12, session 3, 2-core machine shared
+//! with four other engineers' builds, load average 11 to 12, so absolute
+//! numbers are a quarter to a half of a quiet machine's and only ratios in
+//! one run mean much; the binaries before and after run back to back,
+//! `target/release/deps/fingerprint-* --bench`), criterion medians:
 //!
-//! | bench | MiB/s | vs `simhash` crate |
-//! |---|---|---|
-//! | `spamsift/fingerprint_folded` (text folded once, as the scan does) | 199.5 | 20.1x |
-//! | `spamsift/analyze_folded` (+ chunk keys, sketch, exact hash) | 84.9 | 8.6x |
-//! | `simhash-crate/simhash_stream` (same shingles, prebuilt strings) | 9.93 | 1x |
+//! | bench | before MiB/s | after MiB/s | after vs `simhash` crate |
+//! |---|---|---|---|
+//! | `spamsift/fingerprint` (folds each paragraph itself) | 29.8 | 35.8 | 11.7x |
+//! | `spamsift/fingerprint_folded` (text folded once, as the scan does) | 61.3 | 93.4 | 30.4x |
+//! | `spamsift/analyze_folded` (+ chunk keys, sketch, exact hash) | 24.4 | 33.3 | 10.8x |
+//! | `simhash-crate/simhash_stream` (same shingles, prebuilt strings) | 4.58 | 3.07 | 1x |
 //!
-//! (load average 4 to 5; `--bench 'folded|simhash'`). The code before the
-//! rolling shingle hash, the carry-save batch counting and the batched
-//! analysis measured 136.7 (12.3x) and 42.2 (3.8x) against 11.1 MiB/s in the
-//! run right after, and earlier, at load 10 to 12: 60.3 (12.0x), 19.6 (3.9x),
-//! `spamsift/fingerprint` (folds each paragraph itself) 25.2 (5.0x), peer 5.03.
+//! The ratio lines of the same runs (best of 7, interleaved): before
+//! 11.65x, 21.26x, 7.94x; after 10.88x, 31.51x, 10.32x. Earlier that night,
+//! at load 7, the code before measured 283.6 MiB/s (23.8x) for
+//! `fingerprint_folded` and 95.0 (8.0x) for `analyze_folded` against the
+//! peer's 11.9. Instruction counts under callgrind (stable under load;
+//! `valgrind --tool=callgrind ./fingerprint-* --bench --profile-time 1
+//! NAME`, inclusive cost of the function over the same number of calls):
+//! `fingerprint_folded` 623.2 M before, 437.1 M after (-30%, and the cache
+//! misses of re-reading the original text are gone); `analyze_folded`
+//! 742.2 M before, 571.5 M after (-23%).
 //!
-//! After the blockwise window hashing (2026-11-27 23:58, load 6 to 12,
-//! `--warm-up-time 1 --measurement-time 3`, the binaries before and after
-//! run back to back): `fingerprint_folded` 195.8 MiB/s against the peer's
-//! 7.94 (24.7x; before 136.4 against 8.70, 15.7x), `analyze_folded` 70.4
-//! (8.9x), `fingerprint` 92.0 (11.6x). The ratio lines printed at the end
-//! of a run (all four interleaved, best of 7) said 21.6x for
-//! `fingerprint_folded` in the same run.
+//! What changed: word boundaries come from the gap list the fold records
+//! instead of the original text and the offset map; the carry-save counts
+//! stay in `Acc` across blocks of 64 windows (no 2 KiB arrays zeroed per
+//! paragraph); the analysis hashes blocks of windows like the fingerprint
+//! does, cuts its sketch buffer by a histogram instead of sorting it, and
+//! keeps the best chunk keys without sorting them all.
+//!
+//! Session 2 (2026-11-27, load 4 to 5, `--bench 'folded|simhash'`):
+//! `fingerprint_folded` 199.5 MiB/s (20.1x), `analyze_folded` 84.9 (8.6x),
+//! peer 9.93. The code before the rolling shingle hash, the carry-save
+//! batch counting and the batched analysis measured 136.7 (12.3x) and 42.2
+//! (3.8x) against 11.1 MiB/s.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use spamsift::neardup::{Analysis, Finder, Fingerprinter};
