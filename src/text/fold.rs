@@ -589,6 +589,149 @@ pub(crate) fn count_until(
     Some((len, None))
 }
 
+/// Skips from `from`, a point where the fold of `haystack` holds no pending
+/// noise (its start, or right after a character of class `Text` or
+/// `Barrier`), to the first character `c` with `candidate(c)`: its offset
+/// and `folded_len(&haystack[from..offset])`, counted on the way; `None`
+/// when there is none. Any [`Folding`].
+///
+/// Three-byte characters (Han and CJK punctuation, most of Chinese text)
+/// go through a tight loop, four at a time, that only asks `stop(u)` and
+/// `noise(u)` of each and counts without branches. For every three-byte
+/// character that `stop` does not hold for, `candidate` must not hold, and
+/// either `noise(u)` holds and it is of class `Noise` with the noise fold
+/// on, or `noise(u)` does not hold and it is kept and folds to three bytes
+/// (see [`skip_classes`]). The other characters are looked at one by one.
+/// The count is kept as `offset - from + gained - lost`, plus the bytes of
+/// a pending noise run that has turned out long.
+#[inline]
+pub(crate) fn skip_counting(
+    haystack: &str,
+    from: usize,
+    folding: &Folding,
+    stop: impl Fn(u32) -> bool,
+    noise: impl Fn(u32) -> bool,
+    candidate: impl Fn(char) -> bool,
+) -> Option<(usize, usize)> {
+    let bytes = haystack.as_bytes();
+    let max_noise = folding.max_noise.min(MAX_NOISE_LIMIT);
+    let classes = bmp_classes();
+    let three = |b: u8| b & 0xF0 == 0xE0;
+    let decode = |b0: u8, b1: u8, b2: u8| {
+        (u32::from(b0 & 0x0F) << 12) | (u32::from(b1 & 0x3F) << 6) | u32::from(b2 & 0x3F)
+    };
+    let mut n = SkipCount {
+        max_noise,
+        ..SkipCount::default()
+    };
+    let mut pos = from;
+    loop {
+        while let Some(c) = bytes.get(pos..).and_then(<[u8]>::first_chunk::<12>) {
+            if !(three(c[0]) & three(c[3]) & three(c[6]) & three(c[9])) {
+                break;
+            }
+            let u = [
+                decode(c[0], c[1], c[2]),
+                decode(c[3], c[4], c[5]),
+                decode(c[6], c[7], c[8]),
+                decode(c[9], c[10], c[11]),
+            ];
+            if stop(u[0]) | stop(u[1]) | stop(u[2]) | stop(u[3]) {
+                break;
+            }
+            for u in u {
+                n.step(noise(u));
+            }
+            pos += 12;
+        }
+        while let Some(&[b0, b1, b2]) = bytes.get(pos..).and_then(<[u8]>::first_chunk::<3>) {
+            let u = decode(b0, b1, b2);
+            if !three(b0) || stop(u) {
+                break;
+            }
+            n.step(noise(u));
+            pos += 3;
+        }
+        let &b = bytes.get(pos)?;
+        let c = if b < 0x80 {
+            char::from(b)
+        } else {
+            haystack[pos..].chars().next().unwrap_or_default()
+        };
+        if candidate(c) {
+            let pending = if n.run > max_noise { n.run_bytes } else { 0 };
+            return Some((pos, pos - from + n.gained + pending - n.lost));
+        }
+        let width = c.len_utf8();
+        let class = if b < 0x80 {
+            ASCII_CLASS[b as usize]
+        } else {
+            classes
+                .get(c as usize)
+                .copied()
+                .unwrap_or_else(|| classify(c))
+        };
+        match class {
+            Class::Invisible if folding.invisible => n.lost += width,
+            Class::Noise if max_noise > 0 => {
+                n.run += 1;
+                n.run_bytes += width;
+                n.lost += width;
+            }
+            _ => {
+                if n.run > max_noise {
+                    n.gained += n.run_bytes;
+                }
+                (n.run, n.run_bytes) = (0, 0);
+                if b >= 0x80 {
+                    n.gained += kept_char_len(c, folding);
+                    n.lost += width;
+                }
+            }
+        }
+        pos += width;
+    }
+}
+
+/// The state of [`skip_counting`]'s count.
+#[derive(Default)]
+struct SkipCount {
+    max_noise: usize,
+    /// Bytes the fold added and removed so far.
+    gained: usize,
+    lost: usize,
+    /// The current run of noise: its characters and their bytes (counted
+    /// in `lost` until the run turns out to be long).
+    run: usize,
+    run_bytes: usize,
+}
+
+impl SkipCount {
+    /// One three-byte character that is not a stop: a noise character
+    /// joins the run, any other ends it (kept, if it is long) and folds to
+    /// itself in length. Without branches: punctuation comes every few
+    /// characters and would be mispredicted.
+    #[inline(always)]
+    fn step(&mut self, is_noise: bool) {
+        let n = usize::from(is_noise);
+        self.gained += (1 - n) * usize::from(self.run > self.max_noise) * self.run_bytes;
+        self.lost += 3 * n;
+        self.run = n * (self.run + 1);
+        self.run_bytes = n * (self.run_bytes + 3);
+    }
+}
+
+/// For [`skip_counting`] under `folding`: whether the three-byte character
+/// `c` joins a noise run (`Some(true)`), is kept with a fold of three bytes
+/// (`Some(false)`), or must be looked at on its own (`None`).
+pub(crate) fn skip_classes(c: char, folding: &Folding) -> Option<bool> {
+    match classify(c) {
+        Class::Noise if folding.max_noise > 0 => Some(true),
+        Class::Invisible if folding.invisible => None,
+        _ => (kept_char_len(c, folding) == 3).then_some(false),
+    }
+}
+
 /// The length in bytes of the fold of `c`, a character that is kept.
 pub(crate) fn kept_char_len(c: char, folding: &Folding) -> usize {
     if folding.width {
