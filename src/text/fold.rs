@@ -620,36 +620,54 @@ pub(crate) fn skip_counting(
     let decode = |b0: u8, b1: u8, b2: u8| {
         (u32::from(b0 & 0x0F) << 12) | (u32::from(b1 & 0x3F) << 6) | u32::from(b2 & 0x3F)
     };
-    let mut n = SkipCount {
-        max_noise,
-        ..SkipCount::default()
-    };
+    let mut n = SkipCount::default();
     let mut pos = from;
     loop {
-        while let Some(c) = bytes.get(pos..).and_then(<[u8]>::first_chunk::<12>) {
-            if !(three(c[0]) & three(c[3]) & three(c[6]) & three(c[9])) {
+        // Only runs that stay short go through the fast loops: removed,
+        // whole.
+        while n.run <= max_noise {
+            while let Some(c) = bytes.get(pos..).and_then(<[u8]>::first_chunk::<12>) {
+                if !(three(c[0]) & three(c[3]) & three(c[6]) & three(c[9])) {
+                    break;
+                }
+                let u = [
+                    decode(c[0], c[1], c[2]),
+                    decode(c[3], c[4], c[5]),
+                    decode(c[6], c[7], c[8]),
+                    decode(c[9], c[10], c[11]),
+                ];
+                if stop(u[0]) | stop(u[1]) | stop(u[2]) | stop(u[3]) {
+                    break;
+                }
+                let k = u.map(|u| usize::from(noise(u)));
+                // Bit 0: a run is pending; bits 1 to 4: the four are noise.
+                let m = usize::from(n.run > 0) | k[0] << 1 | k[1] << 2 | k[2] << 3 | k[3] << 4;
+                // Two noise characters in a row: one at a time below.
+                if m & (m >> 1) != 0 {
+                    break;
+                }
+                // Every run here is a single character, so short.
+                n.lost += 3 * (k[0] + k[1] + k[2] + k[3]);
+                n.run = k[3];
+                n.run_bytes = 3 * k[3];
+                pos += 12;
+            }
+            let Some(&[b0, b1, b2]) = bytes.get(pos..).and_then(<[u8]>::first_chunk::<3>) else {
                 break;
-            }
-            let u = [
-                decode(c[0], c[1], c[2]),
-                decode(c[3], c[4], c[5]),
-                decode(c[6], c[7], c[8]),
-                decode(c[9], c[10], c[11]),
-            ];
-            if stop(u[0]) | stop(u[1]) | stop(u[2]) | stop(u[3]) {
-                break;
-            }
-            for u in u {
-                n.step(noise(u));
-            }
-            pos += 12;
-        }
-        while let Some(&[b0, b1, b2]) = bytes.get(pos..).and_then(<[u8]>::first_chunk::<3>) {
+            };
             let u = decode(b0, b1, b2);
             if !three(b0) || stop(u) {
                 break;
             }
-            n.step(noise(u));
+            let is_noise = usize::from(noise(u));
+            let run = is_noise * (n.run + 1);
+            if run > max_noise {
+                // The run turns long: the slow path keeps it.
+                break;
+            }
+            n.lost += 3 * is_noise;
+            n.run = run;
+            n.run_bytes = is_noise * (n.run_bytes + 3);
             pos += 3;
         }
         let &b = bytes.get(pos)?;
@@ -696,7 +714,6 @@ pub(crate) fn skip_counting(
 /// The state of [`skip_counting`]'s count.
 #[derive(Default)]
 struct SkipCount {
-    max_noise: usize,
     /// Bytes the fold added and removed so far.
     gained: usize,
     lost: usize,
@@ -704,21 +721,6 @@ struct SkipCount {
     /// in `lost` until the run turns out to be long).
     run: usize,
     run_bytes: usize,
-}
-
-impl SkipCount {
-    /// One three-byte character that is not a stop: a noise character
-    /// joins the run, any other ends it (kept, if it is long) and folds to
-    /// itself in length. Without branches: punctuation comes every few
-    /// characters and would be mispredicted.
-    #[inline(always)]
-    fn step(&mut self, is_noise: bool) {
-        let n = usize::from(is_noise);
-        self.gained += (1 - n) * usize::from(self.run > self.max_noise) * self.run_bytes;
-        self.lost += 3 * n;
-        self.run = n * (self.run + 1);
-        self.run_bytes = n * (self.run_bytes + 3);
-    }
 }
 
 /// For [`skip_counting`] under `folding`: whether the three-byte character
