@@ -8,8 +8,8 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, Input, MatchKind, Sta
 
 use super::dictionary::{DEFAULT_CATEGORY, Dictionary, check_category};
 use crate::text::{
-    Class, Folded, Folding, classify, fold_first, fold_keyword, folded_len, skip_classes,
-    skip_counting,
+    Class, Folded, Folding, classify, fold_first, fold_keyword, folded_len, skip_counting,
+    skip_passes,
 };
 use crate::{Error, Result};
 
@@ -320,8 +320,8 @@ impl DetectorBuilder {
             None
         } else {
             let set = StartSet::candidates(&starts, &self.folding);
-            let (stops, noise) = StartSet::skip_sets(&set, &self.folding);
-            Some(Candidates { set, stops, noise })
+            let stops = set.skip_stops(&self.folding);
+            Some(Candidates { set, stops })
         };
         let longest = patterns.iter().map(|p| p.keyword.len()).max().unwrap_or(0);
         Ok(Detector {
@@ -397,8 +397,6 @@ struct Candidates {
     /// by one to count the length of the fold on the way
     /// ([`skip_counting`]).
     stops: StartSet,
-    /// The three-byte characters that join a noise run.
-    noise: StartSet,
 }
 
 impl Candidates {
@@ -406,14 +404,18 @@ impl Candidates {
     /// no pending noise, and the length of the fold of `haystack[from..]`
     /// up to it.
     #[inline]
-    fn next_counting(&self, haystack: &str, from: usize, folding: &Folding) -> Option<(usize, usize)> {
-        let (stops, noise) = (&*self.stops.bmp, &*self.noise.bmp);
+    fn next_counting(
+        &self,
+        haystack: &str,
+        from: usize,
+        folding: &Folding,
+    ) -> Option<(usize, usize)> {
+        let stops = &*self.stops.bmp;
         skip_counting(
             haystack,
             from,
             folding,
             |u| (stops[(u >> 6) as usize & 1023] >> (u & 63)) & 1 != 0,
-            |u| (noise[(u >> 6) as usize & 1023] >> (u & 63)) & 1 != 0,
             |c| self.set.contains(c),
         )
     }
@@ -456,19 +458,14 @@ impl StartSet {
         set
     }
 
-    /// The stops and the noise characters of [`skip_counting`] for the
-    /// candidates `set`.
-    fn skip_sets(set: &StartSet, folding: &Folding) -> (StartSet, StartSet) {
-        let mut stops = set.clone();
-        let mut noise = StartSet::default();
-        for c in ('\u{800}'..='\u{FFFF}').filter(|&c| !set.contains(c)) {
-            match skip_classes(c, folding) {
-                None => stops.insert(c),
-                Some(true) => noise.insert(c),
-                Some(false) => {}
-            }
+    /// The stops of [`skip_counting`] for these candidates: them and the
+    /// three-byte characters its tight loop may not pass.
+    fn skip_stops(&self, folding: &Folding) -> StartSet {
+        let mut stops = self.clone();
+        for c in ('\u{800}'..='\u{FFFF}').filter(|&c| !skip_passes(c, folding)) {
+            stops.insert(c);
         }
-        (stops, noise)
+        stops
     }
 
     #[inline]
@@ -606,7 +603,7 @@ impl Detector {
             // table spends about one control byte and one slot per bucket.
             + strings
             + self.by_keyword.capacity() * (std::mem::size_of::<(Box<str>, usize)>() + 1)
-            + std::mem::size_of::<[u64; 1024]>() * (1 + 3 * usize::from(self.candidates.is_some()))
+            + std::mem::size_of::<[u64; 1024]>() * (1 + 2 * usize::from(self.candidates.is_some()))
     }
 
     /// The hits in `haystack`, left to right, non-overlapping, leftmost-longest.
@@ -1115,9 +1112,36 @@ mod tests {
     #[test]
     fn counting_skip_equals_plain_skip_and_folded_len() {
         let pieces = [
-            "金", "博", "體", "育", "省", "政", "府", "釲", "䶵", "ＡＢ", "K", "k", "⑩", "ⓚ", " ", "*",
-            "，", "、", "\u{3000}", "\u{200b}", "\u{feff}", "。", "！", "a", "7", "🎰", "𝄞", "\n",
-            "    ", "省政府新闻发布会召开",
+            "金",
+            "博",
+            "體",
+            "育",
+            "省",
+            "政",
+            "府",
+            "釲",
+            "䶵",
+            "ＡＢ",
+            "K",
+            "k",
+            "⑩",
+            "ⓚ",
+            " ",
+            "*",
+            "，",
+            "、",
+            "\u{3000}",
+            "\u{200b}",
+            "\u{feff}",
+            "。",
+            "！",
+            "a",
+            "7",
+            "🎰",
+            "𝄞",
+            "\n",
+            "    ",
+            "省政府新闻发布会召开",
         ];
         let mut seed = 0x2545_F491_4F6C_DD1Du64;
         let mut next = || {
@@ -1183,7 +1207,10 @@ mod tests {
         }
         let hay = "省政府新闻发布会召开省政府新闻发布会召开博a省政府新闻发布会k，省政府新闻发布会召开政府𝄞";
         let got: Vec<usize> = std::iter::successors(set.next_in(hay.as_bytes(), 0), |&i| {
-            set.next_in(hay.as_bytes(), i + hay[i..].chars().next().unwrap().len_utf8())
+            set.next_in(
+                hay.as_bytes(),
+                i + hay[i..].chars().next().unwrap().len_utf8(),
+            )
         })
         .collect();
         let want: Vec<usize> = hay

@@ -595,82 +595,62 @@ pub(crate) fn count_until(
 /// and `folded_len(&haystack[from..offset])`, counted on the way; `None`
 /// when there is none. Any [`Folding`].
 ///
-/// Three-byte characters (Han and CJK punctuation, most of Chinese text)
-/// go through a tight loop, four at a time, that only asks `stop(u)` and
-/// `noise(u)` of each and counts without branches. For every three-byte
-/// character that `stop` does not hold for, `candidate` must not hold, and
-/// either `noise(u)` holds and it is of class `Noise` with the noise fold
-/// on, or `noise(u)` does not hold and it is kept and folds to three bytes
-/// (see [`skip_classes`]). The other characters are looked at one by one.
-/// The count is kept as `offset - from + gained - lost`, plus the bytes of
-/// a pending noise run that has turned out long.
+/// Three-byte characters (Han, most of Chinese text) go through a tight
+/// loop, four at a time, that only asks `stop(u)` of each, as the plain
+/// skip does: `stop` must hold for every three-byte character that
+/// `candidate` holds for and for every one that is not kept with a fold of
+/// three bytes ([`skip_passes`]): those that the loop passes change nothing
+/// but end a noise run. The others (punctuation, ASCII, ...) are looked at
+/// one by one and their effect on the length is kept as two sums, so the
+/// count is `offset - from + gained - lost`, plus the bytes of a pending
+/// noise run that has turned out long.
 #[inline]
 pub(crate) fn skip_counting(
     haystack: &str,
     from: usize,
     folding: &Folding,
     stop: impl Fn(u32) -> bool,
-    noise: impl Fn(u32) -> bool,
     candidate: impl Fn(char) -> bool,
 ) -> Option<(usize, usize)> {
     let bytes = haystack.as_bytes();
     let max_noise = folding.max_noise.min(MAX_NOISE_LIMIT);
     let classes = bmp_classes();
-    let three = |b: u8| b & 0xF0 == 0xE0;
     let decode = |b0: u8, b1: u8, b2: u8| {
         (u32::from(b0 & 0x0F) << 12) | (u32::from(b1 & 0x3F) << 6) | u32::from(b2 & 0x3F)
     };
-    let mut n = SkipCount::default();
+    // Bytes the fold added and removed so far.
+    let (mut gained, mut lost) = (0usize, 0usize);
+    // The current run of noise: its characters and their bytes (counted in
+    // `lost` until the run turns out to be long).
+    let (mut run, mut run_bytes) = (0usize, 0usize);
     let mut pos = from;
     loop {
-        // Only runs that stay short go through the fast loops: removed,
-        // whole.
-        while n.run <= max_noise {
-            while let Some(c) = bytes.get(pos..).and_then(<[u8]>::first_chunk::<12>) {
-                // The four leading bytes, in one test.
-                let leads = u32::from_le_bytes([c[0], c[3], c[6], c[9]]);
-                if leads & 0xF0F0_F0F0 != 0xE0E0_E0E0 {
-                    break;
-                }
-                let u = [
-                    decode(c[0], c[1], c[2]),
-                    decode(c[3], c[4], c[5]),
-                    decode(c[6], c[7], c[8]),
-                    decode(c[9], c[10], c[11]),
-                ];
-                if stop(u[0]) | stop(u[1]) | stop(u[2]) | stop(u[3]) {
-                    break;
-                }
-                let k = u.map(|u| usize::from(noise(u)));
-                // Bit 0: a run is pending; bits 1 to 4: the four are noise.
-                let m = usize::from(n.run > 0) | k[0] << 1 | k[1] << 2 | k[2] << 3 | k[3] << 4;
-                // Two noise characters in a row: one at a time below.
-                if m & (m >> 1) != 0 {
-                    break;
-                }
-                // Every run here is a single character, so short.
-                n.lost += 3 * (k[0] + k[1] + k[2] + k[3]);
-                n.run = k[3];
-                n.run_bytes = 3 * k[3];
-                pos += 12;
-            }
-            let Some(&[b0, b1, b2]) = bytes.get(pos..).and_then(<[u8]>::first_chunk::<3>) else {
-                break;
-            };
-            let u = decode(b0, b1, b2);
-            if !three(b0) || stop(u) {
+        let start = pos;
+        while let Some(c) = bytes.get(pos..).and_then(<[u8]>::first_chunk::<12>) {
+            // The four leading bytes, in one test.
+            let leads = u32::from_le_bytes([c[0], c[3], c[6], c[9]]);
+            if leads & 0xF0F0_F0F0 != 0xE0E0_E0E0
+                || stop(decode(c[0], c[1], c[2]))
+                    | stop(decode(c[3], c[4], c[5]))
+                    | stop(decode(c[6], c[7], c[8]))
+                    | stop(decode(c[9], c[10], c[11]))
+            {
                 break;
             }
-            let is_noise = usize::from(noise(u));
-            let run = is_noise * (n.run + 1);
-            if run > max_noise {
-                // The run turns long: the slow path keeps it.
+            pos += 12;
+        }
+        while let Some(&[b0, b1, b2]) = bytes.get(pos..).and_then(<[u8]>::first_chunk::<3>) {
+            if b0 & 0xF0 != 0xE0 || stop(decode(b0, b1, b2)) {
                 break;
             }
-            n.lost += 3 * is_noise;
-            n.run = run;
-            n.run_bytes = is_noise * (n.run_bytes + 3);
             pos += 3;
+        }
+        if pos != start && run > 0 {
+            // A character the loops passed ended the run.
+            if run > max_noise {
+                gained += run_bytes;
+            }
+            (run, run_bytes) = (0, 0);
         }
         let &b = bytes.get(pos)?;
         let c = if b < 0x80 {
@@ -679,8 +659,8 @@ pub(crate) fn skip_counting(
             haystack[pos..].chars().next().unwrap_or_default()
         };
         if candidate(c) {
-            let pending = if n.run > max_noise { n.run_bytes } else { 0 };
-            return Some((pos, pos - from + n.gained + pending - n.lost));
+            let pending = if run > max_noise { run_bytes } else { 0 };
+            return Some((pos, pos - from + gained + pending - lost));
         }
         let width = c.len_utf8();
         let class = if b < 0x80 {
@@ -692,20 +672,20 @@ pub(crate) fn skip_counting(
                 .unwrap_or_else(|| classify(c))
         };
         match class {
-            Class::Invisible if folding.invisible => n.lost += width,
+            Class::Invisible if folding.invisible => lost += width,
             Class::Noise if max_noise > 0 => {
-                n.run += 1;
-                n.run_bytes += width;
-                n.lost += width;
+                run += 1;
+                run_bytes += width;
+                lost += width;
             }
             _ => {
-                if n.run > max_noise {
-                    n.gained += n.run_bytes;
+                if run > max_noise {
+                    gained += run_bytes;
                 }
-                (n.run, n.run_bytes) = (0, 0);
+                (run, run_bytes) = (0, 0);
                 if b >= 0x80 {
-                    n.gained += kept_char_len(c, folding);
-                    n.lost += width;
+                    gained += kept_char_len(c, folding);
+                    lost += width;
                 }
             }
         }
@@ -713,26 +693,14 @@ pub(crate) fn skip_counting(
     }
 }
 
-/// The state of [`skip_counting`]'s count.
-#[derive(Default)]
-struct SkipCount {
-    /// Bytes the fold added and removed so far.
-    gained: usize,
-    lost: usize,
-    /// The current run of noise: its characters and their bytes (counted
-    /// in `lost` until the run turns out to be long).
-    run: usize,
-    run_bytes: usize,
-}
-
 /// For [`skip_counting`] under `folding`: whether the three-byte character
-/// `c` joins a noise run (`Some(true)`), is kept with a fold of three bytes
-/// (`Some(false)`), or must be looked at on its own (`None`).
-pub(crate) fn skip_classes(c: char, folding: &Folding) -> Option<bool> {
+/// `c` is kept with a fold of three bytes, so that the tight loop may pass
+/// it.
+pub(crate) fn skip_passes(c: char, folding: &Folding) -> bool {
     match classify(c) {
-        Class::Noise if folding.max_noise > 0 => Some(true),
-        Class::Invisible if folding.invisible => None,
-        _ => (kept_char_len(c, folding) == 3).then_some(false),
+        Class::Noise if folding.max_noise > 0 => false,
+        Class::Invisible if folding.invisible => false,
+        _ => kept_char_len(c, folding) == 3,
     }
 }
 
