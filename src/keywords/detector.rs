@@ -7,7 +7,10 @@ use std::ops::Range;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, Input, MatchKind, StartKind};
 
 use super::dictionary::{DEFAULT_CATEGORY, Dictionary, check_category};
-use crate::text::{Class, Folded, Folding, classify, fold_first, fold_keyword, folded_len};
+use crate::text::{
+    Class, Folded, Folding, classify, fold_first, fold_keyword, folded_len, skip_counting,
+    skip_passes,
+};
 use crate::{Error, Result};
 
 /// Which automaton runs the search: the kinds of the `aho-corasick` crate.
@@ -316,7 +319,9 @@ impl DetectorBuilder {
         let candidates = if identity {
             None
         } else {
-            Some(StartSet::candidates(&starts, &self.folding))
+            let set = StartSet::candidates(&starts, &self.folding);
+            let stops = set.skip_stops(&self.folding);
+            Some(Candidates { set, stops })
         };
         let longest = patterns.iter().map(|p| p.keyword.len()).max().unwrap_or(0);
         Ok(Detector {
@@ -370,17 +375,50 @@ pub struct Detector {
     /// The first characters of the keywords, to skip ahead to where a
     /// keyword can start.
     starts: StartSet,
-    /// The characters of the original text whose fold starts with a
-    /// keyword's first character (`體`, `Ｋ` and `ⓚ` as well as `体` and
-    /// `k`): a hit can only start at one of them. `None` when every fold is
-    /// off.
-    candidates: Option<StartSet>,
+    /// The characters of the original text where a hit can start. `None`
+    /// when every fold is off.
+    candidates: Option<Candidates>,
     /// How many folded bytes [`FindIter`] folds before a candidate: enough
     /// for the allow-list window and the word boundary before a hit.
     margin_before: usize,
     /// How many folded bytes it folds from a candidate on: enough for the
     /// longest keyword, the allow-list window and the word boundary after it.
     margin_after: usize,
+}
+
+/// Where the skip through the original text stops.
+#[derive(Clone, Debug)]
+struct Candidates {
+    /// The characters whose fold starts with a keyword's first character
+    /// (`體`, `Ｋ` and `ⓚ` as well as `体` and `k`): a hit can only start at
+    /// one of them.
+    set: StartSet,
+    /// `set` and the three-byte characters that the skip must look at one
+    /// by one to count the length of the fold on the way
+    /// ([`skip_counting`]).
+    stops: StartSet,
+}
+
+impl Candidates {
+    /// The next candidate at or after `from`, a point where the fold holds
+    /// no pending noise, and the length of the fold of `haystack[from..]`
+    /// up to it.
+    #[inline]
+    fn next_counting(
+        &self,
+        haystack: &str,
+        from: usize,
+        folding: &Folding,
+    ) -> Option<(usize, usize)> {
+        let stops = &*self.stops.bmp;
+        skip_counting(
+            haystack,
+            from,
+            folding,
+            |u| (stops[(u >> 6) as usize & 1023] >> (u & 63)) & 1 != 0,
+            |c| self.set.contains(c),
+        )
+    }
 }
 
 /// A set of characters: a bitmap of the BMP, and one flag for all the rest.
@@ -420,6 +458,16 @@ impl StartSet {
         set
     }
 
+    /// The stops of [`skip_counting`] for these candidates: them and the
+    /// three-byte characters its tight loop may not pass.
+    fn skip_stops(&self, folding: &Folding) -> StartSet {
+        let mut stops = self.clone();
+        for c in ('\u{800}'..='\u{FFFF}').filter(|&c| !skip_passes(c, folding)) {
+            stops.insert(c);
+        }
+        stops
+    }
+
     #[inline]
     fn contains(&self, c: char) -> bool {
         let u = c as u32;
@@ -447,7 +495,22 @@ impl StartSet {
         let has = |u: u32| (bmp[(u >> 6) as usize & 1023] >> (u & 63)) & 1 != 0;
         loop {
             // Three-byte characters (Han, CJK punctuation) first: they are
-            // most of the text.
+            // most of the text. Four at a time, with one branch for their
+            // leading bytes and one for the set.
+            let three = |b: u8| b & 0xF0 == 0xE0;
+            let at = |c: &[u8; 12], k: usize| {
+                has((u32::from(c[k] & 0x0F) << 12)
+                    | (u32::from(c[k + 1] & 0x3F) << 6)
+                    | u32::from(c[k + 2] & 0x3F))
+            };
+            while let Some(c) = bytes.get(i..).and_then(<[u8]>::first_chunk::<12>) {
+                if !(three(c[0]) & three(c[3]) & three(c[6]) & three(c[9]))
+                    || (at(c, 0) | at(c, 3) | at(c, 6) | at(c, 9))
+                {
+                    break;
+                }
+                i += 12;
+            }
             while let Some(&[b0, b1, b2]) = bytes.get(i..i + 3) {
                 if b0 & 0xF0 != 0xE0 {
                     break;
@@ -540,7 +603,7 @@ impl Detector {
             // table spends about one control byte and one slot per bucket.
             + strings
             + self.by_keyword.capacity() * (std::mem::size_of::<(Box<str>, usize)>() + 1)
-            + std::mem::size_of::<[u64; 1024]>() * (1 + usize::from(self.candidates.is_some()))
+            + std::mem::size_of::<[u64; 1024]>() * (1 + 2 * usize::from(self.candidates.is_some()))
     }
 
     /// The hits in `haystack`, left to right, non-overlapping, leftmost-longest.
@@ -575,6 +638,23 @@ impl Detector {
         self.lazy_iter(haystack, FoldedRef::Mut(buf))
     }
 
+    /// The window for the candidate `q` found by a skip from `from`, with
+    /// `len` the length of the fold of `haystack[from..q]`: its start `w`,
+    /// `q` and the length of the fold of `haystack[from..w]`; `None` when
+    /// there is not the margin for a window of its own after `from`.
+    fn window_start(
+        &self,
+        haystack: &str,
+        from: usize,
+        q: usize,
+        len: usize,
+    ) -> Option<(usize, usize, usize)> {
+        let w = back_margin(haystack, q, from, self.margin_before)?;
+        // The fold holds no pending noise at `w`, so the fold of
+        // `[from, q)` is that of `[from, w)` followed by that of `[w, q)`.
+        Some((w, q, len - folded_len(&haystack[w..q], &self.folding)))
+    }
+
     fn lazy_iter<'d, 'h>(&'d self, haystack: &'h str, buf: FoldedRef<'h>) -> FindIter<'d, 'h> {
         let Some(candidates) = &self.candidates else {
             return FindIter {
@@ -589,13 +669,9 @@ impl Detector {
                 lazy: None,
             };
         };
-        // Candidates are found by the plain skip, which does not count the
-        // fold: the folded offset of a window is counted only when it holds
-        // a hit (see `FindIter::folded_base`).
-        let next = candidates.next_in(haystack.as_bytes(), 0).map(|p| {
-            let w = back_margin(haystack, p, 0, self.margin_before).unwrap_or(0);
-            (w, p)
-        });
+        let next = candidates
+            .next_counting(haystack, 0, &self.folding)
+            .map(|(p, len)| self.window_start(haystack, 0, p, len).unwrap_or((0, p, 0)));
         FindIter {
             detector: self,
             full: haystack,
@@ -607,8 +683,8 @@ impl Detector {
             attempts: 0,
             lazy: Some(Lazy {
                 next,
-                folded_base: None,
-                known: (0, 0),
+                folded_base: 0,
+                folded_end: 0,
             }),
         }
     }
@@ -667,16 +743,21 @@ enum FoldedRef<'h> {
 /// last one on, so that every rule checked for a hit (the word boundaries,
 /// the allow-list window) reads the same folded text as with the whole
 /// haystack folded; candidates closer than that share a window.
+///
+/// The skip from one window to the next counts the length of the fold of
+/// the text it passes ([`skip_counting`]), so every window's offset in the
+/// fold of the whole haystack is known without a second pass.
 #[derive(Debug)]
 struct Lazy {
-    /// The next window's start and its first candidate.
-    next: Option<(usize, usize)>,
-    /// The folded offset of the current window's start in the fold of the
-    /// whole haystack, once counted (only hits need it).
-    folded_base: Option<usize>,
-    /// An original offset where the fold is in its initial state, and its
-    /// folded offset: where the next count starts.
-    known: (usize, usize),
+    /// The next window's start, its first candidate, and the length of the
+    /// fold from the end of the current window to its start.
+    next: Option<(usize, usize, usize)>,
+    /// The offset of the current window's fold in the fold of the whole
+    /// haystack.
+    folded_base: usize,
+    /// The offset of the current window's end in the fold of the whole
+    /// haystack.
+    folded_end: usize,
 }
 
 /// After this many candidates merged into one window, it runs to the end of
@@ -872,7 +953,7 @@ impl<'d, 'h> FindIter<'d, 'h> {
             None => s..e,
             Some(f) => f.original_range(self.haystack, s..e),
         };
-        let folded_base = self.folded_base();
+        let folded_base = self.lazy.as_ref().map_or(0, |l| l.folded_base);
         let p = &d.patterns[pattern];
         Hit {
             start: self.base + range.start,
@@ -887,40 +968,18 @@ impl<'d, 'h> FindIter<'d, 'h> {
 }
 
 impl<'d, 'h> FindIter<'d, 'h> {
-    /// The offset in the fold of the whole haystack of the current window's
-    /// folded text, counted from the last offset known.
-    fn folded_base(&mut self) -> usize {
-        let Some(lazy) = &mut self.lazy else {
-            return 0;
-        };
-        *lazy.folded_base.get_or_insert_with(|| {
-            let (at, folded) = lazy.known;
-            let base = folded + folded_len(&self.full[at..self.base], &self.detector.folding);
-            lazy.known = (self.base, base);
-            base
-        })
-    }
-
     /// Folds the next window, if any; see [`Lazy`].
     fn next_window(&mut self) -> bool {
         let d = self.detector;
         let Some(lazy) = &mut self.lazy else {
             return false;
         };
-        let Some((w, p)) = lazy.next.take() else {
+        let Some((w, p, gap)) = lazy.next.take() else {
             return false;
         };
         let Some(candidates) = &d.candidates else {
             return false;
         };
-        if let Some(base) = lazy.folded_base.take() {
-            let len = match &self.folded {
-                FoldedRef::Owned(f) => f.len(),
-                FoldedRef::Mut(f) => f.len(),
-                _ => 0,
-            };
-            lazy.known = (self.base + self.haystack.len(), base + len);
-        }
         let full = self.full;
         // Walk from the candidate until `margin_after` folded bytes past the
         // last candidate; merge the next candidate into the window when its
@@ -938,7 +997,7 @@ impl<'d, 'h> FindIter<'d, 'h> {
             }
             let mut remaining = 0usize;
             while let Some(c) = full[x..].chars().next() {
-                if candidates.contains(c) {
+                if candidates.set.contains(c) {
                     remaining = d.margin_after;
                 }
                 x += c.len_utf8();
@@ -950,11 +1009,11 @@ impl<'d, 'h> FindIter<'d, 'h> {
                     }
                 }
             }
-            let Some(q) = candidates.next_in(full.as_bytes(), x) else {
+            let Some((q, len)) = candidates.next_counting(full, x, &d.folding) else {
                 break;
             };
-            if let Some(wq) = back_margin(full, q, x, d.margin_before) {
-                next = Some((wq, q));
+            if let Some(window) = d.window_start(full, x, q, len) {
+                next = Some(window);
                 break;
             }
             x = q;
@@ -969,6 +1028,8 @@ impl<'d, 'h> FindIter<'d, 'h> {
         self.base = w;
         self.haystack = &full[w..x];
         buf.refill(self.haystack, &d.folding);
+        lazy.folded_base = lazy.folded_end + gap;
+        lazy.folded_end = lazy.folded_base + buf.len();
         lazy.next = next;
         self.at = 0;
         self.skip = true;
@@ -1040,3 +1101,123 @@ impl<'d, 'h> Iterator for FindIter<'d, 'h> {
 }
 
 impl std::iter::FusedIterator for FindIter<'_, '_> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The counting skip stops where the plain one does, with the length
+    /// [`folded_len`] gives for the text it passed, from every point where
+    /// the fold holds no pending noise, under every folding.
+    #[test]
+    fn counting_skip_equals_plain_skip_and_folded_len() {
+        let pieces = [
+            "金",
+            "博",
+            "體",
+            "育",
+            "省",
+            "政",
+            "府",
+            "釲",
+            "䶵",
+            "ＡＢ",
+            "K",
+            "k",
+            "⑩",
+            "ⓚ",
+            " ",
+            "*",
+            "，",
+            "、",
+            "\u{3000}",
+            "\u{200b}",
+            "\u{feff}",
+            "。",
+            "！",
+            "a",
+            "7",
+            "🎰",
+            "𝄞",
+            "\n",
+            "    ",
+            "省政府新闻发布会召开",
+        ];
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut checked = 0;
+        for n in 0..16 {
+            let mut folding = Folding::default();
+            folding
+                .max_noise((n % 5) as usize)
+                .traditional(n & 1 == 0)
+                .width(n & 2 == 0)
+                .invisible(n & 4 == 0)
+                .case(n & 8 == 0);
+            if folding == Folding::none() {
+                continue;
+            }
+            let detector = Detector::builder()
+                .builtin(false)
+                .folding(folding)
+                .keyword("博体", "spam")
+                .keyword("k7", "spam")
+                .keyword("10a", "spam")
+                .build()
+                .unwrap();
+            let candidates = detector.candidates.as_ref().unwrap();
+            for _ in 0..300 {
+                let mut hay = String::new();
+                for _ in 0..next() % 40 {
+                    hay.push_str(pieces[(next() % pieces.len() as u64) as usize]);
+                }
+                // Points where no noise is pending: the start, and right
+                // after every character of class Text or Barrier.
+                let clean = std::iter::once(0).chain(
+                    hay.char_indices()
+                        .filter(|&(_, c)| matches!(classify(c), Class::Text | Class::Barrier))
+                        .map(|(i, c)| i + c.len_utf8()),
+                );
+                for from in clean {
+                    let want = candidates
+                        .set
+                        .next_in(hay.as_bytes(), from)
+                        .map(|q| (q, folded_len(&hay[from..q], &folding)));
+                    let got = candidates.next_counting(&hay, from, &folding);
+                    assert_eq!(got, want, "{hay:?} from {from}, {folding:?}");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 10_000);
+    }
+
+    /// The plain skip, four characters at a time, stops at the first
+    /// character of the set.
+    #[test]
+    fn skip_stops_at_first_member() {
+        let mut set = StartSet::default();
+        for c in ['博', 'k', '，', '𝄞'] {
+            set.insert(c);
+        }
+        let hay = "省政府新闻发布会召开省政府新闻发布会召开博a省政府新闻发布会k，省政府新闻发布会召开政府𝄞";
+        let got: Vec<usize> = std::iter::successors(set.next_in(hay.as_bytes(), 0), |&i| {
+            set.next_in(
+                hay.as_bytes(),
+                i + hay[i..].chars().next().unwrap().len_utf8(),
+            )
+        })
+        .collect();
+        let want: Vec<usize> = hay
+            .char_indices()
+            .filter(|&(_, c)| set.contains(c))
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(got, want);
+    }
+}

@@ -63,11 +63,13 @@
 //! character of some keyword (`體`, `Ｋ` and `ⓚ` as well as `体` and `k`); in
 //! Chinese text most characters are not. The search skips through the
 //! original bytes from one candidate to the next and folds only a window
-//! around each candidate; the length the fold of the text before a window
-//! would have is counted only when the window holds a hit, from the end of
-//! the last window that held one (so that [`Hit::folded_range`] is the same
-//! as over the whole fold, and a haystack is counted at most up to its last
-//! hit). A window runs from and to a point where the fold holds no pending
+//! around each candidate. The skip counts, on the way, the length the fold
+//! of the text it passes would have, so that [`Hit::folded_range`] is the
+//! same as over the whole fold without a second pass: Han characters that
+//! fold to three bytes (most of the text) go through its tight loop four at
+//! a time, as they change nothing but end a noise run; only punctuation,
+//! ASCII and the like are classified one by one. A window runs from and to
+//! a point where the fold holds no pending
 //! noise, with enough characters that folding never removes on each side
 //! for the longest keyword, the allow-list window and the word boundaries.
 //! Candidates closer than that share a window; once eight have merged into

@@ -605,6 +605,121 @@ pub(crate) fn count_until(
     Some((len, None))
 }
 
+/// Skips from `from`, a point where the fold of `haystack` holds no pending
+/// noise (its start, or right after a character of class `Text` or
+/// `Barrier`), to the first character `c` with `candidate(c)`: its offset
+/// and `folded_len(&haystack[from..offset])`, counted on the way; `None`
+/// when there is none. Any [`Folding`].
+///
+/// Three-byte characters (Han, most of Chinese text) go through a tight
+/// loop, four at a time, that only asks `stop(u)` of each, as the plain
+/// skip does: `stop` must hold for every three-byte character that
+/// `candidate` holds for and for every one that is not kept with a fold of
+/// three bytes ([`skip_passes`]): those that the loop passes change nothing
+/// but end a noise run. The others (punctuation, ASCII, ...) are looked at
+/// one by one and their effect on the length is kept as two sums, so the
+/// count is `offset - from + gained - lost`, plus the bytes of a pending
+/// noise run that has turned out long.
+#[inline]
+pub(crate) fn skip_counting(
+    haystack: &str,
+    from: usize,
+    folding: &Folding,
+    stop: impl Fn(u32) -> bool,
+    candidate: impl Fn(char) -> bool,
+) -> Option<(usize, usize)> {
+    let bytes = haystack.as_bytes();
+    let max_noise = folding.max_noise.min(MAX_NOISE_LIMIT);
+    let classes = bmp_classes();
+    let decode = |b0: u8, b1: u8, b2: u8| {
+        (u32::from(b0 & 0x0F) << 12) | (u32::from(b1 & 0x3F) << 6) | u32::from(b2 & 0x3F)
+    };
+    // Bytes the fold added and removed so far.
+    let (mut gained, mut lost) = (0usize, 0usize);
+    // The current run of noise: its characters and their bytes (counted in
+    // `lost` until the run turns out to be long).
+    let (mut run, mut run_bytes) = (0usize, 0usize);
+    let mut pos = from;
+    loop {
+        let start = pos;
+        while let Some(c) = bytes.get(pos..).and_then(<[u8]>::first_chunk::<12>) {
+            // The four leading bytes, in one test.
+            let leads = u32::from_le_bytes([c[0], c[3], c[6], c[9]]);
+            if leads & 0xF0F0_F0F0 != 0xE0E0_E0E0
+                || stop(decode(c[0], c[1], c[2]))
+                    | stop(decode(c[3], c[4], c[5]))
+                    | stop(decode(c[6], c[7], c[8]))
+                    | stop(decode(c[9], c[10], c[11]))
+            {
+                break;
+            }
+            pos += 12;
+        }
+        while let Some(&[b0, b1, b2]) = bytes.get(pos..).and_then(<[u8]>::first_chunk::<3>) {
+            if b0 & 0xF0 != 0xE0 || stop(decode(b0, b1, b2)) {
+                break;
+            }
+            pos += 3;
+        }
+        if pos != start && run > 0 {
+            // A character the loops passed ended the run.
+            if run > max_noise {
+                gained += run_bytes;
+            }
+            (run, run_bytes) = (0, 0);
+        }
+        let &b = bytes.get(pos)?;
+        let c = if b < 0x80 {
+            char::from(b)
+        } else {
+            haystack[pos..].chars().next().unwrap_or_default()
+        };
+        if candidate(c) {
+            let pending = if run > max_noise { run_bytes } else { 0 };
+            return Some((pos, pos - from + gained + pending - lost));
+        }
+        let width = c.len_utf8();
+        let class = if b < 0x80 {
+            ASCII_CLASS[b as usize]
+        } else {
+            classes
+                .get(c as usize)
+                .copied()
+                .unwrap_or_else(|| classify(c))
+        };
+        match class {
+            Class::Invisible if folding.invisible => lost += width,
+            Class::Noise if max_noise > 0 => {
+                run += 1;
+                run_bytes += width;
+                lost += width;
+            }
+            _ => {
+                if run > max_noise {
+                    gained += run_bytes;
+                }
+                (run, run_bytes) = (0, 0);
+                if b >= 0x80 {
+                    gained += kept_char_len(c, folding);
+                    lost += width;
+                }
+            }
+        }
+        pos += width;
+    }
+}
+
+/// For [`skip_counting`] under `folding`: whether the three-byte character
+/// `c` is kept with a fold of three bytes, so that the tight loop may pass
+/// it.
+pub(crate) fn skip_passes(c: char, folding: &Folding) -> bool {
+    match classify(c) {
+        Class::Noise if folding.max_noise > 0 => false,
+        Class::Invisible if folding.invisible => false,
+        _ => kept_char_len(c, folding) == 3,
+    }
+}
+
 /// The length in bytes of the fold of `c`, a character that is kept.
 pub(crate) fn kept_char_len(c: char, folding: &Folding) -> usize {
     if folding.width {
