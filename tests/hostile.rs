@@ -2,7 +2,10 @@
 //! quadratic blow-up. Time is never compared with an absolute threshold, which
 //! would flake on a loaded machine; instead the same work is timed at size n
 //! and 4n (best of a few interleaved runs) and the ratio must stay well below
-//! the 16 that a quadratic algorithm would show. Memory is checked through the
+//! the 16 that a quadratic algorithm would show. The time is the CPU time of
+//! the test's thread (all the timed work is single-threaded) where Linux
+//! reports it: wall time on a loaded machine favours the short run, which
+//! fits in one time slice while the long one is preempted. Memory is checked through the
 //! `memory_usage()` the types report, against a bound linear in the input.
 //!
 //! The heaviest sizes are `#[ignore]`d so `cargo test` stays quick; run them
@@ -19,16 +22,20 @@ use spamsift::text::{Folding, fold};
 fn assert_scales_linearly(name: &str, n: usize, reps: usize, max_ratio: f64, run: impl Fn(usize)) {
     // One warm-up so page faults of first use and lazy statics don't count.
     run(n);
+    let timed = |n: usize| {
+        let (t, cpu) = (Instant::now(), thread_cpu());
+        run(n);
+        match (cpu, thread_cpu()) {
+            (Some(a), Some(b)) => b.saturating_sub(a),
+            _ => t.elapsed(),
+        }
+    };
     let measure = |reps: usize| {
         let mut small = Duration::MAX;
         let mut large = Duration::MAX;
         for _ in 0..reps {
-            let t = Instant::now();
-            run(n);
-            small = small.min(t.elapsed());
-            let t = Instant::now();
-            run(4 * n);
-            large = large.min(t.elapsed());
+            small = small.min(timed(n));
+            large = large.min(timed(4 * n));
         }
         // Guard against timer resolution on tiny runs.
         let ratio = large.as_secs_f64() / small.as_secs_f64().max(1e-6);
@@ -50,6 +57,25 @@ fn assert_scales_linearly(name: &str, n: usize, reps: usize, max_ratio: f64, run
         ratio < max_ratio,
         "{name}: n={n} took {small:?} but 4n took {large:?}: ratio {ratio:.1} >= {max_ratio} suggests super-linear work"
     );
+}
+
+/// The CPU time the calling thread has used (`CLOCK_THREAD_CPUTIME_ID`,
+/// exact to the nanosecond; `/proc/thread-self/schedstat` only moves at
+/// scheduler ticks); `None` where the clock is missing.
+#[cfg(unix)]
+fn thread_cpu() -> Option<Duration> {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec for the call's duration.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    (rc == 0).then(|| Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
+}
+
+#[cfg(not(unix))]
+fn thread_cpu() -> Option<Duration> {
+    None
 }
 
 /// The size, in bytes, of the ignored long-line cases.
