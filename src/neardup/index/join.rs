@@ -14,7 +14,7 @@ use super::Item;
 use super::layout::{self, Layout, Plan, TablePlan};
 #[cfg(test)]
 use super::radix::count_top;
-use super::radix::{digit, scatter_top, sort_bucket, top_bits};
+use super::radix::{digit, scatter_top, top_bits};
 use crate::Result;
 
 /// Relative cost of radix-sorting one fingerprint into one table, counted in
@@ -427,7 +427,7 @@ pub(crate) fn join_sorted<F>(
             .map(move |i| items[i].fingerprint)
     };
     let mut buf = vec![0u64; distinct];
-    let mut scratch: Vec<Vec<u64>> = (0..threads).map(|_| Vec::new()).collect();
+    let mut scratch: Vec<Chains> = (0..threads).map(|_| Chains::default()).collect();
     let widths: Vec<u32> = plan
         .tables
         .iter()
@@ -495,17 +495,12 @@ pub(crate) fn join_sorted<F>(
             rest = tail;
         }
         let queue = std::sync::Mutex::new(buckets);
-        let low = 64 - table.key_bits;
-        let rest_bits = table.key_bits - width;
-        let work = |scratch: &mut Vec<u64>| {
+        let work = |scratch: &mut Chains| {
             loop {
                 let Some(bucket) = queue.lock().expect("bucket queue").pop() else {
                     break;
                 };
-                if rest_bits > 0 {
-                    sort_bucket(bucket, low, rest_bits, scratch);
-                }
-                scan_runs(bucket, table, plan.max_distance, on_pair);
+                join_bucket(bucket, table, plan.max_distance, scratch, on_pair);
             }
         };
         let work = &work;
@@ -538,35 +533,174 @@ where
     counts
 }
 
-/// Compares every pair inside each run of equal key of a sorted bucket.
-fn scan_runs<F>(bucket: &[u64], table: &TablePlan, k: u32, on_pair: &F)
+/// Per-thread scratch of [`join_bucket`]: chain heads and links.
+#[derive(Default)]
+pub(crate) struct Chains {
+    head: Vec<u32>,
+    next: Vec<u32>,
+}
+
+/// Most chain heads a bucket gets (4 MiB): a larger bucket, possible only
+/// with strongly clustered fingerprints, gets longer chains instead of more
+/// memory.
+const MAX_HEADS_LOG: u32 = 20;
+
+/// Compares every pair of values of `bucket` (permuted fingerprints) with
+/// equal keys under `table`, reporting those within `k` that the table owns.
+///
+/// Instead of sorting the bucket by key and scanning runs, the values are
+/// chained into a hash table of their keys (heads indexed by a multiplicative
+/// hash, one link per value): each value is compared with the earlier values
+/// of its chain that have its key, so every pair of equal keys is seen once.
+/// One pass with L2-resident random accesses replaces the sort's two or more
+/// passes of counting and scattering.
+pub(crate) fn join_bucket<F>(
+    bucket: &mut [u64],
+    table: &TablePlan,
+    k: u32,
+    chains: &mut Chains,
+    on_pair: &F,
+) where
+    F: Fn(u64, u64, u32),
+{
+    let m = bucket.len();
+    if m < 2 {
+        return;
+    }
+    // u32 links cannot number a bucket this long (2^32 distinct
+    // fingerprints with one key prefix, 32 GiB of buffer).
+    if m > LINK_MAX {
+        join_runs(bucket, table, k, on_pair);
+        return;
+    }
+    let log = (usize::BITS - (m - 1).leading_zeros() + 1).clamp(4, MAX_HEADS_LOG);
+    let shift = 64 - log;
+    let head = &mut chains.head;
+    head.clear();
+    head.resize(1 << log, 0);
+    let next = &mut chains.next;
+    next.clear();
+    next.resize(m, 0);
+    let hash = |key: u64| (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize;
+    for (i, &x) in bucket.iter().enumerate() {
+        let key = table.key(x);
+        let h = hash(key);
+        // Links are 1-based: 0 ends a chain.
+        let mut j = head[h];
+        while j != 0 {
+            let y = bucket[j as usize - 1];
+            if table.key(y) == key {
+                report(y, x, table, k, on_pair);
+            }
+            j = next[j as usize - 1];
+        }
+        next[i] = head[h];
+        head[h] = i as u32 + 1;
+    }
+}
+
+/// Longest bucket [`join_bucket`] chains; longer ones go to [`join_runs`].
+const LINK_MAX: usize = u32::MAX as usize - 1;
+
+/// What [`join_bucket`] does, by sorting the bucket by key and comparing
+/// every pair inside each run of equal key: for buckets too long to chain.
+pub(crate) fn join_runs<F>(bucket: &mut [u64], table: &TablePlan, k: u32, on_pair: &F)
 where
     F: Fn(u64, u64, u32),
 {
-    let mut i = 0;
-    while i < bucket.len() {
-        let key = table.key(bucket[i]);
-        let mut j = i + 1;
-        while j < bucket.len() && table.key(bucket[j]) == key {
-            j += 1;
-        }
-        let run = &bucket[i..j];
-        for (n, &a) in run.iter().enumerate() {
-            for &b in &run[n + 1..] {
-                let x = a ^ b;
-                let d = x.count_ones();
-                if d <= k && table.owns(x) {
-                    on_pair(table.inverse.apply(a), table.inverse.apply(b), d);
-                }
+    bucket.sort_unstable_by_key(|&x| table.key(x));
+    for run in bucket.chunk_by(|&a, &b| table.key(a) == table.key(b)) {
+        for (i, &a) in run.iter().enumerate() {
+            for &b in &run[i + 1..] {
+                report(a, b, table, k, on_pair);
             }
         }
-        i = j;
+    }
+}
+
+/// Reports `a` and `b`, permuted fingerprints with equal keys, if they are
+/// within `k` and `table` owns the pair.
+#[inline]
+fn report<F>(a: u64, b: u64, table: &TablePlan, k: u32, on_pair: &F)
+where
+    F: Fn(u64, u64, u32),
+{
+    let x = a ^ b;
+    let d = x.count_ones();
+    if d <= k && table.owns(x) {
+        on_pair(table.inverse.apply(a), table.inverse.apply(b), d);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every pair of a bucket, compared directly: the oracle of the two
+    /// bucket joins.
+    fn all_pairs(bucket: &[u64], table: &TablePlan, k: u32) -> Vec<(u64, u64, u32)> {
+        let mut want = Vec::new();
+        for (i, &a) in bucket.iter().enumerate() {
+            for &b in &bucket[i + 1..] {
+                let x = a ^ b;
+                if table.key(a) == table.key(b) && x.count_ones() <= k && table.owns(x) {
+                    let (a, b) = (table.inverse.apply(a), table.inverse.apply(b));
+                    want.push((a.min(b), a.max(b), x.count_ones()));
+                }
+            }
+        }
+        want.sort_unstable();
+        want
+    }
+
+    #[test]
+    fn bucket_joins_equal_all_pairs() {
+        let mut seed = 5u64;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            seed ^ (seed >> 29)
+        };
+        let mut chains = Chains::default();
+        for (k, b) in [(0, 1), (1, 2), (3, 4), (3, 5), (6, 8)] {
+            let plan = Plan::new(k, b);
+            for len in [0usize, 1, 2, 3, 17, 300, 2000] {
+                // Values confined to few bits (long runs of equal keys, hash
+                // chains full of other keys) and near copies of a few bases.
+                let narrow: Vec<u64> = (0..len).map(|_| next() & 0x8000_0100_0030_0007).collect();
+                let bases: Vec<u64> = (0..8).map(|_| next()).collect();
+                let near: Vec<u64> = (0..len)
+                    .map(|i| bases[i % 8] ^ (1 << (next() % 64)) ^ (1 << (next() % 64)))
+                    .collect();
+                for values in [narrow, near] {
+                    for t in &plan.tables {
+                        let mut bucket: Vec<u64> =
+                            values.iter().map(|&x| t.forward.apply(x)).collect();
+                        bucket.sort_unstable();
+                        bucket.dedup();
+                        let want = all_pairs(&bucket, t, k);
+                        for chained in [true, false] {
+                            let got = std::sync::Mutex::new(Vec::new());
+                            let on_pair = |x: u64, y: u64, d: u32| {
+                                got.lock().unwrap().push((x.min(y), x.max(y), d));
+                            };
+                            let mut shuffled = bucket.clone();
+                            shuffled.reverse();
+                            if chained {
+                                join_bucket(&mut shuffled, t, k, &mut chains, &on_pair);
+                            } else {
+                                join_runs(&mut shuffled, t, k, &on_pair);
+                            }
+                            let mut got = got.into_inner().unwrap();
+                            got.sort_unstable();
+                            assert_eq!(got, want, "k {k} b {b} len {len} chained {chained}");
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn count_tables_matches_count_top_per_table() {
