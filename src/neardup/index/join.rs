@@ -238,7 +238,10 @@ impl SelfJoin {
         G: FnMut(&[Item]),
         P: Fn(GroupPair<'_>) + Sync,
     {
-        sort_items(items, self.threads);
+        // The join's buffer doubles as the sort's: its pages are touched
+        // once.
+        let mut buf = Vec::new();
+        sort_items_split(items, self.threads, &mut buf);
         let items: &[Item] = items;
         // A pair's groups are found through a directory of the items by the
         // fingerprint's top bits (about 16 items per entry, half a byte per
@@ -278,14 +281,21 @@ impl SelfJoin {
             let end = start + near[start..].partition_point(|it| it.fingerprint == fp);
             &near[start..end]
         };
-        join_sorted(items, distinct, plan, self.threads, &|x, y, distance| {
-            let (x, y) = if x < y { (x, y) } else { (y, x) };
-            on_pair(GroupPair {
-                a: group_of(x),
-                b: group_of(y),
-                distance,
-            });
-        });
+        join_sorted(
+            items,
+            distinct,
+            plan,
+            self.threads,
+            buf,
+            &|x, y, distance| {
+                let (x, y) = if x < y { (x, y) } else { (y, x) };
+                on_pair(GroupPair {
+                    a: group_of(x),
+                    b: group_of(y),
+                    distance,
+                });
+            },
+        );
     }
 }
 
@@ -326,7 +336,7 @@ pub(crate) fn auto_blocks(k: u32, n: usize) -> u32 {
 }
 
 /// Sorts items by `(fingerprint, id)`, in place and in parallel, unless they
-/// already are.
+/// already are. Extra memory: none beyond the threads' stacks.
 pub(crate) fn sort_items(items: &mut [Item], threads: usize) {
     if items.is_sorted() {
         return;
@@ -335,18 +345,86 @@ pub(crate) fn sort_items(items: &mut [Item], threads: usize) {
         items.sort_unstable();
         return;
     }
-    // American flag sort on the top byte, in place, then the 256 buckets are
-    // sorted independently across threads.
+    let counts = partition_top_byte(items);
+    sort_buckets(items, &counts, threads);
+}
+
+/// [`sort_items`] for the join, which may use `scratch` (resized to the
+/// number of items if shorter; the join reuses it as its buffer) to hold half
+/// the items: the two halves are partitioned by the top byte on two threads,
+/// the first half is copied to `scratch`, the halves are interleaved bucket
+/// by bucket, and the buckets are sorted across the threads. The only serial
+/// part is the interleaving, a copy at memory speed, instead of a partition
+/// of all the items.
+pub(crate) fn sort_items_split(items: &mut [Item], threads: usize, scratch: &mut Vec<u64>) {
+    if items.is_sorted() {
+        return;
+    }
+    if threads <= 1 || items.len() < 1 << 16 {
+        items.sort_unstable();
+        return;
+    }
+    let half = items.len() / 2;
+    if scratch.len() < 2 * half {
+        // Zeroed pages are mapped lazily: the copies below touch them, in
+        // parallel.
+        *scratch = vec![0u64; 2 * half];
+    }
+    let (a, b) = items.split_at_mut(half);
+    let (ca, cb) = std::thread::scope(|s| {
+        let hb = s.spawn(|| partition_top_byte(b));
+        let ca = partition_top_byte(a);
+        (ca, hb.join().expect("partition thread"))
+    });
+    // The first half, as (fingerprint, id) words, copied on two threads.
+    let store = |from: &[Item], to: &mut [u64]| {
+        for (it, w) in from.iter().zip(to.chunks_exact_mut(2)) {
+            w[0] = it.fingerprint;
+            w[1] = it.id;
+        }
+    };
+    let (a0, a1) = items[..half].split_at(half / 2);
+    let (s0, s1) = scratch[..2 * half].split_at_mut(2 * a0.len());
+    std::thread::scope(|s| {
+        s.spawn(|| store(a1, s1));
+        store(a0, s0);
+    });
+    // Bucket d of the result is the first half's bucket d then the second
+    // half's. Writing front to back never overtakes the second half's
+    // unread values: everything written up to the end of the first half's
+    // bucket d is at most the whole first half plus the second half's
+    // buckets before d.
+    let mut counts = [0usize; 256];
+    let (mut at, mut from_a, mut from_b) = (0, 0, half);
+    for d in 0..256 {
+        let words = &scratch[2 * from_a..2 * (from_a + ca[d])];
+        for (it, w) in items[at..at + ca[d]].iter_mut().zip(words.chunks_exact(2)) {
+            *it = Item::new(w[0], w[1]);
+        }
+        at += ca[d];
+        from_a += ca[d];
+        items.copy_within(from_b..from_b + cb[d], at);
+        at += cb[d];
+        from_b += cb[d];
+        counts[d] = ca[d] + cb[d];
+    }
+    sort_buckets(items, &counts, threads);
+}
+
+/// American flag sort on the top byte, in place: afterwards the items are
+/// grouped by top byte in increasing order. Returns the size of each group.
+fn partition_top_byte(items: &mut [Item]) -> [usize; 256] {
     let digit = |it: &Item| (it.fingerprint >> 56) as usize;
-    let mut ends = [0usize; 256];
+    let mut counts = [0usize; 256];
     for it in items.iter() {
-        ends[digit(it)] += 1;
+        counts[digit(it)] += 1;
     }
     let mut starts = [0usize; 256];
+    let mut ends = [0usize; 256];
     let mut sum = 0;
     for d in 0..256 {
         starts[d] = sum;
-        sum += ends[d];
+        sum += counts[d];
         ends[d] = sum;
     }
     let mut next = starts;
@@ -361,10 +439,16 @@ pub(crate) fn sort_items(items: &mut [Item], threads: usize) {
             }
         }
     }
+    counts
+}
+
+/// Sorts each of the consecutive buckets of `items` (sizes `counts`),
+/// spread over `threads` threads.
+fn sort_buckets(items: &mut [Item], counts: &[usize; 256], threads: usize) {
     let mut buckets: Vec<&mut [Item]> = Vec::with_capacity(256);
     let mut rest = items;
-    for d in 0..256 {
-        let (head, tail) = rest.split_at_mut(ends[d] - starts[d]);
+    for &c in counts {
+        let (head, tail) = rest.split_at_mut(c);
         buckets.push(head);
         rest = tail;
     }
@@ -405,6 +489,7 @@ pub(crate) fn join_sorted<F>(
     distinct: usize,
     plan: &Plan,
     threads: usize,
+    mut buf: Vec<u64>,
     on_pair: &F,
 ) where
     F: Fn(u64, u64, u32) + Sync,
@@ -426,7 +511,10 @@ pub(crate) fn join_sorted<F>(
         r.filter(move |&i| i == 0 || items[i - 1].fingerprint != items[i].fingerprint)
             .map(move |i| items[i].fingerprint)
     };
-    let mut buf = vec![0u64; distinct];
+    if buf.len() < distinct {
+        buf = vec![0u64; distinct];
+    }
+    buf.truncate(distinct);
     let mut scratch: Vec<Chains> = (0..threads).map(|_| Chains::default()).collect();
     let widths: Vec<u32> = plan
         .tables
@@ -697,6 +785,43 @@ mod tests {
                             assert_eq!(got, want, "k {k} b {b} len {len} chained {chained}");
                         }
                     }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn split_sort_equals_sort_unstable() {
+        let mut seed = 11u64;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            seed ^ (seed >> 29)
+        };
+        let n = (1 << 16) + 3;
+        let random: Vec<Item> = (0..n).map(|i| Item::new(next(), i)).collect();
+        // Few top bytes (very uneven buckets) and many equal fingerprints
+        // with ids out of order.
+        let skewed: Vec<Item> = (0..n)
+            .map(|_| Item::new(next() & 0x0300_0000_0000_00ff, next() % 50))
+            .collect();
+        let one_half_empty: Vec<Item> = (0..n)
+            .map(|i| Item::new(if i < n / 2 { u64::MAX - i } else { i }, i))
+            .collect();
+        let small: Vec<Item> = (0..1000).map(|i| Item::new(next(), i)).collect();
+        for items in [random, skewed, one_half_empty, small] {
+            let mut want = items.clone();
+            want.sort_unstable();
+            for threads in [1, 2, 3] {
+                for scratch_len in [0, 7, 2 * items.len()] {
+                    let mut got = items.clone();
+                    let mut scratch = vec![1u64; scratch_len];
+                    sort_items_split(&mut got, threads, &mut scratch);
+                    assert_eq!(got, want, "threads {threads} scratch {scratch_len}");
+                    let mut got = items.clone();
+                    sort_items(&mut got, threads);
+                    assert_eq!(got, want, "threads {threads}");
                 }
             }
         }
