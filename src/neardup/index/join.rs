@@ -274,28 +274,69 @@ impl SelfJoin {
         for d in 1..dir.len() {
             dir[d] += dir[d - 1];
         }
-        let group_of = |fp: u64| {
-            let d = (fp >> shift) as usize;
-            let near = &items[dir[d]..dir[d + 1]];
-            let start = near.partition_point(|it| it.fingerprint < fp);
-            let end = start + near[start..].partition_point(|it| it.fingerprint == fp);
-            &near[start..end]
+        // Pairs come in batches; the groups of a batch's fingerprints are
+        // looked up in lockstep, one search step for every fingerprint at a
+        // time, so that the searches' cache misses (the items are far larger
+        // than the caches) overlap instead of following one another.
+        let resolve = |batch: &[(u64, u64, u32)]| {
+            const CHUNK: usize = 32;
+            for chunk in batch.chunks(CHUNK) {
+                let m = 2 * chunk.len();
+                let mut fps = [0u64; 2 * CHUNK];
+                for (i, &(x, y, _)) in chunk.iter().enumerate() {
+                    fps[2 * i] = x.min(y);
+                    fps[2 * i + 1] = x.max(y);
+                }
+                // The first item with the fingerprint is in base..=base + len.
+                let mut base = [0usize; 2 * CHUNK];
+                let mut len = [0usize; 2 * CHUNK];
+                let mut end = [0usize; 2 * CHUNK];
+                for i in 0..m {
+                    let d = (fps[i] >> shift) as usize;
+                    base[i] = dir[d];
+                    end[i] = dir[d + 1];
+                    len[i] = end[i] - base[i];
+                }
+                loop {
+                    let mut more = false;
+                    for i in 0..m {
+                        if len[i] > 0 {
+                            let half = len[i].div_ceil(2);
+                            if items[base[i] + half - 1].fingerprint < fps[i] {
+                                base[i] += half;
+                                len[i] -= half;
+                            } else {
+                                len[i] = half - 1;
+                            }
+                            more = true;
+                        }
+                    }
+                    if !more {
+                        break;
+                    }
+                }
+                for i in 0..m {
+                    let (start, fp) = (base[i], fps[i]);
+                    debug_assert_eq!(items[start].fingerprint, fp);
+                    // Most groups are one item: one look at the next.
+                    end[i] = if start + 1 < end[i] && items[start + 1].fingerprint == fp {
+                        start
+                            + 1
+                            + items[start + 1..end[i]].partition_point(|it| it.fingerprint == fp)
+                    } else {
+                        start + 1
+                    };
+                }
+                for (i, &(_, _, distance)) in chunk.iter().enumerate() {
+                    on_pair(GroupPair {
+                        a: &items[base[2 * i]..end[2 * i]],
+                        b: &items[base[2 * i + 1]..end[2 * i + 1]],
+                        distance,
+                    });
+                }
+            }
         };
-        join_sorted(
-            items,
-            distinct,
-            plan,
-            self.threads,
-            buf,
-            &|x, y, distance| {
-                let (x, y) = if x < y { (x, y) } else { (y, x) };
-                on_pair(GroupPair {
-                    a: group_of(x),
-                    b: group_of(y),
-                    distance,
-                });
-            },
-        );
+        join_sorted(items, distinct, plan, self.threads, buf, &resolve);
     }
 }
 
@@ -472,9 +513,11 @@ fn sort_buckets(items: &mut [Item], counts: &[usize; 256], threads: usize) {
     });
 }
 
-/// Calls `on_pair(x, y, distance)` once for each unordered pair of distinct
-/// fingerprints of `items` (sorted by fingerprint, `distinct` of them) within
-/// `plan.max_distance`.
+/// Reports each unordered pair of distinct fingerprints of `items` (sorted
+/// by fingerprint, `distinct` of them) within `plan.max_distance` as an
+/// `(x, y, distance)` in a batch passed to `on_pairs`: a thread passes its
+/// pairs on after a bucket once it holds [`BATCH`] or more, and at the end of
+/// each table.
 ///
 /// The threads split the items into contiguous parts and first count, in one
 /// pass, their permuted fingerprints per top digit of every table's key. The
@@ -490,9 +533,9 @@ pub(crate) fn join_sorted<F>(
     plan: &Plan,
     threads: usize,
     mut buf: Vec<u64>,
-    on_pair: &F,
+    on_pairs: &F,
 ) where
-    F: Fn(u64, u64, u32) + Sync,
+    F: Fn(&[(u64, u64, u32)]) + Sync,
 {
     if distinct < 2 {
         return;
@@ -584,11 +627,21 @@ pub(crate) fn join_sorted<F>(
         }
         let queue = std::sync::Mutex::new(buckets);
         let work = |scratch: &mut Chains| {
+            let mut pending = Vec::new();
             loop {
                 let Some(bucket) = queue.lock().expect("bucket queue").pop() else {
                     break;
                 };
-                join_bucket(bucket, table, plan.max_distance, scratch, on_pair);
+                join_bucket(bucket, table, plan.max_distance, scratch, &mut |x, y, d| {
+                    pending.push((x, y, d));
+                });
+                if pending.len() >= BATCH {
+                    on_pairs(&pending);
+                    pending.clear();
+                }
+            }
+            if !pending.is_empty() {
+                on_pairs(&pending);
             }
         };
         let work = &work;
@@ -621,6 +674,9 @@ where
     counts
 }
 
+/// Pairs a thread collects before passing them on (see [`join_sorted`]).
+const BATCH: usize = 256;
+
 /// Per-thread scratch of [`join_bucket`]: chain heads and links.
 #[derive(Default)]
 pub(crate) struct Chains {
@@ -647,9 +703,9 @@ pub(crate) fn join_bucket<F>(
     table: &TablePlan,
     k: u32,
     chains: &mut Chains,
-    on_pair: &F,
+    on_pair: &mut F,
 ) where
-    F: Fn(u64, u64, u32),
+    F: FnMut(u64, u64, u32),
 {
     let m = bucket.len();
     if m < 2 {
@@ -692,9 +748,9 @@ const LINK_MAX: usize = u32::MAX as usize - 1;
 
 /// What [`join_bucket`] does, by sorting the bucket by key and comparing
 /// every pair inside each run of equal key: for buckets too long to chain.
-pub(crate) fn join_runs<F>(bucket: &mut [u64], table: &TablePlan, k: u32, on_pair: &F)
+pub(crate) fn join_runs<F>(bucket: &mut [u64], table: &TablePlan, k: u32, on_pair: &mut F)
 where
-    F: Fn(u64, u64, u32),
+    F: FnMut(u64, u64, u32),
 {
     bucket.sort_unstable_by_key(|&x| table.key(x));
     for run in bucket.chunk_by(|&a, &b| table.key(a) == table.key(b)) {
@@ -709,9 +765,9 @@ where
 /// Reports `a` and `b`, permuted fingerprints with equal keys, if they are
 /// within `k` and `table` owns the pair.
 #[inline]
-fn report<F>(a: u64, b: u64, table: &TablePlan, k: u32, on_pair: &F)
+fn report<F>(a: u64, b: u64, table: &TablePlan, k: u32, on_pair: &mut F)
 where
-    F: Fn(u64, u64, u32),
+    F: FnMut(u64, u64, u32),
 {
     let x = a ^ b;
     let d = x.count_ones();
@@ -770,15 +826,15 @@ mod tests {
                         let want = all_pairs(&bucket, t, k);
                         for chained in [true, false] {
                             let got = std::sync::Mutex::new(Vec::new());
-                            let on_pair = |x: u64, y: u64, d: u32| {
+                            let mut on_pair = |x: u64, y: u64, d: u32| {
                                 got.lock().unwrap().push((x.min(y), x.max(y), d));
                             };
                             let mut shuffled = bucket.clone();
                             shuffled.reverse();
                             if chained {
-                                join_bucket(&mut shuffled, t, k, &mut chains, &on_pair);
+                                join_bucket(&mut shuffled, t, k, &mut chains, &mut on_pair);
                             } else {
-                                join_runs(&mut shuffled, t, k, &on_pair);
+                                join_runs(&mut shuffled, t, k, &mut on_pair);
                             }
                             let mut got = got.into_inner().unwrap();
                             got.sort_unstable();
