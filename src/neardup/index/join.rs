@@ -665,13 +665,50 @@ where
     I: Iterator<Item = u64>,
 {
     debug_assert_eq!(tables.len(), widths.len());
-    let mut counts: Vec<Vec<usize>> = widths.iter().map(|&w| vec![0usize; 1 << w]).collect();
+    // Tables whose top digits are one rotation of the fingerprint share a
+    // count of that rotation (at k = 3 and 5 blocks, 4 counts serve the 10
+    // tables); the others permute each value.
+    let mut shared: Vec<(u32, u32)> = Vec::new();
+    let mut source = Vec::with_capacity(tables.len());
+    for (t, &w) in tables.iter().zip(widths) {
+        source.push(t.forward.top_rotation(w).map(|rot| {
+            shared
+                .iter()
+                .position(|&s| s == (rot, w))
+                .unwrap_or_else(|| {
+                    shared.push((rot, w));
+                    shared.len() - 1
+                })
+        }));
+    }
+    let mut rotated: Vec<Vec<usize>> = shared.iter().map(|&(_, w)| vec![0usize; 1 << w]).collect();
+    let permuted: Vec<(&TablePlan, u32)> = tables
+        .iter()
+        .zip(widths)
+        .zip(&source)
+        .filter(|(_, s)| s.is_none())
+        .map(|((t, &w), _)| (t, w))
+        .collect();
+    let mut counts: Vec<Vec<usize>> = permuted
+        .iter()
+        .map(|&(_, w)| vec![0usize; 1 << w])
+        .collect();
     for x in src {
-        for ((t, &w), c) in tables.iter().zip(widths).zip(counts.iter_mut()) {
+        for (&(rot, w), c) in shared.iter().zip(rotated.iter_mut()) {
+            c[digit(x.rotate_left(rot), 64 - w, w)] += 1;
+        }
+        for (&(t, w), c) in permuted.iter().zip(counts.iter_mut()) {
             c[digit(t.forward.apply(x), 64 - w, w)] += 1;
         }
     }
-    counts
+    let mut counts = counts.into_iter();
+    source
+        .iter()
+        .map(|s| match s {
+            Some(i) => rotated[*i].clone(),
+            None => counts.next().expect("one count per permuted table"),
+        })
+        .collect()
 }
 
 /// Pairs a thread collects before passing them on (see [`join_sorted`]).
