@@ -1,14 +1,21 @@
 //! Batch self-join: every pair of items within Hamming distance <= k.
 //!
-//! The join never builds an index. Per table it fills one buffer with the
-//! permuted *distinct* fingerprints, radix-sorts it by the table key and compares
-//! fingerprints only inside runs of equal key. The radix histograms of all
-//! tables are counted in one parallel pass over the items first; then the
-//! tables are done one after the other, all threads working on each (a
-//! parallel scatter by the key's top bits, then buckets handed out in turn), so peak extra memory is one 8-byte
-//! slot per distinct fingerprint plus a cache-sized bucket per thread,
-//! whatever the number of tables and threads. Each pair is reported by exactly one table (see
-//! [`TablePlan::owns`]), so nothing has to be remembered to deduplicate.
+//! The join never builds an index. The items are sorted by fingerprint (the
+//! two halves partitioned on two threads, then interleaved through the
+//! join's buffer). Per table the join fills that buffer with the permuted
+//! *distinct* fingerprints, scattered by the top bits of the table key into
+//! cache-sized buckets, and finds the fingerprints with equal keys inside each
+//! bucket by chaining them in a small hash table of their keys. The top-digit
+//! counts the scatter needs are taken in one parallel pass over the items
+//! for all tables first (tables with the same first key block share them);
+//! then the tables are done one after the other, all threads working on each
+//! (a parallel scatter, then buckets handed out in turn), so peak extra memory
+//! is one 8-byte slot per item plus a cache-sized hash table per thread,
+//! whatever the number of tables and threads. Each pair is reported by exactly
+//! one table (see [`TablePlan::owns`]), so nothing has to be remembered to
+//! deduplicate. The items carrying a pair's fingerprints are looked up in
+//! batches, whose binary searches advance in lockstep so that their cache
+//! misses overlap.
 
 use super::Item;
 use super::layout::{self, Layout, Plan, TablePlan};
@@ -17,9 +24,9 @@ use super::radix::count_top;
 use super::radix::{digit, scatter_top, top_bits};
 use crate::Result;
 
-/// Relative cost of radix-sorting one fingerprint into one table, counted in
-/// candidate comparisons (measured: about 40 ns against 5 ns on an AMD EPYC);
-/// used by the automatic layout choice.
+/// Relative cost of putting one fingerprint into one table (scatter and hash
+/// chain), counted in candidate comparisons; used by the automatic layout
+/// choice.
 const SORT_COST: f64 = 8.0;
 
 /// Two items within the distance, as reported by [`SelfJoin::for_each_pair`].
@@ -522,11 +529,11 @@ fn sort_buckets(items: &mut [Item], counts: &[usize; 256], threads: usize) {
 /// The threads split the items into contiguous parts and first count, in one
 /// pass, their permuted fingerprints per top digit of every table's key. The
 /// tables are then done one after the other, each by all the threads: they
-/// scatter their parts into one shared buffer (each thread
-/// into its own slots of every bucket), then take the buckets in turn to
-/// finish sorting them and compare inside runs of equal key. Peak extra
-/// memory is therefore one 8-byte slot per distinct fingerprint, whatever
-/// the number of threads.
+/// scatter their parts into one shared buffer, `buf` (each thread into its
+/// own slots of every bucket), then take the buckets in turn and find the
+/// equal keys in each with [`join_bucket`]. Peak extra memory is therefore
+/// `buf`, one 8-byte slot per distinct fingerprint at least (it is grown if
+/// shorter), whatever the number of threads.
 pub(crate) fn join_sorted<F>(
     items: &[Item],
     distinct: usize,
