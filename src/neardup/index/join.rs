@@ -21,7 +21,7 @@ use super::Item;
 use super::layout::{self, Layout, Plan, TablePlan};
 #[cfg(test)]
 use super::radix::count_top;
-use super::radix::{digit, scatter_top, top_bits};
+use super::radix::{digit, scatter_top, sort_bucket, top_bits};
 use crate::Result;
 
 /// Relative cost of putting one fingerprint into one table (scatter and hash
@@ -639,9 +639,16 @@ pub(crate) fn join_sorted<F>(
                 let Some(bucket) = queue.lock().expect("bucket queue").pop() else {
                     break;
                 };
-                join_bucket(bucket, table, plan.max_distance, scratch, &mut |x, y, d| {
-                    pending.push((x, y, d));
-                });
+                join_bucket(
+                    bucket,
+                    table,
+                    plan.max_distance,
+                    width,
+                    scratch,
+                    &mut |x, y, d| {
+                        pending.push((x, y, d));
+                    },
+                );
                 if pending.len() >= BATCH {
                     on_pairs(&pending);
                     pending.clear();
@@ -726,6 +733,8 @@ const BATCH: usize = 256;
 pub(crate) struct Chains {
     head: Vec<u32>,
     next: Vec<u32>,
+    /// Scratch of the radix sort of [`join_runs`].
+    sorted: Vec<u64>,
 }
 
 /// Most chain heads a bucket gets (4 MiB): a larger bucket, possible only
@@ -733,8 +742,9 @@ pub(crate) struct Chains {
 /// memory.
 const MAX_HEADS_LOG: u32 = 20;
 
-/// Compares every pair of values of `bucket` (permuted fingerprints) with
-/// equal keys under `table`, reporting those within `k` that the table owns.
+/// Compares every pair of values of `bucket` (permuted fingerprints, whose
+/// keys under `table` share their top `prefix_bits` bits) with equal keys,
+/// reporting those within `k` that the table owns.
 ///
 /// Instead of sorting the bucket by key and scanning runs, the values are
 /// chained into a hash table of their keys (heads indexed by a multiplicative
@@ -746,6 +756,7 @@ pub(crate) fn join_bucket<F>(
     bucket: &mut [u64],
     table: &TablePlan,
     k: u32,
+    prefix_bits: u32,
     chains: &mut Chains,
     on_pair: &mut F,
 ) where
@@ -755,10 +766,13 @@ pub(crate) fn join_bucket<F>(
     if m < 2 {
         return;
     }
-    // u32 links cannot number a bucket this long (2^32 distinct
-    // fingerprints with one key prefix, 32 GiB of buffer).
-    if m > LINK_MAX {
-        join_runs(bucket, table, k, on_pair);
+    // With few key values per value (short keys, as at k = 6), keys repeat
+    // and chains are long: walking them is a dependent load per step where
+    // a sorted run is scanned in sequence. So are buckets too long for u32
+    // links (2^32 distinct fingerprints with one key prefix).
+    let rest = table.key_bits - prefix_bits;
+    if m > LINK_MAX || (rest < 64 && m as u64 * 2 >= 1u64 << rest) {
+        join_runs(bucket, table, k, rest, &mut chains.sorted, on_pair);
         return;
     }
     let log = (usize::BITS - (m - 1).leading_zeros() + 1).clamp(4, MAX_HEADS_LOG);
@@ -790,13 +804,23 @@ pub(crate) fn join_bucket<F>(
 /// Longest bucket [`join_bucket`] chains; longer ones go to [`join_runs`].
 const LINK_MAX: usize = u32::MAX as usize - 1;
 
-/// What [`join_bucket`] does, by sorting the bucket by key and comparing
-/// every pair inside each run of equal key: for buckets too long to chain.
-pub(crate) fn join_runs<F>(bucket: &mut [u64], table: &TablePlan, k: u32, on_pair: &mut F)
-where
+/// What [`join_bucket`] does, by sorting the bucket by the low `rest_bits`
+/// bits of the key (a radix sort; the bits above are the same throughout
+/// the bucket) and comparing every pair inside each run of equal key: for
+/// short keys and for buckets too long to chain.
+pub(crate) fn join_runs<F>(
+    bucket: &mut [u64],
+    table: &TablePlan,
+    k: u32,
+    rest_bits: u32,
+    scratch: &mut Vec<u64>,
+    on_pair: &mut F,
+) where
     F: FnMut(u64, u64, u32),
 {
-    bucket.sort_unstable_by_key(|&x| table.key(x));
+    if rest_bits > 0 {
+        sort_bucket(bucket, 64 - table.key_bits, rest_bits, scratch);
+    }
     for run in bucket.chunk_by(|&a, &b| table.key(a) == table.key(b)) {
         for (i, &a) in run.iter().enumerate() {
             for &b in &run[i + 1..] {
@@ -876,9 +900,16 @@ mod tests {
                             let mut shuffled = bucket.clone();
                             shuffled.reverse();
                             if chained {
-                                join_bucket(&mut shuffled, t, k, &mut chains, &mut on_pair);
+                                join_bucket(&mut shuffled, t, k, 0, &mut chains, &mut on_pair);
                             } else {
-                                join_runs(&mut shuffled, t, k, &mut on_pair);
+                                join_runs(
+                                    &mut shuffled,
+                                    t,
+                                    k,
+                                    t.key_bits,
+                                    &mut chains.sorted,
+                                    &mut on_pair,
+                                );
                             }
                             let mut got = got.into_inner().unwrap();
                             got.sort_unstable();
