@@ -16,6 +16,14 @@
 //! prints its peak, which therefore counts the input items, the join's own
 //! buffers and the binary itself, and nothing the parent holds (the data set's
 //! copies, the reference answer, memory the allocator kept from earlier runs).
+//!
+//! Last measured (2 cores shared with four other engineers' builds, so wall
+//! times were inflated and only same-run ratios mean much): the 10^7 k = 3
+//! self-join took 3.1 s of process CPU against 4.5 s for the code before the
+//! hashed buckets, split sort, lockstep group look-ups and shared digit
+//! counts, run back to back (best of two; quiet-machine wall time before:
+//! 3.26 s); peak memory 25.4 bytes per fingerprint at k = 3 and 25.5 at
+//! k = 6. The goal is under 3 s wall on both cores at most 32 bytes.
 
 use std::collections::{HashMap, HashSet};
 use std::hint::black_box;

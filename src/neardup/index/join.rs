@@ -1,14 +1,21 @@
 //! Batch self-join: every pair of items within Hamming distance <= k.
 //!
-//! The join never builds an index. Per table it fills one buffer with the
-//! permuted *distinct* fingerprints, radix-sorts it by the table key and compares
-//! fingerprints only inside runs of equal key. The radix histograms of all
-//! tables are counted in one parallel pass over the items first; then the
-//! tables are done one after the other, all threads working on each (a
-//! parallel scatter by the key's top bits, then buckets handed out in turn), so peak extra memory is one 8-byte
-//! slot per distinct fingerprint plus a cache-sized bucket per thread,
-//! whatever the number of tables and threads. Each pair is reported by exactly one table (see
-//! [`TablePlan::owns`]), so nothing has to be remembered to deduplicate.
+//! The join never builds an index. The items are sorted by fingerprint (the
+//! two halves partitioned on two threads, then interleaved through the
+//! join's buffer). Per table the join fills that buffer with the permuted
+//! *distinct* fingerprints, scattered by the top bits of the table key into
+//! cache-sized buckets, and finds the fingerprints with equal keys inside each
+//! bucket by chaining them in a small hash table of their keys. The top-digit
+//! counts the scatter needs are taken in one parallel pass over the items
+//! for all tables first (tables with the same first key block share them);
+//! then the tables are done one after the other, all threads working on each
+//! (a parallel scatter, then buckets handed out in turn), so peak extra memory
+//! is one 8-byte slot per item plus a cache-sized hash table per thread,
+//! whatever the number of tables and threads. Each pair is reported by exactly
+//! one table (see [`TablePlan::owns`]), so nothing has to be remembered to
+//! deduplicate. The items carrying a pair's fingerprints are looked up in
+//! batches, whose binary searches advance in lockstep so that their cache
+//! misses overlap.
 
 use super::Item;
 use super::layout::{self, Layout, Plan, TablePlan};
@@ -17,9 +24,9 @@ use super::radix::count_top;
 use super::radix::{digit, scatter_top, sort_bucket, top_bits};
 use crate::Result;
 
-/// Relative cost of radix-sorting one fingerprint into one table, counted in
-/// candidate comparisons (measured: about 40 ns against 5 ns on an AMD EPYC);
-/// used by the automatic layout choice.
+/// Relative cost of putting one fingerprint into one table (scatter and hash
+/// chain), counted in candidate comparisons; used by the automatic layout
+/// choice.
 const SORT_COST: f64 = 8.0;
 
 /// Two items within the distance, as reported by [`SelfJoin::for_each_pair`].
@@ -238,7 +245,10 @@ impl SelfJoin {
         G: FnMut(&[Item]),
         P: Fn(GroupPair<'_>) + Sync,
     {
-        sort_items(items, self.threads);
+        // The join's buffer doubles as the sort's: its pages are touched
+        // once.
+        let mut buf = Vec::new();
+        sort_items_split(items, self.threads, &mut buf);
         let items: &[Item] = items;
         // A pair's groups are found through a directory of the items by the
         // fingerprint's top bits (about 16 items per entry, half a byte per
@@ -271,21 +281,69 @@ impl SelfJoin {
         for d in 1..dir.len() {
             dir[d] += dir[d - 1];
         }
-        let group_of = |fp: u64| {
-            let d = (fp >> shift) as usize;
-            let near = &items[dir[d]..dir[d + 1]];
-            let start = near.partition_point(|it| it.fingerprint < fp);
-            let end = start + near[start..].partition_point(|it| it.fingerprint == fp);
-            &near[start..end]
+        // Pairs come in batches; the groups of a batch's fingerprints are
+        // looked up in lockstep, one search step for every fingerprint at a
+        // time, so that the searches' cache misses (the items are far larger
+        // than the caches) overlap instead of following one another.
+        let resolve = |batch: &[(u64, u64, u32)]| {
+            const CHUNK: usize = 32;
+            for chunk in batch.chunks(CHUNK) {
+                let m = 2 * chunk.len();
+                let mut fps = [0u64; 2 * CHUNK];
+                for (i, &(x, y, _)) in chunk.iter().enumerate() {
+                    fps[2 * i] = x.min(y);
+                    fps[2 * i + 1] = x.max(y);
+                }
+                // The first item with the fingerprint is in base..=base + len.
+                let mut base = [0usize; 2 * CHUNK];
+                let mut len = [0usize; 2 * CHUNK];
+                let mut end = [0usize; 2 * CHUNK];
+                for i in 0..m {
+                    let d = (fps[i] >> shift) as usize;
+                    base[i] = dir[d];
+                    end[i] = dir[d + 1];
+                    len[i] = end[i] - base[i];
+                }
+                loop {
+                    let mut more = false;
+                    for i in 0..m {
+                        if len[i] > 0 {
+                            let half = len[i].div_ceil(2);
+                            if items[base[i] + half - 1].fingerprint < fps[i] {
+                                base[i] += half;
+                                len[i] -= half;
+                            } else {
+                                len[i] = half - 1;
+                            }
+                            more = true;
+                        }
+                    }
+                    if !more {
+                        break;
+                    }
+                }
+                for i in 0..m {
+                    let (start, fp) = (base[i], fps[i]);
+                    debug_assert_eq!(items[start].fingerprint, fp);
+                    // Most groups are one item: one look at the next.
+                    end[i] = if start + 1 < end[i] && items[start + 1].fingerprint == fp {
+                        start
+                            + 1
+                            + items[start + 1..end[i]].partition_point(|it| it.fingerprint == fp)
+                    } else {
+                        start + 1
+                    };
+                }
+                for (i, &(_, _, distance)) in chunk.iter().enumerate() {
+                    on_pair(GroupPair {
+                        a: &items[base[2 * i]..end[2 * i]],
+                        b: &items[base[2 * i + 1]..end[2 * i + 1]],
+                        distance,
+                    });
+                }
+            }
         };
-        join_sorted(items, distinct, plan, self.threads, &|x, y, distance| {
-            let (x, y) = if x < y { (x, y) } else { (y, x) };
-            on_pair(GroupPair {
-                a: group_of(x),
-                b: group_of(y),
-                distance,
-            });
-        });
+        join_sorted(items, distinct, plan, self.threads, buf, &resolve);
     }
 }
 
@@ -326,7 +384,7 @@ pub(crate) fn auto_blocks(k: u32, n: usize) -> u32 {
 }
 
 /// Sorts items by `(fingerprint, id)`, in place and in parallel, unless they
-/// already are.
+/// already are. Extra memory: none beyond the threads' stacks.
 pub(crate) fn sort_items(items: &mut [Item], threads: usize) {
     if items.is_sorted() {
         return;
@@ -335,18 +393,86 @@ pub(crate) fn sort_items(items: &mut [Item], threads: usize) {
         items.sort_unstable();
         return;
     }
-    // American flag sort on the top byte, in place, then the 256 buckets are
-    // sorted independently across threads.
+    let counts = partition_top_byte(items);
+    sort_buckets(items, &counts, threads);
+}
+
+/// [`sort_items`] for the join, which may use `scratch` (resized to the
+/// number of items if shorter; the join reuses it as its buffer) to hold half
+/// the items: the two halves are partitioned by the top byte on two threads,
+/// the first half is copied to `scratch`, the halves are interleaved bucket
+/// by bucket, and the buckets are sorted across the threads. The only serial
+/// part is the interleaving, a copy at memory speed, instead of a partition
+/// of all the items.
+pub(crate) fn sort_items_split(items: &mut [Item], threads: usize, scratch: &mut Vec<u64>) {
+    if items.is_sorted() {
+        return;
+    }
+    if threads <= 1 || items.len() < 1 << 16 {
+        items.sort_unstable();
+        return;
+    }
+    let half = items.len() / 2;
+    if scratch.len() < 2 * half {
+        // Zeroed pages are mapped lazily: the copies below touch them, in
+        // parallel.
+        *scratch = vec![0u64; 2 * half];
+    }
+    let (a, b) = items.split_at_mut(half);
+    let (ca, cb) = std::thread::scope(|s| {
+        let hb = s.spawn(|| partition_top_byte(b));
+        let ca = partition_top_byte(a);
+        (ca, hb.join().expect("partition thread"))
+    });
+    // The first half, as (fingerprint, id) words, copied on two threads.
+    let store = |from: &[Item], to: &mut [u64]| {
+        for (it, w) in from.iter().zip(to.chunks_exact_mut(2)) {
+            w[0] = it.fingerprint;
+            w[1] = it.id;
+        }
+    };
+    let (a0, a1) = items[..half].split_at(half / 2);
+    let (s0, s1) = scratch[..2 * half].split_at_mut(2 * a0.len());
+    std::thread::scope(|s| {
+        s.spawn(|| store(a1, s1));
+        store(a0, s0);
+    });
+    // Bucket d of the result is the first half's bucket d then the second
+    // half's. Writing front to back never overtakes the second half's
+    // unread values: everything written up to the end of the first half's
+    // bucket d is at most the whole first half plus the second half's
+    // buckets before d.
+    let mut counts = [0usize; 256];
+    let (mut at, mut from_a, mut from_b) = (0, 0, half);
+    for d in 0..256 {
+        let words = &scratch[2 * from_a..2 * (from_a + ca[d])];
+        for (it, w) in items[at..at + ca[d]].iter_mut().zip(words.chunks_exact(2)) {
+            *it = Item::new(w[0], w[1]);
+        }
+        at += ca[d];
+        from_a += ca[d];
+        items.copy_within(from_b..from_b + cb[d], at);
+        at += cb[d];
+        from_b += cb[d];
+        counts[d] = ca[d] + cb[d];
+    }
+    sort_buckets(items, &counts, threads);
+}
+
+/// American flag sort on the top byte, in place: afterwards the items are
+/// grouped by top byte in increasing order. Returns the size of each group.
+fn partition_top_byte(items: &mut [Item]) -> [usize; 256] {
     let digit = |it: &Item| (it.fingerprint >> 56) as usize;
-    let mut ends = [0usize; 256];
+    let mut counts = [0usize; 256];
     for it in items.iter() {
-        ends[digit(it)] += 1;
+        counts[digit(it)] += 1;
     }
     let mut starts = [0usize; 256];
+    let mut ends = [0usize; 256];
     let mut sum = 0;
     for d in 0..256 {
         starts[d] = sum;
-        sum += ends[d];
+        sum += counts[d];
         ends[d] = sum;
     }
     let mut next = starts;
@@ -361,10 +487,16 @@ pub(crate) fn sort_items(items: &mut [Item], threads: usize) {
             }
         }
     }
+    counts
+}
+
+/// Sorts each of the consecutive buckets of `items` (sizes `counts`),
+/// spread over `threads` threads.
+fn sort_buckets(items: &mut [Item], counts: &[usize; 256], threads: usize) {
     let mut buckets: Vec<&mut [Item]> = Vec::with_capacity(256);
     let mut rest = items;
-    for d in 0..256 {
-        let (head, tail) = rest.split_at_mut(ends[d] - starts[d]);
+    for &c in counts {
+        let (head, tail) = rest.split_at_mut(c);
         buckets.push(head);
         rest = tail;
     }
@@ -388,26 +520,29 @@ pub(crate) fn sort_items(items: &mut [Item], threads: usize) {
     });
 }
 
-/// Calls `on_pair(x, y, distance)` once for each unordered pair of distinct
-/// fingerprints of `items` (sorted by fingerprint, `distinct` of them) within
-/// `plan.max_distance`.
+/// Reports each unordered pair of distinct fingerprints of `items` (sorted
+/// by fingerprint, `distinct` of them) within `plan.max_distance` as an
+/// `(x, y, distance)` in a batch passed to `on_pairs`: a thread passes its
+/// pairs on after a bucket once it holds [`BATCH`] or more, and at the end of
+/// each table.
 ///
 /// The threads split the items into contiguous parts and first count, in one
 /// pass, their permuted fingerprints per top digit of every table's key. The
 /// tables are then done one after the other, each by all the threads: they
-/// scatter their parts into one shared buffer (each thread
-/// into its own slots of every bucket), then take the buckets in turn to
-/// finish sorting them and compare inside runs of equal key. Peak extra
-/// memory is therefore one 8-byte slot per distinct fingerprint, whatever
-/// the number of threads.
+/// scatter their parts into one shared buffer, `buf` (each thread into its
+/// own slots of every bucket), then take the buckets in turn and find the
+/// equal keys in each with [`join_bucket`]. Peak extra memory is therefore
+/// `buf`, one 8-byte slot per distinct fingerprint at least (it is grown if
+/// shorter), whatever the number of threads.
 pub(crate) fn join_sorted<F>(
     items: &[Item],
     distinct: usize,
     plan: &Plan,
     threads: usize,
-    on_pair: &F,
+    mut buf: Vec<u64>,
+    on_pairs: &F,
 ) where
-    F: Fn(u64, u64, u32) + Sync,
+    F: Fn(&[(u64, u64, u32)]) + Sync,
 {
     if distinct < 2 {
         return;
@@ -426,8 +561,11 @@ pub(crate) fn join_sorted<F>(
         r.filter(move |&i| i == 0 || items[i - 1].fingerprint != items[i].fingerprint)
             .map(move |i| items[i].fingerprint)
     };
-    let mut buf = vec![0u64; distinct];
-    let mut scratch: Vec<Vec<u64>> = (0..threads).map(|_| Vec::new()).collect();
+    if buf.len() < distinct {
+        buf = vec![0u64; distinct];
+    }
+    buf.truncate(distinct);
+    let mut scratch: Vec<Chains> = (0..threads).map(|_| Chains::default()).collect();
     let widths: Vec<u32> = plan
         .tables
         .iter()
@@ -495,17 +633,29 @@ pub(crate) fn join_sorted<F>(
             rest = tail;
         }
         let queue = std::sync::Mutex::new(buckets);
-        let low = 64 - table.key_bits;
-        let rest_bits = table.key_bits - width;
-        let work = |scratch: &mut Vec<u64>| {
+        let work = |scratch: &mut Chains| {
+            let mut pending = Vec::new();
             loop {
                 let Some(bucket) = queue.lock().expect("bucket queue").pop() else {
                     break;
                 };
-                if rest_bits > 0 {
-                    sort_bucket(bucket, low, rest_bits, scratch);
+                join_bucket(
+                    bucket,
+                    table,
+                    plan.max_distance,
+                    width,
+                    scratch,
+                    &mut |x, y, d| {
+                        pending.push((x, y, d));
+                    },
+                );
+                if pending.len() >= BATCH {
+                    on_pairs(&pending);
+                    pending.clear();
                 }
-                scan_runs(bucket, table, plan.max_distance, on_pair);
+            }
+            if !pending.is_empty() {
+                on_pairs(&pending);
             }
         };
         let work = &work;
@@ -529,44 +679,284 @@ where
     I: Iterator<Item = u64>,
 {
     debug_assert_eq!(tables.len(), widths.len());
-    let mut counts: Vec<Vec<usize>> = widths.iter().map(|&w| vec![0usize; 1 << w]).collect();
+    // Tables whose top digits are one rotation of the fingerprint share a
+    // count of that rotation (at k = 3 and 5 blocks, 4 counts serve the 10
+    // tables); the others permute each value.
+    let mut shared: Vec<(u32, u32)> = Vec::new();
+    let mut source = Vec::with_capacity(tables.len());
+    for (t, &w) in tables.iter().zip(widths) {
+        source.push(t.forward.top_rotation(w).map(|rot| {
+            shared
+                .iter()
+                .position(|&s| s == (rot, w))
+                .unwrap_or_else(|| {
+                    shared.push((rot, w));
+                    shared.len() - 1
+                })
+        }));
+    }
+    let mut rotated: Vec<Vec<usize>> = shared.iter().map(|&(_, w)| vec![0usize; 1 << w]).collect();
+    let permuted: Vec<(&TablePlan, u32)> = tables
+        .iter()
+        .zip(widths)
+        .zip(&source)
+        .filter(|(_, s)| s.is_none())
+        .map(|((t, &w), _)| (t, w))
+        .collect();
+    let mut counts: Vec<Vec<usize>> = permuted
+        .iter()
+        .map(|&(_, w)| vec![0usize; 1 << w])
+        .collect();
     for x in src {
-        for ((t, &w), c) in tables.iter().zip(widths).zip(counts.iter_mut()) {
+        for (&(rot, w), c) in shared.iter().zip(rotated.iter_mut()) {
+            c[digit(x.rotate_left(rot), 64 - w, w)] += 1;
+        }
+        for (&(t, w), c) in permuted.iter().zip(counts.iter_mut()) {
             c[digit(t.forward.apply(x), 64 - w, w)] += 1;
         }
     }
-    counts
+    let mut counts = counts.into_iter();
+    source
+        .iter()
+        .map(|s| match s {
+            Some(i) => rotated[*i].clone(),
+            None => counts.next().expect("one count per permuted table"),
+        })
+        .collect()
 }
 
-/// Compares every pair inside each run of equal key of a sorted bucket.
-fn scan_runs<F>(bucket: &[u64], table: &TablePlan, k: u32, on_pair: &F)
-where
-    F: Fn(u64, u64, u32),
+/// Pairs a thread collects before passing them on (see [`join_sorted`]).
+const BATCH: usize = 256;
+
+/// Per-thread scratch of [`join_bucket`]: chain heads and links.
+#[derive(Default)]
+pub(crate) struct Chains {
+    head: Vec<u32>,
+    next: Vec<u32>,
+    /// Scratch of the radix sort of [`join_runs`].
+    sorted: Vec<u64>,
+}
+
+/// Most chain heads a bucket gets (4 MiB): a larger bucket, possible only
+/// with strongly clustered fingerprints, gets longer chains instead of more
+/// memory.
+const MAX_HEADS_LOG: u32 = 20;
+
+/// Compares every pair of values of `bucket` (permuted fingerprints, whose
+/// keys under `table` share their top `prefix_bits` bits) with equal keys,
+/// reporting those within `k` that the table owns.
+///
+/// Instead of sorting the bucket by key and scanning runs, the values are
+/// chained into a hash table of their keys (heads indexed by a multiplicative
+/// hash, one link per value): each value is compared with the earlier values
+/// of its chain that have its key, so every pair of equal keys is seen once.
+/// One pass with L2-resident random accesses replaces the sort's two or more
+/// passes of counting and scattering.
+pub(crate) fn join_bucket<F>(
+    bucket: &mut [u64],
+    table: &TablePlan,
+    k: u32,
+    prefix_bits: u32,
+    chains: &mut Chains,
+    on_pair: &mut F,
+) where
+    F: FnMut(u64, u64, u32),
 {
-    let mut i = 0;
-    while i < bucket.len() {
-        let key = table.key(bucket[i]);
-        let mut j = i + 1;
-        while j < bucket.len() && table.key(bucket[j]) == key {
-            j += 1;
+    let m = bucket.len();
+    if m < 2 {
+        return;
+    }
+    // With few key values per value (short keys, as at k = 6), keys repeat
+    // and chains are long: walking them is a dependent load per step where
+    // a sorted run is scanned in sequence. So are buckets too long for u32
+    // links (2^32 distinct fingerprints with one key prefix).
+    let rest = table.key_bits - prefix_bits;
+    if m > LINK_MAX || (rest < 64 && m as u64 * 2 >= 1u64 << rest) {
+        join_runs(bucket, table, k, rest, &mut chains.sorted, on_pair);
+        return;
+    }
+    let log = (usize::BITS - (m - 1).leading_zeros() + 1).clamp(4, MAX_HEADS_LOG);
+    let shift = 64 - log;
+    let head = &mut chains.head;
+    head.clear();
+    head.resize(1 << log, 0);
+    let next = &mut chains.next;
+    next.clear();
+    next.resize(m, 0);
+    let hash = |key: u64| (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize;
+    for (i, &x) in bucket.iter().enumerate() {
+        let key = table.key(x);
+        let h = hash(key);
+        // Links are 1-based: 0 ends a chain.
+        let mut j = head[h];
+        while j != 0 {
+            let y = bucket[j as usize - 1];
+            if table.key(y) == key {
+                report(y, x, table, k, on_pair);
+            }
+            j = next[j as usize - 1];
         }
-        let run = &bucket[i..j];
-        for (n, &a) in run.iter().enumerate() {
-            for &b in &run[n + 1..] {
-                let x = a ^ b;
-                let d = x.count_ones();
-                if d <= k && table.owns(x) {
-                    on_pair(table.inverse.apply(a), table.inverse.apply(b), d);
-                }
+        next[i] = head[h];
+        head[h] = i as u32 + 1;
+    }
+}
+
+/// Longest bucket [`join_bucket`] chains; longer ones go to [`join_runs`].
+const LINK_MAX: usize = u32::MAX as usize - 1;
+
+/// What [`join_bucket`] does, by sorting the bucket by the low `rest_bits`
+/// bits of the key (a radix sort; the bits above are the same throughout
+/// the bucket) and comparing every pair inside each run of equal key: for
+/// short keys and for buckets too long to chain.
+pub(crate) fn join_runs<F>(
+    bucket: &mut [u64],
+    table: &TablePlan,
+    k: u32,
+    rest_bits: u32,
+    scratch: &mut Vec<u64>,
+    on_pair: &mut F,
+) where
+    F: FnMut(u64, u64, u32),
+{
+    if rest_bits > 0 {
+        sort_bucket(bucket, 64 - table.key_bits, rest_bits, scratch);
+    }
+    for run in bucket.chunk_by(|&a, &b| table.key(a) == table.key(b)) {
+        for (i, &a) in run.iter().enumerate() {
+            for &b in &run[i + 1..] {
+                report(a, b, table, k, on_pair);
             }
         }
-        i = j;
+    }
+}
+
+/// Reports `a` and `b`, permuted fingerprints with equal keys, if they are
+/// within `k` and `table` owns the pair.
+#[inline]
+fn report<F>(a: u64, b: u64, table: &TablePlan, k: u32, on_pair: &mut F)
+where
+    F: FnMut(u64, u64, u32),
+{
+    let x = a ^ b;
+    let d = x.count_ones();
+    if d <= k && table.owns(x) {
+        on_pair(table.inverse.apply(a), table.inverse.apply(b), d);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every pair of a bucket, compared directly: the oracle of the two
+    /// bucket joins.
+    fn all_pairs(bucket: &[u64], table: &TablePlan, k: u32) -> Vec<(u64, u64, u32)> {
+        let mut want = Vec::new();
+        for (i, &a) in bucket.iter().enumerate() {
+            for &b in &bucket[i + 1..] {
+                let x = a ^ b;
+                if table.key(a) == table.key(b) && x.count_ones() <= k && table.owns(x) {
+                    let (a, b) = (table.inverse.apply(a), table.inverse.apply(b));
+                    want.push((a.min(b), a.max(b), x.count_ones()));
+                }
+            }
+        }
+        want.sort_unstable();
+        want
+    }
+
+    #[test]
+    fn bucket_joins_equal_all_pairs() {
+        let mut seed = 5u64;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            seed ^ (seed >> 29)
+        };
+        let mut chains = Chains::default();
+        for (k, b) in [(0, 1), (1, 2), (3, 4), (3, 5), (6, 8)] {
+            let plan = Plan::new(k, b);
+            for len in [0usize, 1, 2, 3, 17, 300, 2000] {
+                // Values confined to few bits (long runs of equal keys, hash
+                // chains full of other keys) and near copies of a few bases.
+                let narrow: Vec<u64> = (0..len).map(|_| next() & 0x8000_0100_0030_0007).collect();
+                let bases: Vec<u64> = (0..8).map(|_| next()).collect();
+                let near: Vec<u64> = (0..len)
+                    .map(|i| bases[i % 8] ^ (1 << (next() % 64)) ^ (1 << (next() % 64)))
+                    .collect();
+                for values in [narrow, near] {
+                    for t in &plan.tables {
+                        let mut bucket: Vec<u64> =
+                            values.iter().map(|&x| t.forward.apply(x)).collect();
+                        bucket.sort_unstable();
+                        bucket.dedup();
+                        let want = all_pairs(&bucket, t, k);
+                        for chained in [true, false] {
+                            let got = std::sync::Mutex::new(Vec::new());
+                            let mut on_pair = |x: u64, y: u64, d: u32| {
+                                got.lock().unwrap().push((x.min(y), x.max(y), d));
+                            };
+                            let mut shuffled = bucket.clone();
+                            shuffled.reverse();
+                            if chained {
+                                join_bucket(&mut shuffled, t, k, 0, &mut chains, &mut on_pair);
+                            } else {
+                                join_runs(
+                                    &mut shuffled,
+                                    t,
+                                    k,
+                                    t.key_bits,
+                                    &mut chains.sorted,
+                                    &mut on_pair,
+                                );
+                            }
+                            let mut got = got.into_inner().unwrap();
+                            got.sort_unstable();
+                            assert_eq!(got, want, "k {k} b {b} len {len} chained {chained}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn split_sort_equals_sort_unstable() {
+        let mut seed = 11u64;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            seed ^ (seed >> 29)
+        };
+        let n = (1 << 16) + 3;
+        let random: Vec<Item> = (0..n).map(|i| Item::new(next(), i)).collect();
+        // Few top bytes (very uneven buckets) and many equal fingerprints
+        // with ids out of order.
+        let skewed: Vec<Item> = (0..n)
+            .map(|_| Item::new(next() & 0x0300_0000_0000_00ff, next() % 50))
+            .collect();
+        let one_half_empty: Vec<Item> = (0..n)
+            .map(|i| Item::new(if i < n / 2 { u64::MAX - i } else { i }, i))
+            .collect();
+        let small: Vec<Item> = (0..1000).map(|i| Item::new(next(), i)).collect();
+        for items in [random, skewed, one_half_empty, small] {
+            let mut want = items.clone();
+            want.sort_unstable();
+            for threads in [1, 2, 3] {
+                for scratch_len in [0, 7, 2 * items.len()] {
+                    let mut got = items.clone();
+                    let mut scratch = vec![1u64; scratch_len];
+                    sort_items_split(&mut got, threads, &mut scratch);
+                    assert_eq!(got, want, "threads {threads} scratch {scratch_len}");
+                    let mut got = items.clone();
+                    sort_items(&mut got, threads);
+                    assert_eq!(got, want, "threads {threads}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn count_tables_matches_count_top_per_table() {

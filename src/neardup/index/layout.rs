@@ -111,6 +111,22 @@ impl Permutation {
         y
     }
 
+    /// A rotation `r` such that the top `width` bits of `apply(x)` are the
+    /// top `width` bits of `x.rotate_left(r)` for every `x`, if one move
+    /// supplies them all (for a table, when its first key block is at least
+    /// `width` bits wide). Tables whose first key blocks agree then share
+    /// their top digits, computed without the whole permutation.
+    pub(crate) fn top_rotation(&self, width: u32) -> Option<u32> {
+        if width == 0 {
+            return Some(0);
+        }
+        let top = u64::MAX << (64 - width);
+        self.moves
+            .iter()
+            .find(|&&(mask, rot)| mask.rotate_left(rot) & top == top)
+            .map(|&(_, rot)| rot)
+    }
+
     fn add(&mut self, mask: u64, rot: u32) {
         match self.moves.iter_mut().find(|(_, r)| *r == rot) {
             Some((m, _)) => *m |= mask,
@@ -272,10 +288,38 @@ mod tests {
                         let p = t.forward.apply(rng);
                         assert_eq!(p.count_ones(), rng.count_ones());
                         assert_eq!(t.inverse.apply(p), rng, "k {k} b {b}");
+                        for w in [0, 1, 8, 10, 13, 20, 64] {
+                            if let Some(r) = t.forward.top_rotation(w) {
+                                let top = |v: u64| if w == 0 { 0 } else { v >> (64 - w) };
+                                assert_eq!(top(rng.rotate_left(r)), top(p), "k {k} b {b} w {w}");
+                            }
+                        }
                     }
                 }
             }
         }
+    }
+
+    #[test]
+    fn top_rotation_covers_the_first_key_block() {
+        // 5 blocks of 13, 13, 13, 13 and 12 bits: every table's first key
+        // block supplies its top 10 bits, and tables sharing it share them.
+        let plan = Plan::new(3, 5);
+        let rots: Vec<Option<u32>> = plan
+            .tables
+            .iter()
+            .map(|t| t.forward.top_rotation(10))
+            .collect();
+        assert!(rots.iter().all(Option::is_some), "{rots:?}");
+        let mut distinct = rots.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(distinct.len(), 4, "{rots:?}");
+        // Keyed by blocks 0 and 1, which stay in place: one move, 26 bits.
+        assert_eq!(plan.tables[0].forward.top_rotation(26), Some(0));
+        // Keyed by blocks 0 and 2: block 2 moves, so 14 bits take two moves.
+        assert_eq!(plan.tables[1].forward.top_rotation(13), Some(0));
+        assert_eq!(plan.tables[1].forward.top_rotation(14), None);
     }
 
     #[test]

@@ -5,6 +5,10 @@
 //! into buckets by their top bits; each bucket is small enough to stay in cache
 //! and is finished with least-significant-digit passes using a bucket-sized
 //! scratch buffer. Extra memory is therefore one bucket, not a second copy.
+//!
+//! The self-join uses only the scatter ([`scatter_top`]), into slots it has
+//! counted itself, and finds equal keys inside a bucket by hashing instead of
+//! sorting (`join::join_bucket`).
 
 /// Widest digit of the in-bucket passes: 2048 counters fit in L1.
 const DIGIT_BITS: u32 = 11;
@@ -60,29 +64,14 @@ pub(crate) fn sort_by_top_bits<I, F>(
     }
     out.clear();
     out.resize(len, 0);
-    // Scatter through one cache line of buffer per bucket: a store per 8
-    // values instead of one scattered store per value, which is what limits a
-    // radix pass once the buckets span more pages than the TLB covers.
-    let mut next = starts.clone();
-    let mut lines = vec![[0u64; LINE]; 1 << r1];
-    let mut fill = vec![0u8; 1 << r1];
-    for x in src {
-        let d = digit(x, shift1, r1);
-        let f = usize::from(fill[d]);
-        lines[d][f] = x;
-        if f + 1 == LINE {
-            let at = next[d];
-            out[at..at + LINE].copy_from_slice(&lines[d]);
-            next[d] = at + LINE;
-            fill[d] = 0;
-        } else {
-            fill[d] += 1;
-        }
+    let mut dests: Vec<&mut [u64]> = Vec::with_capacity(1 << r1);
+    let mut rest: &mut [u64] = out;
+    for w in starts.windows(2) {
+        let (head, tail) = rest.split_at_mut(w[1] - w[0]);
+        dests.push(head);
+        rest = tail;
     }
-    for (d, line) in lines.iter().enumerate() {
-        let f = usize::from(fill[d]);
-        out[next[d]..next[d] + f].copy_from_slice(&line[..f]);
-    }
+    scatter_top(src, r1, &mut dests);
     let rest = bits - r1;
     let low = 64 - bits;
     for w in starts.windows(2) {
@@ -115,8 +104,12 @@ where
 
 /// Writes the values of `src` into `dests` by their top `width` bits: the
 /// values with top digit `d` fill `dests[d]`, which must have exactly their
-/// number of slots (as counted by `join::count_tables`). Stores go through one
-/// cache line of buffer per digit, as in [`sort_by_top_bits`].
+/// number of slots (as counted by `join::count_tables`, or by
+/// [`sort_by_top_bits`]).
+///
+/// Stores go through one cache line of buffer per digit: a store per 8
+/// values instead of one scattered store per value, which is what limits a
+/// radix pass once the digits' slots span more pages than the TLB covers.
 pub(crate) fn scatter_top<I>(src: I, width: u32, dests: &mut [&mut [u64]])
 where
     I: Iterator<Item = u64>,
