@@ -79,11 +79,20 @@ pub(crate) struct WordMatcher {
     /// One bit per BMP code point: some word starts with this character
     /// (both cases of an ASCII letter).
     first: Box<[u64]>,
-    /// `(first character, ASCII-lowercased; word index)`, sorted by the
-    /// character, then longest word first.
-    by_first: Vec<(char, u32)>,
+    /// Per BMP code point, 1 + the index in `groups` of the words that start
+    /// with it (ASCII-lowercased), 0 for none. Read only where `first` says
+    /// there is a group.
+    group_of: Box<[u8]>,
+    /// Ranges of `by_first`, one per first character.
+    groups: Vec<(u32, u32)>,
+    /// Word indices, sorted by their first character (ASCII-lowercased),
+    /// then longest word first.
+    by_first: Vec<u32>,
     /// The words, in the order [`kind_of`] reads.
     words: Vec<&'static str>,
+    /// Per word, whether it holds an ASCII letter (and is compared
+    /// ASCII case-insensitively; the others byte for byte).
+    has_letter: Vec<bool>,
 }
 
 impl WordMatcher {
@@ -95,23 +104,47 @@ impl WordMatcher {
             .chain(DOMAIN)
             .copied()
             .collect();
-        let mut first = vec![0u64; 0x10000 / 64].into_boxed_slice();
-        let mut by_first = Vec::with_capacity(words.len());
-        for (i, w) in words.iter().enumerate() {
+        let first_of = |w: &str| {
             let c = w.chars().next().expect("no word is empty");
+            assert!((c as u32) < 0x10000, "word-list words start in the BMP");
+            c
+        };
+        let mut first = vec![0u64; 0x10000 / 64].into_boxed_slice();
+        let mut by_first: Vec<u32> = (0..words.len() as u32).collect();
+        by_first.sort_by_key(|&i| {
+            let w = words[i as usize];
+            (
+                first_of(w).to_ascii_lowercase(),
+                std::cmp::Reverse(w.len()),
+                i,
+            )
+        });
+        let mut group_of = vec![0u8; 0x10000].into_boxed_slice();
+        let mut groups: Vec<(u32, u32)> = Vec::new();
+        for (k, &i) in by_first.iter().enumerate() {
+            let c = first_of(words[i as usize]);
             let lower = c.to_ascii_lowercase();
-            for v in [lower, c.to_ascii_uppercase()] {
-                let u = v as usize;
-                assert!(u < 0x10000, "word-list words start in the BMP");
-                first[u / 64] |= 1 << (u % 64);
+            if group_of[lower as usize] == 0 {
+                groups.push((k as u32, k as u32));
+                let g = u8::try_from(groups.len()).expect("fewer than 256 first characters");
+                for v in [lower, c.to_ascii_uppercase()] {
+                    group_of[v as usize] = g;
+                    first[v as usize / 64] |= 1 << (v as usize % 64);
+                }
             }
-            by_first.push((lower, i as u32));
+            groups.last_mut().expect("pushed above").1 = k as u32 + 1;
         }
-        by_first.sort_by_key(|&(c, i)| (c, std::cmp::Reverse(words[i as usize].len()), i));
+        let has_letter = words
+            .iter()
+            .map(|w| w.bytes().any(|b| b.is_ascii_alphabetic()))
+            .collect();
         WordMatcher {
             first,
+            group_of,
+            groups,
             by_first,
             words,
+            has_letter,
         }
     }
 
@@ -126,17 +159,22 @@ impl WordMatcher {
     /// `c`: its length in bytes and its index.
     #[cold]
     fn longest_at(&self, haystack: &[u8], at: usize, c: char) -> Option<(usize, usize)> {
-        let key = c.to_ascii_lowercase();
-        let lo = self.by_first.partition_point(|&(k, _)| k < key);
+        let g = usize::from(*self.group_of.get(c as usize)?).checked_sub(1)?;
+        let (lo, hi) = self.groups[g];
         let rest = &haystack[at..];
-        self.by_first[lo..]
+        self.by_first[lo as usize..hi as usize]
             .iter()
-            .take_while(|&&(k, _)| k == key)
-            .map(|&(_, i)| (self.words[i as usize], i as usize))
-            .find(|(w, _)| {
-                rest.len() >= w.len() && rest[..w.len()].eq_ignore_ascii_case(w.as_bytes())
+            .map(|&i| i as usize)
+            .find(|&i| {
+                let w = self.words[i].as_bytes();
+                rest.len() >= w.len()
+                    && if self.has_letter[i] {
+                        rest[..w.len()].eq_ignore_ascii_case(w)
+                    } else {
+                        rest[..w.len()] == *w
+                    }
             })
-            .map(|(w, i)| (w.len(), i))
+            .map(|i| (self.words[i].len(), i))
     }
 
     /// Every leftmost-longest match in `haystack`: `(start, end, word
@@ -255,9 +293,44 @@ fn contact_follows(after: &str) -> bool {
     false
 }
 
-/// A token of the counting stream; [`NO_TOKEN`] after a hit.
+/// A token of the counting stream: a token character, a Han character of
+/// the fast path not yet folded (tagged [`RAW_HAN`]), or [`NO_TOKEN`] after a
+/// hit.
 type Tok = u32;
 const NO_TOKEN: Tok = u32::MAX;
+const RAW_HAN: Tok = 1 << 30;
+
+/// The token `t` stands for, `None` after a hit.
+fn resolve(t: Tok) -> Option<char> {
+    if t == NO_TOKEN {
+        None
+    } else if t & RAW_HAN != 0 {
+        char::from_u32(t & !RAW_HAN).map(t2s)
+    } else {
+        char::from_u32(t)
+    }
+}
+
+/// The Han characters of the fast path (U+4E00..=U+9FFF) that fold to
+/// another character, as `(folded, original)`, sorted.
+fn han_variants() -> &'static [(char, char)] {
+    static VARIANTS: OnceLock<Vec<(char, char)>> = OnceLock::new();
+    VARIANTS.get_or_init(|| {
+        let mut v: Vec<(char, char)> = ('\u{4E00}'..='\u{9FFF}')
+            .filter_map(|c| {
+                let f = t2s(c);
+                (f != c).then_some((f, c))
+            })
+            .collect();
+        v.sort_unstable();
+        v
+    })
+}
+
+fn set_bit(filter: &mut [u64; 64], c: u32) {
+    let u = c as usize % 4096;
+    filter[u / 64] |= 1 << (u % 64);
+}
 
 /// Counts of the few tokens and pairs the splice evidence needs, taken from
 /// the document outside the hits.
@@ -266,8 +339,9 @@ struct DocCounts {
     pairs: Vec<(u64, u32)>,
     total: u64,
     /// One bit per `token % 4096` of the tokens in `unigrams` (every second
-    /// token of a pair is one of them): most tokens of a document are
-    /// counted in `total` alone.
+    /// token of a pair is one of them) and of the Han characters that fold
+    /// to them: most tokens of a document are counted in `total` alone,
+    /// without folding.
     filter: [u64; 64],
 }
 
@@ -282,9 +356,13 @@ impl DocCounts {
         pairs.sort_unstable();
         pairs.dedup();
         let mut filter = [0u64; 64];
+        let variants = han_variants();
         for &c in &unigrams {
-            let u = c as usize % 4096;
-            filter[u / 64] |= 1 << (u % 64);
+            set_bit(&mut filter, c as u32);
+            let lo = variants.partition_point(|&(f, _)| f < c);
+            for &(_, v) in variants[lo..].iter().take_while(|&&(f, _)| f == c) {
+                set_bit(&mut filter, v as u32);
+            }
         }
         DocCounts {
             unigrams: unigrams.into_iter().map(|c| (c, 0)).collect(),
@@ -294,24 +372,27 @@ impl DocCounts {
         }
     }
 
-    /// Adds one occurrence of `b` after `a` ([`NO_TOKEN`]: after a hit).
+    /// Adds one occurrence of `b` after `a`.
     #[inline]
-    fn add(&mut self, a: Tok, b: char) {
+    fn add(&mut self, a: Tok, b: Tok) {
         self.total += 1;
-        let u = b as usize % 4096;
+        let u = (b & !RAW_HAN) as usize % 4096;
         if self.filter[u / 64] & (1 << (u % 64)) != 0 {
             self.add_needed(a, b);
         }
     }
 
     #[cold]
-    fn add_needed(&mut self, a: Tok, b: char) {
+    fn add_needed(&mut self, a: Tok, b: Tok) {
+        let Some(b) = resolve(b) else { return };
         if let Ok(i) = self.unigrams.binary_search_by_key(&b, |&(c, _)| c) {
             self.unigrams[i].1 += 1;
         }
-        if a != NO_TOKEN {
-            let key = (u64::from(a) << 32) | u64::from(b as u32);
-            if let Ok(i) = self.pairs.binary_search_by_key(&key, |&(k, _)| k) {
+        if let Some(a) = resolve(a) {
+            if let Ok(i) = self
+                .pairs
+                .binary_search_by_key(&pair_key(a, b), |&(k, _)| k)
+            {
                 self.pairs[i].1 += 1;
             }
         }
@@ -352,20 +433,24 @@ impl Counter {
             LINE => {
                 self.pending_punct = false;
                 if self.prev != LINE as Tok {
-                    self.counts.add(self.prev, LINE);
+                    self.counts.add(self.prev, LINE as Tok);
                     self.prev = LINE as Tok;
                 }
             }
-            t => {
-                if self.pending_punct {
-                    self.counts.add(self.prev, PUNCT);
-                    self.prev = PUNCT as Tok;
-                    self.pending_punct = false;
-                }
-                self.counts.add(self.prev, t);
-                self.prev = t as Tok;
-            }
+            t => self.push_text(t as Tok),
         }
+    }
+
+    /// A text token, or a Han character of the fast path tagged [`RAW_HAN`].
+    #[inline]
+    fn push_text(&mut self, t: Tok) {
+        if self.pending_punct {
+            self.counts.add(self.prev, PUNCT as Tok);
+            self.prev = PUNCT as Tok;
+            self.pending_punct = false;
+        }
+        self.counts.add(self.prev, t);
+        self.prev = t;
     }
 }
 
@@ -564,16 +649,12 @@ fn scan(
                 }
             }
         }
-        // Common simplified Han characters are text and their own token:
+        // Common Han characters are text and their own token once folded:
         // the fast path for most of the document. Their folded form matters
-        // only to the splice counts.
-        let (f, t) = if ('\u{4E00}'..='\u{9FFF}').contains(&c) {
-            if counter.is_some() {
-                let f = t2s(c);
-                (f, f)
-            } else {
-                (c, c)
-            }
+        // only to the splice counts, which fold the few that may count.
+        let han = ('\u{4E00}'..='\u{9FFF}').contains(&c);
+        let (f, t) = if han {
+            (c, c)
         } else {
             match fold_char(c) {
                 Some(f) => (f, token(f)),
@@ -586,6 +667,8 @@ fn scan(
         if let Some(counter) = counter.as_deref_mut() {
             if masked {
                 counter.masked();
+            } else if han {
+                counter.push_text(c as Tok | RAW_HAN);
             } else {
                 counter.push(t);
             }
