@@ -506,9 +506,9 @@ struct LineState {
     /// The first and one past the last character that is not noise.
     start: Option<usize>,
     end: usize,
+    /// Text characters before `start`; those up to `end` are all in the
+    /// line, so the count at the line's end gives the rest.
     text_before_start: usize,
-    text_before_end: usize,
-    text_chars: usize,
     /// A sentence ender between `start` and `end`.
     has_ender: bool,
     /// A sentence ender after `end` (inside the line if text follows).
@@ -582,25 +582,26 @@ fn scan(
     let mut line = LineState::default();
     let mut seen_text = false;
 
-    let finish_line = |line: &mut LineState, seen_text: &mut bool, lines: &mut Vec<Line>| {
-        if let Some(start) = line.start {
-            let title = !*seen_text
-                || (line.text_chars <= TITLE_MAX_CHARS
-                    && !line.has_ender
-                    && !matches!(line.last, ',' | '，' | '、'));
-            if line.has_hit {
-                lines.push(Line {
-                    start,
-                    end: line.end,
-                    title,
-                    text_before_start: line.text_before_start,
-                    text_before_end: line.text_before_end,
-                });
+    let finish_line =
+        |line: &mut LineState, text: usize, seen_text: &mut bool, lines: &mut Vec<Line>| {
+            if let Some(start) = line.start {
+                let title = !*seen_text
+                    || (text - line.text_before_start <= TITLE_MAX_CHARS
+                        && !line.has_ender
+                        && !matches!(line.last, ',' | '，' | '、'));
+                if line.has_hit {
+                    lines.push(Line {
+                        start,
+                        end: line.end,
+                        title,
+                        text_before_start: line.text_before_start,
+                        text_before_end: text,
+                    });
+                }
+                *seen_text = true;
             }
-            *seen_text = true;
-        }
-        *line = LineState::default();
-    };
+            *line = LineState::default();
+        };
 
     for (i, c) in haystack.char_indices() {
         while i >= next_query {
@@ -652,30 +653,47 @@ fn scan(
         // Common Han characters are text and their own token once folded:
         // the fast path for most of the document. Their folded form matters
         // only to the splice counts, which fold the few that may count.
-        let han = ('\u{4E00}'..='\u{9FFF}').contains(&c);
-        let (f, t) = if han {
-            (c, c)
-        } else {
-            match fold_char(c) {
-                Some(f) => (f, token(f)),
-                None => continue,
+        if ('\u{4E00}'..='\u{9FFF}').contains(&c) {
+            // The text branch below, for a character that is no sentence
+            // ender.
+            let idx = ci;
+            ci += 1;
+            prev_folded = Some(c);
+            if let Some(counter) = counter.as_deref_mut() {
+                if masked {
+                    counter.masked();
+                } else {
+                    counter.push_text(c as Tok | RAW_HAN);
+                }
             }
-        };
+            out.free_chars += usize::from(!masked);
+            if line.start.is_none() {
+                line.start = Some(idx);
+                line.text_before_start = text;
+                line.ender_pending = false;
+            }
+            text += 1;
+            line.has_ender |= line.ender_pending;
+            line.ender_pending = false;
+            line.end = idx + 1;
+            line.last = c;
+            continue;
+        }
+        let Some(f) = fold_char(c) else { continue };
+        let t = token(f);
         let idx = ci;
         ci += 1;
         prev_folded = Some(f);
         if let Some(counter) = counter.as_deref_mut() {
             if masked {
                 counter.masked();
-            } else if han {
-                counter.push_text(c as Tok | RAW_HAN);
             } else {
                 counter.push(t);
             }
         }
         let ender = matches!(f, '。' | '!' | '?' | '！' | '？');
         match t {
-            LINE => finish_line(&mut line, &mut seen_text, &mut out.lines),
+            LINE => finish_line(&mut line, text, &mut seen_text, &mut out.lines),
             PUNCT => {
                 line.last = f;
                 line.ender_pending |= ender;
@@ -694,8 +712,6 @@ fn scan(
                 line.has_ender |= line.ender_pending || ender;
                 line.ender_pending = false;
                 line.end = idx + 1;
-                line.text_before_end = text;
-                line.text_chars += 1;
                 line.last = f;
             }
         }
@@ -703,7 +719,7 @@ fn scan(
     for &(_, slot) in &queries[q..] {
         out.at[slot] = (ci, text);
     }
-    finish_line(&mut line, &mut seen_text, &mut out.lines);
+    finish_line(&mut line, text, &mut seen_text, &mut out.lines);
     out
 }
 
