@@ -11,6 +11,7 @@
 //! and `12月3日` share their statistics, and `，` `、` `,` are one token.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
 use crate::text::{Class, classify, t2s};
@@ -54,6 +55,40 @@ pub(crate) fn token(folded: char) -> char {
     }
 }
 
+/// A multiplicative hash for the models' integer keys: the splice evidence
+/// looks nine counts up per hit, and SipHash cost more than the rest of the
+/// look-up. The keys are character codes, not attacker-chosen hash-flooding
+/// material beyond what a document can hold, and a model is built from
+/// trusted text.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    #[inline]
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+
+    #[inline]
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+type KeyMap<K> = HashMap<K, u32, BuildHasherDefault<KeyHasher>>;
+
 #[inline]
 fn key(a: char, b: char) -> u64 {
     (u64::from(a as u32) << 32) | u64::from(b as u32)
@@ -75,8 +110,8 @@ fn key(a: char, b: char) -> u64 {
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct BigramModel {
-    unigrams: HashMap<char, u32>,
-    bigrams: HashMap<u64, u32>,
+    unigrams: KeyMap<char>,
+    bigrams: KeyMap<u64>,
     total: u64,
 }
 

@@ -74,6 +74,8 @@
 
 pub mod bigram;
 mod evidence;
+#[cfg(test)]
+mod naive;
 mod words;
 
 use std::fmt;
@@ -462,7 +464,6 @@ impl JudgeBuilder {
             config: c.clone(),
             builtin: self.builtin_model.unwrap_or(true),
             corpus: self.corpus.clone(),
-            matcher: evidence::matcher(),
         })
     }
 }
@@ -475,7 +476,6 @@ pub struct Judge {
     config: Config,
     builtin: bool,
     corpus: Option<Arc<BigramModel>>,
-    matcher: Arc<aho_corasick::AhoCorasick>,
 }
 
 impl Default for Judge {
