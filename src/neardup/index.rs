@@ -70,6 +70,10 @@ const BUFFER_CAP: usize = 1024;
 /// `ratio / 2` times per level instead of once, over half as many levels.
 const MERGE_RATIO: usize = 4;
 
+/// Runs of fewer distinct fingerprints sort their tables with a comparison
+/// sort instead of the radix sort.
+const SMALL_RUN: usize = 4096;
+
 /// Automatic block count per `max_distance` for an [`Index`]; see
 /// [`IndexBuilder::layout`].
 const QUERY_BLOCKS: [u32; 9] = [1, 2, 3, 5, 6, 7, 8, 9, 10];
@@ -346,14 +350,21 @@ impl Run {
         let build_one = |t: usize, scratch: &mut Vec<u64>| {
             let tp = &plan.tables[t];
             let mut sorted = Vec::new();
-            sort_by_top_bits(
-                fps().map(|x| tp.forward.apply(x)),
-                distinct,
-                64,
-                &mut sorted,
-                scratch,
-                |_| {},
-            );
+            if distinct < SMALL_RUN {
+                // A flushed buffer: the radix sort's passes and counters
+                // cost 20 times a comparison sort at this size.
+                sorted.extend(fps().map(|x| tp.forward.apply(x)));
+                sorted.sort_unstable();
+            } else {
+                sort_by_top_bits(
+                    fps().map(|x| tp.forward.apply(x)),
+                    distinct,
+                    64,
+                    &mut sorted,
+                    scratch,
+                    |_| {},
+                );
+            }
             Table::new(sorted, tp.key_bits)
         };
         let n = plan.tables.len();

@@ -44,7 +44,7 @@
 //! calling thread looks up only the keys it added since, then confirms and
 //! stores in order. Channels are bounded, so a slow callback slows the
 //! reader instead of filling memory; memory grows with the finder (at most
-//! about 340 bytes per paragraph, see [`crate::neardup`]), not with the corpus.
+//! about 370 bytes per paragraph, see [`crate::neardup`]), not with the corpus.
 
 mod clean_impl;
 mod engine;
