@@ -539,7 +539,7 @@ pub(crate) struct Snapshot {
 }
 
 /// What a [`Snapshot`] found for one paragraph.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Probe {
     candidates_len: usize,
     chunk_candidates_len: usize,
@@ -557,13 +557,19 @@ impl Snapshot {
             return None;
         }
         let mut found = Vec::new();
-        let keys: Vec<u64> = a.keys().collect();
-        if let Some(index) = &self.candidates {
-            let near = near_keys(&keys, self.chunks_exact);
-            index.query_keys_since(0, near, |m| found.push(m.id as u32));
-        }
-        if let Some(index) = &self.chunk_candidates {
-            index.query_keys_since(0, &keys, |m| found.push(m.id as u32));
+        if self.chunks_exact {
+            // The common case, without collecting the keys.
+            if let Some(index) = &self.candidates {
+                index.query_since(0, a.fingerprint(), |m| found.push(m.id as u32));
+            }
+        } else {
+            let keys: Vec<u64> = a.keys().collect();
+            for index in [&self.candidates, &self.chunk_candidates]
+                .into_iter()
+                .flatten()
+            {
+                index.query_keys_since(0, &keys, |m| found.push(m.id as u32));
+            }
         }
         found.sort_unstable();
         found.dedup();
@@ -572,6 +578,51 @@ impl Snapshot {
             chunk_candidates_len: self.chunk_candidates_len,
             found,
         })
+    }
+}
+
+impl Snapshot {
+    /// [`probe`](Self::probe) for many paragraphs at once, in order: their
+    /// look-ups are interleaved so that their cache misses overlap (see
+    /// [`Index::query_each_since`]).
+    pub(crate) fn probe_many<'a, I>(&self, analyses: I) -> Vec<Option<Probe>>
+    where
+        I: IntoIterator<Item = &'a Analysis>,
+    {
+        let analyses = analyses.into_iter();
+        if !self.chunks_exact {
+            return analyses.map(|a| self.probe(a)).collect();
+        }
+        let mut out: Vec<Option<Probe>> = Vec::with_capacity(analyses.size_hint().0);
+        // The paragraph key of each paragraph looked up, and where its
+        // probe is in `out`.
+        let mut keys = Vec::new();
+        let mut at = Vec::new();
+        for a in analyses {
+            if a.units() == 0 || a.units() < self.min_units {
+                out.push(None);
+            } else {
+                keys.push(a.fingerprint());
+                at.push(out.len());
+                out.push(Some(Probe {
+                    candidates_len: self.candidates_len,
+                    chunk_candidates_len: self.chunk_candidates_len,
+                    found: Vec::new(),
+                }));
+            }
+        }
+        if let Some(index) = &self.candidates {
+            index.query_each_since(0, &keys, |i, m| {
+                if let Some(p) = &mut out[at[i]] {
+                    p.found.push(m.id as u32);
+                }
+            });
+        }
+        for p in out.iter_mut().flatten() {
+            p.found.sort_unstable();
+            p.found.dedup();
+        }
+        out
     }
 }
 
@@ -673,6 +724,42 @@ mod tests {
                 }
                 assert_eq!(probed.clusters(), plain.clusters(), "{name}: lag {lag}");
             }
+        }
+    }
+
+    /// Probing many paragraphs at once answers what probing each does, in
+    /// every configuration, from snapshots with and without unsorted items.
+    #[test]
+    fn probe_many_equals_probe_each() {
+        let paras = paragraphs_with_copies();
+        let mut near_chunks = Finder::builder();
+        near_chunks.chunk_max_distance(2);
+        for (name, builder) in [
+            ("defaults", Finder::builder()),
+            ("near chunks", near_chunks),
+        ] {
+            let mut finder = builder.build().unwrap();
+            let analyses: Vec<Analysis> = paras
+                .iter()
+                .map(|p| finder.fingerprinter().analyze(p, &[]))
+                .collect();
+            let mut found = 0;
+            for (i, a) in analyses.iter().enumerate() {
+                if i % 301 == 0 {
+                    let s = finder.snapshot();
+                    let batch = &analyses[i..(i + 400).min(analyses.len())];
+                    let many = s.probe_many(batch);
+                    let each: Vec<Option<Probe>> = batch.iter().map(|a| s.probe(a)).collect();
+                    assert_eq!(many, each, "{name} at {i}");
+                    found += many
+                        .iter()
+                        .flatten()
+                        .filter(|p| !p.found.is_empty())
+                        .count();
+                }
+                finder.add_analyzed(loc(i), a);
+            }
+            assert!(found > 50, "{name}: only {found} probes found anything");
         }
     }
 

@@ -643,10 +643,27 @@ impl Index {
 
     /// [`query_since`](Self::query_since) for several fingerprints at once,
     /// reporting the matches of all of them (an item near two of them twice).
-    /// Faster than one query each: the directory slots of every fingerprint
-    /// and table are read before any candidate list, so that their cache
-    /// misses overlap instead of queueing one after the other.
     pub(crate) fn query_keys_since<F: FnMut(Match)>(
+        &self,
+        since: usize,
+        fingerprints: &[u64],
+        mut on_match: F,
+    ) {
+        self.query_each_since(since, fingerprints, |_, m| on_match(m));
+    }
+
+    /// [`query_since`](Self::query_since) for several fingerprints at once,
+    /// calling `on_match(i, m)` for each match `m` of `fingerprints[i]`.
+    ///
+    /// Faster than one query each: a query is a few random reads, a
+    /// directory slot and then the candidates it points to, per sorted run
+    /// and table, and nearly all its time is spent waiting for them. The
+    /// (run, fingerprint, table) triples are visited in chunks: first every
+    /// directory slot of the chunk is read, then the first candidate of every
+    /// slot, then the candidates are compared. The reads of one phase do not
+    /// depend on each other, so their cache misses overlap instead of
+    /// queueing one after the other.
+    pub(crate) fn query_each_since<F: FnMut(usize, Match)>(
         &self,
         since: usize,
         fingerprints: &[u64],
@@ -655,52 +672,75 @@ impl Index {
         let k = self.plan.max_distance;
         let buffered = self.len - self.buffer.len();
         let tail = &self.buffer[since.saturating_sub(buffered).min(self.buffer.len())..];
-        for &fp in fingerprints {
-            scan_buffer(tail, fp, k, &mut on_match);
+        if !tail.is_empty() {
+            for (i, &fp) in fingerprints.iter().enumerate() {
+                scan_buffer(tail, fp, k, &mut |m| on_match(i, m));
+            }
         }
         // Runs are in insertion order: the ones holding later insertions
         // are a suffix.
         let first = self.runs.partition_point(|r| r.end <= since);
-        // (fingerprint, table) pairs are visited in chunks, first reading
-        // every directory slot, then every candidate list: the loads of one
-        // phase do not depend on each other, so their misses overlap.
+        let runs = &self.runs[first..];
         const CHUNK: usize = 16;
         let tables = self.plan.tables.len();
-        let pairs = fingerprints.len() * tables;
-        let mut slots = [(0u64, 0usize, 0usize); CHUNK];
-        for run in &self.runs[first..] {
-            let mut lo = 0;
-            while lo < pairs {
-                let hi = (lo + CHUNK).min(pairs);
-                for (p, slot) in (lo..hi).zip(slots.iter_mut()) {
-                    let t = p % tables;
-                    let q = self.plan.tables[t].forward.apply(fingerprints[p / tables]);
-                    let r = run.tables[t].dir.range(q);
-                    *slot = (q, r.start, r.end);
+        let per_run = fingerprints.len() * tables;
+        let triples = runs.len() * per_run;
+        // (run, fingerprint index, table, permuted fingerprint, slot start, slot end)
+        let mut slots = [(0usize, 0usize, 0usize, 0u64, 0usize, 0usize); CHUNK];
+        let (mut r, mut i, mut t) = (0, 0, 0);
+        let mut lo = 0;
+        while lo < triples {
+            let hi = (lo + CHUNK).min(triples);
+            let slots = &mut slots[..hi - lo];
+            for slot in slots.iter_mut() {
+                let q = self.plan.tables[t].forward.apply(fingerprints[i]);
+                let range = runs[r].tables[t].dir.range(q);
+                *slot = (r, i, t, q, range.start, range.end);
+                t += 1;
+                if t == tables {
+                    t = 0;
+                    i += 1;
+                    if i == fingerprints.len() {
+                        i = 0;
+                        r += 1;
+                    }
                 }
-                for (p, &(q, start, end)) in (lo..hi).zip(slots.iter()) {
-                    let t = p % tables;
-                    let tp = &self.plan.tables[t];
-                    for &e in &run.tables[t].sorted[start..end] {
-                        let x = e ^ q;
-                        if tp.key(x) != 0 {
-                            continue;
-                        }
-                        let d = x.count_ones();
-                        if d <= k && tp.owns(x) {
-                            let fp = tp.inverse.apply(e);
-                            for it in run.group(fp) {
-                                on_match(Match {
+            }
+            // Touch the first candidate of every slot: a plain read whose
+            // result is kept, so that it is not optimised away, standing in
+            // for a prefetch (no intrinsics without `unsafe`).
+            let mut touched = 0u64;
+            for &(r, _, t, _, start, end) in slots.iter() {
+                if start < end {
+                    touched ^= runs[r].tables[t].sorted[start];
+                }
+            }
+            std::hint::black_box(touched);
+            for &(r, i, t, q, start, end) in slots.iter() {
+                let tp = &self.plan.tables[t];
+                let run = &runs[r];
+                for &e in &run.tables[t].sorted[start..end] {
+                    let x = e ^ q;
+                    if tp.key(x) != 0 {
+                        continue;
+                    }
+                    let d = x.count_ones();
+                    if d <= k && tp.owns(x) {
+                        let fp = tp.inverse.apply(e);
+                        for it in run.group(fp) {
+                            on_match(
+                                i,
+                                Match {
                                     id: it.id,
                                     fingerprint: fp,
                                     distance: d,
-                                });
-                            }
+                                },
+                            );
                         }
                     }
                 }
-                lo = hi;
             }
+            lo = hi;
         }
     }
 
@@ -817,6 +857,17 @@ mod tests {
                     }
                     if since == 0 {
                         assert_eq!(got, union, "k {k} buffer {buffer}");
+                    }
+                    // Each fingerprint's matches are told apart, and are
+                    // those of its own query since the same point.
+                    let mut each = vec![Vec::new(); q.len()];
+                    index.query_each_since(since, &q, |i, m| each[i].push(m));
+                    for (x, got) in q.iter().zip(&mut each) {
+                        let mut want = Vec::new();
+                        index.query_since(since, *x, |m| want.push(m));
+                        got.sort_unstable();
+                        want.sort_unstable();
+                        assert_eq!(*got, want, "k {k} buffer {buffer} since {since}");
                     }
                 }
             }

@@ -649,8 +649,10 @@ impl Scanner {
         // The freshest snapshot, taken after the analysis: the fewer
         // paragraphs added since, the less the collector looks up.
         if let Ok(snapshot) = snapshot.lock().map(|s| Arc::clone(&s)) {
-            for p in &mut raw_paras {
-                p.probe = snapshot.probe(&p.analysis);
+            // All of the part's paragraphs at once: their look-ups overlap.
+            let probes = snapshot.probe_many(raw_paras.iter().map(|p| &p.analysis));
+            for (p, probe) in raw_paras.iter_mut().zip(probes) {
+                p.probe = probe;
             }
         }
         let hits = raw_hits
