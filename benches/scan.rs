@@ -7,6 +7,13 @@
 //! SPAMSIFT_BENCH_MIB=64 cargo bench --bench scan     # a bigger corpus
 //! ```
 //!
+//! One scan and nothing else, for a profiler (`valgrind --tool=callgrind
+//! --toggle-collect='*Scanner::scan*'`, `perf record`):
+//!
+//! ```text
+//! SPAMSIFT_SCAN_ONCE=1 target/release/deps/scan-*    # 1 worker thread
+//! ```
+//!
 //! Throughput is in bytes of document text per second. The counts of hits and
 //! duplicate paragraphs are asserted once, outside the timed loop, against the
 //! corpus's ground truth.
@@ -88,6 +95,28 @@ fn run(scanner: &Scanner, inputs: Vec<Input>) -> Summary {
 
 fn bench_scan(c: &mut Criterion) {
     let s = setup();
+    if let Some(threads) = std::env::var("SPAMSIFT_SCAN_ONCE")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        let summary = run(&scanner(&s, threads), text_inputs(&s));
+        // A digest of everything the scan answered, to compare builds by.
+        let digest = {
+            use std::hash::{DefaultHasher, Hash, Hasher};
+            let mut h = DefaultHasher::new();
+            format!("{summary:?}").hash(&mut h);
+            h.finish()
+        };
+        eprintln!(
+            "scan once, {threads} worker(s): {} paragraphs, {} hits, {} duplicates, \
+             {} clusters, digest {digest:016x}",
+            summary.paragraphs,
+            summary.hits,
+            summary.duplicates,
+            summary.clusters.len()
+        );
+        return;
+    }
     // Correctness, outside the timed loop: every planted keyword is found,
     // and the same on every thread count and input format.
     let reference = run(&scanner(&s, 1), text_inputs(&s));

@@ -147,9 +147,15 @@ pub(crate) enum Item {
     /// A piece of a text document, cut at a line boundary.
     Text {
         id: Arc<str>,
-        /// Byte offset of `text` in the document.
+        /// The input's name, for an error.
+        path: Arc<Path>,
+        /// Byte offset of `bytes` in the document.
         offset: usize,
-        text: String,
+        /// Line breaks in the document before `bytes`, for an error.
+        lines_before: u64,
+        /// Not yet checked to be UTF-8: the worker checks it (see
+        /// [`decode_text`]), so that the one reader thread does not.
+        bytes: Vec<u8>,
         first: bool,
         last: bool,
     },
@@ -169,7 +175,7 @@ pub(crate) enum Item {
 impl Item {
     pub(crate) fn input_len(&self) -> usize {
         match self {
-            Item::Text { text, .. } => text.len(),
+            Item::Text { bytes, .. } => bytes.len(),
             Item::Line { bytes, .. } => bytes.len(),
             Item::Fatal(_) => 0,
         }
@@ -286,6 +292,7 @@ fn read_text<R: Read>(
     batcher: &mut Batcher<'_>,
 ) -> Result<Result<(), Hangup>> {
     let id: Arc<str> = Arc::from(name.to_string_lossy().as_ref());
+    let path: Arc<Path> = Arc::from(name.as_path());
     let io = |source| Error::Io {
         path: name.clone(),
         source,
@@ -320,7 +327,16 @@ fn read_text<R: Read>(
             if n == 0 {
                 // Ends at the end of the input: the next round sends it.
                 let part = std::mem::take(&mut buf);
-                return send_text(part, &id, &name, offset, lines_before, first, true, batcher);
+                return Ok(send_text(
+                    part,
+                    &id,
+                    &path,
+                    offset,
+                    lines_before,
+                    first,
+                    true,
+                    batcher,
+                ));
             }
             continue;
         };
@@ -328,11 +344,14 @@ fn read_text<R: Read>(
         buf.truncate(cut);
         let part = std::mem::replace(&mut buf, rest);
         let len = part.len();
-        let newlines = part.iter().filter(|&&b| b == b'\n').count() as u64;
         let last = eof;
-        match send_text(part, &id, &name, offset, lines_before, first, last, batcher)? {
-            Ok(()) => {}
-            Err(Hangup) => return Ok(Err(Hangup)),
+        let newlines = if last {
+            0
+        } else {
+            part.iter().filter(|&&b| b == b'\n').count() as u64
+        };
+        if let Err(h) = send_text(part, &id, &path, offset, lines_before, first, last, batcher) {
+            return Ok(Err(h));
         }
         if last {
             return Ok(Ok(()));
@@ -345,32 +364,45 @@ fn read_text<R: Read>(
 
 #[allow(clippy::too_many_arguments)]
 fn send_text(
-    part: Vec<u8>,
+    bytes: Vec<u8>,
     id: &Arc<str>,
-    name: &Path,
+    path: &Arc<Path>,
     offset: usize,
     lines_before: u64,
     first: bool,
     last: bool,
     batcher: &mut Batcher<'_>,
-) -> Result<Result<(), Hangup>> {
-    let text = String::from_utf8(part).map_err(|e| {
+) -> Result<(), Hangup> {
+    batcher.push(Item::Text {
+        id: Arc::clone(id),
+        path: Arc::clone(path),
+        offset,
+        lines_before,
+        bytes,
+        first,
+        last,
+    })
+}
+
+/// The text of a part of a text document, or the error naming where its
+/// first byte of invalid UTF-8 is: line (1-based) and byte offset in the
+/// document.
+pub(crate) fn decode_text(
+    bytes: Vec<u8>,
+    path: &Path,
+    offset: usize,
+    lines_before: u64,
+) -> Result<String> {
+    String::from_utf8(bytes).map_err(|e| {
         let valid = e.utf8_error().valid_up_to();
         let bytes = e.as_bytes();
         let line = lines_before + bytes[..valid].iter().filter(|&&b| b == b'\n').count() as u64;
         Error::InvalidUtf8 {
-            path: name.to_path_buf(),
+            path: path.to_path_buf(),
             line: line + 1,
             offset: (offset + valid) as u64,
         }
-    })?;
-    Ok(batcher.push(Item::Text {
-        id: Arc::clone(id),
-        offset,
-        text,
-        first,
-        last,
-    }))
+    })
 }
 
 fn read_jsonl<R: BufRead>(

@@ -33,8 +33,9 @@
 //! Inputs are streamed, never loaded whole. One reader thread cuts them into
 //! items: a JSONL line, or a part of a text document of about
 //! [`ScannerBuilder::part_len`] bytes cut after a line break (a single line
-//! longer than that is one part). Worker threads take batches of items, parse
-//! JSONL, fold and run both detectors: the CPU-heavy part. The calling thread
+//! longer than that is one part). Worker threads take batches of items, check
+//! that text is UTF-8 (so that the single reader does not), parse JSONL, fold
+//! and run both detectors: the CPU-heavy part. The calling thread
 //! puts the results back in input order, adds every paragraph to the finder
 //! and calls the callback, so the results are the same whatever the
 //! number of threads. The costly part of adding a paragraph, looking its keys
@@ -44,7 +45,7 @@
 //! calling thread looks up only the keys it added since, then confirms and
 //! stores in order. Channels are bounded, so a slow callback slows the
 //! reader instead of filling memory; memory grows with the finder (at most
-//! about 340 bytes per paragraph, see [`crate::neardup`]), not with the corpus.
+//! about 370 bytes per paragraph, see [`crate::neardup`]), not with the corpus.
 
 mod clean_impl;
 mod engine;
@@ -624,11 +625,16 @@ impl Scanner {
             Item::Fatal(e) => return Outcome::Fatal(e),
             Item::Text {
                 id,
+                path,
                 offset,
-                text,
+                lines_before,
+                bytes,
                 first,
                 last,
-            } => (id, offset, text, first, last, Origin::Text),
+            } => match input::decode_text(bytes, &path, offset, lines_before) {
+                Ok(text) => (id, offset, text, first, last, Origin::Text),
+                Err(e) => return Outcome::Fatal(e),
+            },
             Item::Line {
                 path,
                 line,
@@ -649,8 +655,10 @@ impl Scanner {
         // The freshest snapshot, taken after the analysis: the fewer
         // paragraphs added since, the less the collector looks up.
         if let Ok(snapshot) = snapshot.lock().map(|s| Arc::clone(&s)) {
-            for p in &mut raw_paras {
-                p.probe = snapshot.probe(&p.analysis);
+            // All of the part's paragraphs at once: their look-ups overlap.
+            let probes = snapshot.probe_many(raw_paras.iter().map(|p| &p.analysis));
+            for (p, probe) in raw_paras.iter_mut().zip(probes) {
+                p.probe = probe;
             }
         }
         let hits = raw_hits

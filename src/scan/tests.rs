@@ -190,6 +190,37 @@ fn invalid_utf8_names_line_and_offset_across_parts() {
     }
 }
 
+/// The workers check UTF-8 and the reader reads on past a bad part: the
+/// error is still the first one in input order (not a later missing file),
+/// after exactly the parts before it, on any number of threads.
+#[test]
+fn invalid_utf8_stops_the_scan_in_input_order() {
+    for threads in [1, 2, 4] {
+        let mut inputs = vec![
+            text_input("a", SEED),
+            Input::reader("bad.txt", Cursor::new(b"ok\n\xfe\n".to_vec())).with_format(Format::Text),
+        ];
+        inputs.extend((0..30).map(|i| text_input(&format!("d{i}"), SEED)));
+        inputs.push(Input::path("/nonexistent/spamsift/missing.txt"));
+        let scanner = Scanner::builder().threads(threads).build().unwrap();
+        let mut docs = Vec::new();
+        let err = scanner
+            .scan(inputs, |e| {
+                if let Event::Part(p) = e {
+                    docs.push(p.doc.to_string());
+                }
+                Ok(())
+            })
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "bad.txt:2: invalid UTF-8 at byte offset 3",
+            "{threads} threads"
+        );
+        assert_eq!(docs, ["a"], "{threads} threads");
+    }
+}
+
 #[test]
 fn callback_errors_stop_the_scan() {
     let docs: Vec<Input> = (0..100)
