@@ -1062,7 +1062,7 @@ impl Folded {
 
     /// The offset map's marks, `(folded offset, original offset)`, in
     /// increasing order; the first is `(0, 0)`.
-    #[cfg_attr(not(test), allow(dead_code))]
+    #[cfg(test)]
     pub(crate) fn marks(&self) -> &[(usize, usize)] {
         &self.marks
     }
