@@ -547,6 +547,11 @@ impl Scanner {
     /// offset; [`Error::Malformed`] for a bad JSONL line (unless skipped) or
     /// a JSONL input without the `jsonl` feature; or the first error
     /// `on_event` returns. The scan stops there.
+    ///
+    /// # Panics
+    ///
+    /// When the system cannot start a thread, as [`std::thread::scope`]'s
+    /// `spawn` does.
     pub fn scan<F>(&self, inputs: Vec<Input>, mut on_event: F) -> Result<Summary>
     where
         F: FnMut(Event<'_>) -> Result<()>,
@@ -573,11 +578,20 @@ impl Scanner {
             let work_rx = Arc::new(Mutex::new(work_rx));
             let stop = &stop;
             let snapshot = &snapshot;
-            s.spawn(move || input::read_all(inputs, read_opts, &work_tx, stop));
-            for _ in 0..threads {
+            // Named, so that a profiler can tell the roles apart.
+            std::thread::Builder::new()
+                .name("spamsift-reader".to_string())
+                .spawn_scoped(s, move || {
+                    input::read_all(inputs, read_opts, &work_tx, stop)
+                })
+                .expect("the system spawns a thread");
+            for n in 0..threads {
                 let work_rx = Arc::clone(&work_rx);
                 let done_tx = done_tx.clone();
-                s.spawn(move || self.work(&work_rx, &done_tx, snapshot));
+                std::thread::Builder::new()
+                    .name(format!("spamsift-worker-{n}"))
+                    .spawn_scoped(s, move || self.work(&work_rx, &done_tx, snapshot))
+                    .expect("the system spawns a thread");
             }
             drop(done_tx);
             drop(work_rx);
