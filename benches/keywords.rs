@@ -131,25 +131,98 @@ fn raw_daachorse(keywords: &[String]) -> CharwiseDoubleArrayAhoCorasick<u32> {
         .expect("daachorse builds")
 }
 
+// The scans are not inlined, so that `valgrind --tool=callgrind
+// --toggle-collect='*scan_*'` counts exactly one of them in the profiling
+// mode (`SPAMSIFT_KEYWORDS_ONCE`).
+#[inline(never)]
 fn scan_detector(d: &Detector, docs: &[corpus::Document], folded: &mut Folded) -> usize {
     docs.iter()
         .map(|doc| d.find_iter_with(&doc.text, folded).count())
         .sum()
 }
 
+#[inline(never)]
 fn scan_aho_corasick(ac: &AhoCorasick, docs: &[corpus::Document]) -> usize {
     docs.iter().map(|d| ac.find_iter(&d.text).count()).sum()
 }
 
+#[inline(never)]
 fn scan_daachorse(da: &CharwiseDoubleArrayAhoCorasick<u32>, docs: &[corpus::Document]) -> usize {
     docs.iter()
         .map(|d| da.leftmost_find_iter(&d.text).count())
         .sum()
 }
 
+/// The profiling mode: with `SPAMSIFT_KEYWORDS_ONCE=folds-on` (or
+/// `folds-off`, `aho-corasick`, `daachorse`, `none`), builds the 10k
+/// dictionary (`SPAMSIFT_KEYWORDS_N` for another size), scans the corpus
+/// twice with that one matcher, prints its count and returns `true`. The
+/// first scan warms what the timed loops of the bench find warm (the fold's
+/// tables, the grown fold buffer, the allocator after the build); run under
+/// `valgrind --tool=callgrind --toggle-collect='*scan_*'`, only the second
+/// is counted.
+fn profile_once(corpus: &corpus::Corpus) -> bool {
+    let Ok(which) = std::env::var("SPAMSIFT_KEYWORDS_ONCE") else {
+        return false;
+    };
+    let n = std::env::var("SPAMSIFT_KEYWORDS_N")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(10_000);
+    let kws = corpus::keywords(n, SEED);
+    let docs = &corpus.docs;
+    let mut folded = Folded::default();
+    // The warm-up scans inline the same calls as the `scan_*` functions,
+    // outside them.
+    let count = match which.as_str() {
+        "folds-on" | "folds-off" => {
+            let folding = if which == "folds-on" {
+                Folding::default()
+            } else {
+                Folding::none()
+            };
+            let d = detector(&kws, folding);
+            let warm: usize = docs
+                .iter()
+                .map(|doc| d.find_iter_with(&doc.text, &mut folded).count())
+                .sum();
+            let count = scan_detector(&d, docs, &mut folded);
+            assert_eq!(warm, count);
+            count
+        }
+        "aho-corasick" => {
+            let ac = raw_aho_corasick(&kws);
+            let warm: usize = docs.iter().map(|d| ac.find_iter(&d.text).count()).sum();
+            let count = scan_aho_corasick(&ac, docs);
+            assert_eq!(warm, count);
+            count
+        }
+        "daachorse" => {
+            let da = raw_daachorse(&kws);
+            let warm: usize = docs
+                .iter()
+                .map(|d| da.leftmost_find_iter(&d.text).count())
+                .sum();
+            let count = scan_daachorse(&da, docs);
+            assert_eq!(warm, count);
+            count
+        }
+        "none" => 0,
+        other => panic!("SPAMSIFT_KEYWORDS_ONCE={other:?}: not a matcher of this bench"),
+    };
+    eprintln!(
+        "keywords once, {n} entries, {which}: {} bytes, {count} hits",
+        corpus.bytes
+    );
+    true
+}
+
 fn keywords(c: &mut Criterion) {
     let cfg = corpus::Config::new(SEED, target_bytes());
     let corpus = corpus::load_or_generate(&cfg);
+    if profile_once(&corpus) {
+        return;
+    }
     let generated = matches!(corpus.source, corpus::Source::Generated { .. });
     let docs = &corpus.docs;
     let mut folded = Folded::default();
