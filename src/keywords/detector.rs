@@ -7,10 +7,7 @@ use std::ops::Range;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, Input, MatchKind, StartKind};
 
 use super::dictionary::{DEFAULT_CATEGORY, Dictionary, check_category};
-use crate::text::{
-    Class, Folded, Folding, classify, fold_first, fold_keyword, folded_len, skip_counting,
-    skip_passes,
-};
+use crate::text::{Class, Folded, Folding, classify, fold_first, fold_keyword};
 use crate::{Error, Result};
 
 /// Which automaton runs the search: the kinds of the `aho-corasick` crate.
@@ -51,8 +48,8 @@ impl MatcherKind {
 pub struct Hit<'d> {
     start: usize,
     end: usize,
-    folded_start: usize,
-    folded_end: usize,
+    /// The range in the folded haystack, when the search was given it.
+    folded: Option<(usize, usize)>,
     pattern: usize,
     keyword: &'d str,
     category: &'d str,
@@ -74,9 +71,26 @@ impl<'d> Hit<'d> {
         self.start..self.end
     }
 
-    /// The byte range of the hit in the folded haystack.
-    pub fn folded_range(&self) -> Range<usize> {
-        self.folded_start..self.folded_end
+    /// The byte range of the hit in the folded haystack, for hits from
+    /// [`Detector::find_iter_folded`], which is given the fold of the whole
+    /// haystack; `None` for hits from [`Detector::find_iter`] and
+    /// [`Detector::find_iter_with`], which fold only stretches of it.
+    ///
+    /// ```
+    /// use spamsift::keywords::Detector;
+    /// use spamsift::text::fold;
+    ///
+    /// let detector = Detector::new()?;
+    /// let hay = "省政府新闻办协作金 博*體-育。";
+    /// let folded = fold(hay, detector.folding());
+    /// let hit = detector.find_iter_folded(hay, &folded).next().unwrap();
+    /// let range = hit.folded_range().unwrap();
+    /// assert_eq!(&folded.as_str()[range], "金博体育");
+    /// assert_eq!(detector.find_iter(hay).next().unwrap().folded_range(), None);
+    /// # Ok::<(), spamsift::Error>(())
+    /// ```
+    pub fn folded_range(&self) -> Option<Range<usize>> {
+        self.folded.map(|(s, e)| s..e)
     }
 
     /// The canonical keyword: the dictionary entry, folded.
@@ -319,9 +333,7 @@ impl DetectorBuilder {
         let candidates = if identity {
             None
         } else {
-            let set = StartSet::candidates(&starts, &self.folding);
-            let stops = set.skip_stops(&self.folding);
-            Some(Candidates { set, stops })
+            Some(StartSet::candidates(&starts, &self.folding))
         };
         let longest = patterns.iter().map(|p| p.keyword.len()).max().unwrap_or(0);
         Ok(Detector {
@@ -375,50 +387,16 @@ pub struct Detector {
     /// The first characters of the keywords, to skip ahead to where a
     /// keyword can start.
     starts: StartSet,
-    /// The characters of the original text where a hit can start. `None`
-    /// when every fold is off.
-    candidates: Option<Candidates>,
+    /// The characters of the original text where a hit can start: those
+    /// whose fold starts with a keyword's first character (`體`, `Ｋ` and
+    /// `ⓚ` as well as `体` and `k`). `None` when every fold is off.
+    candidates: Option<StartSet>,
     /// How many folded bytes [`FindIter`] folds before a candidate: enough
     /// for the allow-list window and the word boundary before a hit.
     margin_before: usize,
     /// How many folded bytes it folds from a candidate on: enough for the
     /// longest keyword, the allow-list window and the word boundary after it.
     margin_after: usize,
-}
-
-/// Where the skip through the original text stops.
-#[derive(Clone, Debug)]
-struct Candidates {
-    /// The characters whose fold starts with a keyword's first character
-    /// (`體`, `Ｋ` and `ⓚ` as well as `体` and `k`): a hit can only start at
-    /// one of them.
-    set: StartSet,
-    /// `set` and the three-byte characters that the skip must look at one
-    /// by one to count the length of the fold on the way
-    /// ([`skip_counting`]).
-    stops: StartSet,
-}
-
-impl Candidates {
-    /// The next candidate at or after `from`, a point where the fold holds
-    /// no pending noise, and the length of the fold of `haystack[from..]`
-    /// up to it.
-    #[inline]
-    fn next_counting(
-        &self,
-        haystack: &str,
-        from: usize,
-        folding: &Folding,
-    ) -> Option<(usize, usize)> {
-        let stops = &*self.stops.bmp;
-        skip_counting(
-            haystack,
-            from,
-            folding,
-            |u| (stops[(u >> 6) as usize & 1023] >> (u & 63)) & 1 != 0,
-            |c| self.set.contains(c),
-        )
-    }
 }
 
 /// A set of characters: a bitmap of the BMP, and one flag for all the rest.
@@ -456,16 +434,6 @@ impl StartSet {
                     .filter_map(char::from_u32)
                     .any(|c| starts.contains(fold_first(c, folding))));
         set
-    }
-
-    /// The stops of [`skip_counting`] for these candidates: them and the
-    /// three-byte characters its tight loop may not pass.
-    fn skip_stops(&self, folding: &Folding) -> StartSet {
-        let mut stops = self.clone();
-        for c in ('\u{800}'..='\u{FFFF}').filter(|&c| !skip_passes(c, folding)) {
-            stops.insert(c);
-        }
-        stops
     }
 
     #[inline]
@@ -603,7 +571,7 @@ impl Detector {
             // table spends about one control byte and one slot per bucket.
             + strings
             + self.by_keyword.capacity() * (std::mem::size_of::<(Box<str>, usize)>() + 1)
-            + std::mem::size_of::<[u64; 1024]>() * (1 + 2 * usize::from(self.candidates.is_some()))
+            + std::mem::size_of::<[u64; 1024]>() * (1 + usize::from(self.candidates.is_some()))
     }
 
     /// The hits in `haystack`, left to right, non-overlapping, leftmost-longest.
@@ -638,23 +606,6 @@ impl Detector {
         self.lazy_iter(haystack, FoldedRef::Mut(buf))
     }
 
-    /// The window for the candidate `q` found by a skip from `from`, with
-    /// `len` the length of the fold of `haystack[from..q]`: its start `w`,
-    /// `q` and the length of the fold of `haystack[from..w]`; `None` when
-    /// there is not the margin for a window of its own after `from`.
-    fn window_start(
-        &self,
-        haystack: &str,
-        from: usize,
-        q: usize,
-        len: usize,
-    ) -> Option<(usize, usize, usize)> {
-        let w = back_margin(haystack, q, from, self.margin_before)?;
-        // The fold holds no pending noise at `w`, so the fold of
-        // `[from, q)` is that of `[from, w)` followed by that of `[w, q)`.
-        Some((w, q, len - folded_len(&haystack[w..q], &self.folding)))
-    }
-
     fn lazy_iter<'d, 'h>(&'d self, haystack: &'h str, buf: FoldedRef<'h>) -> FindIter<'d, 'h> {
         let Some(candidates) = &self.candidates else {
             return FindIter {
@@ -669,9 +620,10 @@ impl Detector {
                 lazy: None,
             };
         };
-        let next = candidates
-            .next_counting(haystack, 0, &self.folding)
-            .map(|(p, len)| self.window_start(haystack, 0, p, len).unwrap_or((0, p, 0)));
+        let next = candidates.next_in(haystack.as_bytes(), 0).map(|p| {
+            let w = back_margin(haystack, p, 0, self.margin_before).unwrap_or(0);
+            (w, p)
+        });
         FindIter {
             detector: self,
             full: haystack,
@@ -681,11 +633,7 @@ impl Detector {
             at: usize::MAX,
             skip: true,
             attempts: 0,
-            lazy: Some(Lazy {
-                next,
-                folded_base: 0,
-                folded_end: 0,
-            }),
+            lazy: Some(Lazy { next }),
         }
     }
 
@@ -744,20 +692,15 @@ enum FoldedRef<'h> {
 /// the allow-list window) reads the same folded text as with the whole
 /// haystack folded; candidates closer than that share a window.
 ///
-/// The skip from one window to the next counts the length of the fold of
-/// the text it passes ([`skip_counting`]), so every window's offset in the
-/// fold of the whole haystack is known without a second pass.
+/// From the end of one window to the next candidate, the search skips
+/// through the original bytes with [`StartSet::next_in`], as it does
+/// through the folded text: nothing is counted on the way, so a window's
+/// offset in the fold of the whole haystack is not known, and its hits have
+/// no [`Hit::folded_range`].
 #[derive(Debug)]
 struct Lazy {
-    /// The next window's start, its first candidate, and the length of the
-    /// fold from the end of the current window to its start.
-    next: Option<(usize, usize, usize)>,
-    /// The offset of the current window's fold in the fold of the whole
-    /// haystack.
-    folded_base: usize,
-    /// The offset of the current window's end in the fold of the whole
-    /// haystack.
-    folded_end: usize,
+    /// The next window's start and its first candidate.
+    next: Option<(usize, usize)>,
 }
 
 /// After this many candidates merged into one window, it runs to the end of
@@ -953,13 +896,13 @@ impl<'d, 'h> FindIter<'d, 'h> {
             None => s..e,
             Some(f) => f.original_range(self.haystack, s..e),
         };
-        let folded_base = self.lazy.as_ref().map_or(0, |l| l.folded_base);
         let p = &d.patterns[pattern];
         Hit {
             start: self.base + range.start,
             end: self.base + range.end,
-            folded_start: folded_base + s,
-            folded_end: folded_base + e,
+            // Only a search over the fold of the whole haystack knows where
+            // the hit stands in it.
+            folded: matches!(self.folded, FoldedRef::Borrowed(_)).then_some((s, e)),
             pattern,
             keyword: &p.keyword,
             category: &d.categories[p.category as usize],
@@ -974,7 +917,7 @@ impl<'d, 'h> FindIter<'d, 'h> {
         let Some(lazy) = &mut self.lazy else {
             return false;
         };
-        let Some((w, p, gap)) = lazy.next.take() else {
+        let Some((w, p)) = lazy.next.take() else {
             return false;
         };
         let Some(candidates) = &d.candidates else {
@@ -997,7 +940,7 @@ impl<'d, 'h> FindIter<'d, 'h> {
             }
             let mut remaining = 0usize;
             while let Some(c) = full[x..].chars().next() {
-                if candidates.set.contains(c) {
+                if candidates.contains(c) {
                     remaining = d.margin_after;
                 }
                 x += c.len_utf8();
@@ -1009,11 +952,11 @@ impl<'d, 'h> FindIter<'d, 'h> {
                     }
                 }
             }
-            let Some((q, len)) = candidates.next_counting(full, x, &d.folding) else {
+            let Some(q) = candidates.next_in(full.as_bytes(), x) else {
                 break;
             };
-            if let Some(window) = d.window_start(full, x, q, len) {
-                next = Some(window);
+            if let Some(w) = back_margin(full, q, x, d.margin_before) {
+                next = Some((w, q));
                 break;
             }
             x = q;
@@ -1028,8 +971,6 @@ impl<'d, 'h> FindIter<'d, 'h> {
         self.base = w;
         self.haystack = &full[w..x];
         buf.refill(self.haystack, &d.folding);
-        lazy.folded_base = lazy.folded_end + gap;
-        lazy.folded_end = lazy.folded_base + buf.len();
         lazy.next = next;
         self.at = 0;
         self.skip = true;
@@ -1105,97 +1046,6 @@ impl std::iter::FusedIterator for FindIter<'_, '_> {}
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The counting skip stops where the plain one does, with the length
-    /// [`folded_len`] gives for the text it passed, from every point where
-    /// the fold holds no pending noise, under every folding.
-    #[test]
-    fn counting_skip_equals_plain_skip_and_folded_len() {
-        let pieces = [
-            "金",
-            "博",
-            "體",
-            "育",
-            "省",
-            "政",
-            "府",
-            "釲",
-            "䶵",
-            "ＡＢ",
-            "K",
-            "k",
-            "⑩",
-            "ⓚ",
-            " ",
-            "*",
-            "，",
-            "、",
-            "\u{3000}",
-            "\u{200b}",
-            "\u{feff}",
-            "。",
-            "！",
-            "a",
-            "7",
-            "🎰",
-            "𝄞",
-            "\n",
-            "    ",
-            "省政府新闻发布会召开",
-        ];
-        let mut seed = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
-        let mut checked = 0;
-        for n in 0..16 {
-            let mut folding = Folding::default();
-            folding
-                .max_noise((n % 5) as usize)
-                .traditional(n & 1 == 0)
-                .width(n & 2 == 0)
-                .invisible(n & 4 == 0)
-                .case(n & 8 == 0);
-            if folding == Folding::none() {
-                continue;
-            }
-            let detector = Detector::builder()
-                .builtin(false)
-                .folding(folding)
-                .keyword("博体", "spam")
-                .keyword("k7", "spam")
-                .keyword("10a", "spam")
-                .build()
-                .unwrap();
-            let candidates = detector.candidates.as_ref().unwrap();
-            for _ in 0..300 {
-                let mut hay = String::new();
-                for _ in 0..next() % 40 {
-                    hay.push_str(pieces[(next() % pieces.len() as u64) as usize]);
-                }
-                // Points where no noise is pending: the start, and right
-                // after every character of class Text or Barrier.
-                let clean = std::iter::once(0).chain(
-                    hay.char_indices()
-                        .filter(|&(_, c)| matches!(classify(c), Class::Text | Class::Barrier))
-                        .map(|(i, c)| i + c.len_utf8()),
-                );
-                for from in clean {
-                    let want = candidates
-                        .set
-                        .next_in(hay.as_bytes(), from)
-                        .map(|q| (q, folded_len(&hay[from..q], &folding)));
-                    let got = candidates.next_counting(&hay, from, &folding);
-                    assert_eq!(got, want, "{hay:?} from {from}, {folding:?}");
-                    checked += 1;
-                }
-            }
-        }
-        assert!(checked > 10_000);
-    }
 
     /// The plain skip, four characters at a time, stops at the first
     /// character of the set.
