@@ -400,16 +400,49 @@ pub struct Detector {
 }
 
 /// A set of characters: a bitmap of the BMP, and one flag for all the rest.
+///
+/// The bitmap's words are laid out for the skip through UTF-8
+/// ([`StartSet::next_in`]): the word of BMP character `u` is
+/// `words[BMP_BASE + (u >> 6)]`, its bit `u & 63`, and the first
+/// `BMP_BASE` words have every bit set. For a character of three bytes
+/// `b0 b1 b2` (`1110hhhh 10llllll 10mmmmmm`), `u >> 6` is `hhhhllllll` and
+/// `u & 63` is the low six bits of `b2`, so its word is
+/// `words[LEAD_ROW[b0] + b1]` and its bit is `b2` modulo 64, which is what
+/// a shift takes of its count. Any other first byte has `LEAD_ROW` 0 and
+/// lands, whatever `b1`, in the first words, all set: the skip need not
+/// test the leading bytes apart, a set bit tells it to look closer.
 #[derive(Clone, Debug)]
 struct StartSet {
-    bmp: Box<[u64; 1024]>,
+    words: Box<[u64; WORDS]>,
     astral: bool,
 }
 
+/// Where the words of BMP characters start in [`StartSet`]'s bitmap.
+const BMP_BASE: usize = 256;
+/// The length of the bitmap: the BMP's 1024 words after `BMP_BASE`, then
+/// padding up to a power of two, so that any `LEAD_ROW[b0] + b1` masked
+/// with `WORDS - 1` is in bounds without a check.
+const WORDS: usize = 2048;
+
+/// For a leading byte `1110hhhh`, `LEAD_ROW[b0] + b1` (`b1` = `10llllll`)
+/// is `BMP_BASE + (hhhh << 6) + llllll`; 0 for every other byte, whose
+/// `LEAD_ROW[b0] + b1` is below `BMP_BASE`.
+const LEAD_ROW: [u16; 256] = {
+    let mut t = [0u16; 256];
+    let mut h = 0;
+    while h < 16 {
+        t[0xE0 + h] = (BMP_BASE - 0x80 + (h << 6)) as u16;
+        h += 1;
+    }
+    t
+};
+
 impl Default for StartSet {
     fn default() -> StartSet {
+        let mut words = Box::new([0; WORDS]);
+        words[..BMP_BASE].fill(u64::MAX);
         StartSet {
-            bmp: Box::new([0; 1024]),
+            words,
             astral: false,
         }
     }
@@ -436,13 +469,19 @@ impl StartSet {
         set
     }
 
+    /// Whether the BMP character `u` is in the set.
+    #[inline]
+    fn has(&self, u: u32) -> bool {
+        (self.words[BMP_BASE + (u as usize >> 6 & 1023)] >> (u & 63)) & 1 != 0
+    }
+
     #[inline]
     fn contains(&self, c: char) -> bool {
         let u = c as u32;
         if u > 0xFFFF {
             self.astral
         } else {
-            (self.bmp[(u >> 6) as usize] >> (u & 63)) & 1 != 0
+            self.has(u)
         }
     }
 
@@ -451,7 +490,7 @@ impl StartSet {
         if u > 0xFFFF {
             self.astral = true;
         } else {
-            self.bmp[(u >> 6) as usize] |= 1 << (u & 63);
+            self.words[BMP_BASE + (u >> 6) as usize] |= 1 << (u & 63);
         }
     }
 
@@ -459,26 +498,27 @@ impl StartSet {
     /// boundary of the UTF-8 text `bytes`) that is in the set.
     #[inline]
     fn next_in(&self, bytes: &[u8], mut i: usize) -> Option<usize> {
-        let bmp = &*self.bmp;
-        let has = |u: u32| (bmp[(u >> 6) as usize & 1023] >> (u & 63)) & 1 != 0;
+        let words = &*self.words;
+        // The bit of the three-byte character at `c[k..k + 3]`, in bit 0;
+        // bit 0 is set too when `c[k]` leads no three-byte character.
+        let bit = |c: &[u8; 12], k: usize| {
+            let word = (usize::from(LEAD_ROW[usize::from(c[k])]) + usize::from(c[k + 1]))
+                & (WORDS - 1);
+            words[word].wrapping_shr(u32::from(c[k + 2]))
+        };
         loop {
             // Three-byte characters (Han, CJK punctuation) first: they are
-            // most of the text. Four at a time, with one branch for their
-            // leading bytes and one for the set.
-            let three = |b: u8| b & 0xF0 == 0xE0;
-            let at = |c: &[u8; 12], k: usize| {
-                has((u32::from(c[k] & 0x0F) << 12)
-                    | (u32::from(c[k + 1] & 0x3F) << 6)
-                    | u32::from(c[k + 2] & 0x3F))
-            };
-            while let Some(c) = bytes.get(i..).and_then(<[u8]>::first_chunk::<12>) {
-                if !(three(c[0]) & three(c[3]) & three(c[6]) & three(c[9]))
-                    || (at(c, 0) | at(c, 3) | at(c, 6) | at(c, 9))
-                {
+            // most of the text. Four at a time, with one branch: when the
+            // four leading bytes at 0, 3, 6 and 9 all lead three-byte
+            // characters, the twelve bytes are those four characters.
+            let mut rest = bytes.get(i..)?;
+            while let Some((c, tail)) = rest.split_first_chunk::<12>() {
+                if (bit(c, 0) | bit(c, 3) | bit(c, 6) | bit(c, 9)) & 1 != 0 {
                     break;
                 }
-                i += 12;
+                rest = tail;
             }
+            i = bytes.len() - rest.len();
             while let Some(&[b0, b1, b2]) = bytes.get(i..i + 3) {
                 if b0 & 0xF0 != 0xE0 {
                     break;
@@ -486,7 +526,7 @@ impl StartSet {
                 let u = (u32::from(b0 & 0x0F) << 12)
                     | (u32::from(b1 & 0x3F) << 6)
                     | u32::from(b2 & 0x3F);
-                if has(u) {
+                if self.has(u) {
                     return Some(i);
                 }
                 i += 3;
@@ -509,7 +549,7 @@ impl StartSet {
                 i += 4;
                 continue;
             };
-            if has(u) {
+            if self.has(u) {
                 return Some(i);
             }
             i += len;
@@ -571,7 +611,7 @@ impl Detector {
             // table spends about one control byte and one slot per bucket.
             + strings
             + self.by_keyword.capacity() * (std::mem::size_of::<(Box<str>, usize)>() + 1)
-            + std::mem::size_of::<[u64; 1024]>() * (1 + usize::from(self.candidates.is_some()))
+            + std::mem::size_of::<[u64; WORDS]>() * (1 + usize::from(self.candidates.is_some()))
     }
 
     /// The hits in `haystack`, left to right, non-overlapping, leftmost-longest.
@@ -728,11 +768,15 @@ fn back_margin(full: &str, q: usize, floor: usize, margin: usize) -> Option<usiz
 /// A lower bound of the length in bytes of the fold of `c`, or 0 when
 /// folding may remove it: characters of class `Text` and `Barrier` are
 /// never removed, and the fold of a Han character is a Han character
-/// (checked by a test of the fold).
+/// (checked by a test of the fold). Han characters, most of the text the
+/// windows walk through, are all of class `Text` (checked by a test here)
+/// and skip the classification's chain of ranges.
 #[inline]
 fn kept_len(c: char) -> usize {
+    if ('\u{3400}'..='\u{9FFF}').contains(&c) {
+        return 3;
+    }
     match classify(c) {
-        Class::Text | Class::Barrier if ('\u{3400}'..='\u{9FFF}').contains(&c) => 3,
         Class::Text | Class::Barrier => 1,
         Class::Noise | Class::Invisible => 0,
     }
@@ -1047,6 +1091,15 @@ impl std::iter::FusedIterator for FindIter<'_, '_> {}
 mod tests {
     use super::*;
 
+    /// [`kept_len`] takes every Han character for three kept bytes without
+    /// classifying it.
+    #[test]
+    fn han_characters_are_text() {
+        for c in ('\u{3400}'..='\u{9FFF}').filter(|&c| classify(c) != Class::Text) {
+            panic!("{c:?} is of class {:?}", classify(c));
+        }
+    }
+
     /// The plain skip, four characters at a time, stops at the first
     /// character of the set.
     #[test]
@@ -1069,5 +1122,57 @@ mod tests {
             .map(|(i, _)| i)
             .collect();
         assert_eq!(got, want);
+    }
+
+    /// From every character boundary of random text mixing characters of
+    /// every UTF-8 length (the edges of each length among them), the skip
+    /// stops where a naive walk over the characters does, for random sets
+    /// of those characters: the bitmap's layout, its all-set words for other
+    /// leading bytes and the four-at-a-time loop agree with `contains`.
+    #[test]
+    fn skip_equals_naive_walk() {
+        let chars = [
+            'a', '\u{0}', '\u{7f}', '\n', '\u{80}', '\u{7ff}', 'é', 'Ж', '\u{800}', '\u{fff}',
+            '\u{1000}', '\u{d7ff}', '\u{e000}', '\u{ffff}', '金', '博', '體', '，', '。', '\u{200b}',
+            '\u{10000}', '🎰', '\u{10ffff}', '䶵', 'Ｋ', '省', '政', '府',
+        ];
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut stops = 0;
+        for _ in 0..2000 {
+            let mut set = StartSet::default();
+            let mut members = Vec::new();
+            for _ in 0..next() % 4 {
+                let c = chars[(next() % chars.len() as u64) as usize];
+                set.insert(c);
+                members.push(c);
+            }
+            for c in chars {
+                let astral = c > '\u{ffff}' && members.iter().any(|&m| m > '\u{ffff}');
+                assert_eq!(set.contains(c), astral || members.contains(&c), "{c:?}");
+            }
+            // Mostly the characters the four-at-a-time loop passes.
+            let hay: String = (0..next() % 60)
+                .map(|_| match next() % 8 {
+                    0 | 1 => chars[(next() % chars.len() as u64) as usize],
+                    _ => ['省', '政', '府', '，'][(next() % 4) as usize],
+                })
+                .collect();
+            for (from, _) in hay.char_indices() {
+                let want = hay[from..]
+                    .char_indices()
+                    .find(|&(_, c)| set.contains(c))
+                    .map(|(j, _)| from + j);
+                assert_eq!(set.next_in(hay.as_bytes(), from), want, "{hay:?} from {from}");
+                stops += usize::from(want.is_some());
+            }
+            assert_eq!(set.next_in(hay.as_bytes(), hay.len()), None);
+        }
+        assert!(stops > 10_000, "{stops}");
     }
 }
