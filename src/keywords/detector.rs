@@ -514,23 +514,42 @@ impl StartSet {
             let mut rest = bytes.get(i..)?;
             while let Some((c, tail)) = rest.split_first_chunk::<12>() {
                 if (bit(c, 0) | bit(c, 3) | bit(c, 6) | bit(c, 9)) & 1 != 0 {
+                    // Straight to the first of the four with its bit set: the
+                    // ones before it are three-byte characters outside the
+                    // set, so it starts a character, and it is in the set or
+                    // of another length. Without a branch, as punctuation and
+                    // ASCII come every few characters.
+                    let flags = (bit(c, 0) & 1)
+                        | (bit(c, 3) & 1) << 1
+                        | (bit(c, 6) & 1) << 2
+                        | (bit(c, 9) & 1) << 3;
+                    rest = &rest[3 * flags.trailing_zeros() as usize..];
                     break;
                 }
                 rest = tail;
             }
             i = bytes.len() - rest.len();
-            while let Some(&[b0, b1, b2]) = bytes.get(i..i + 3) {
-                if b0 & 0xF0 != 0xE0 {
-                    break;
+            // A run of ASCII (digits, Latin words, line breaks), up to
+            // eight bytes at once: its length from the bytes' top bits, and
+            // its first member of the set, without a branch per byte.
+            if let Some(c) = rest.first_chunk::<8>() {
+                let run = (u64::from_le_bytes(*c) & 0x8080_8080_8080_8080).trailing_zeros() / 8;
+                if run > 0 {
+                    let mut members = 0u32;
+                    for (j, &b) in c.iter().enumerate() {
+                        // Bytes past the run are masked off below.
+                        let word = words[BMP_BASE + usize::from(b >> 6 & 1)];
+                        members |= ((word >> (b & 63)) as u32 & 1) << j;
+                    }
+                    members &= (1 << run) - 1;
+                    if members != 0 {
+                        return Some(i + members.trailing_zeros() as usize);
+                    }
+                    i += run as usize;
+                    continue;
                 }
-                let u = (u32::from(b0 & 0x0F) << 12)
-                    | (u32::from(b1 & 0x3F) << 6)
-                    | u32::from(b2 & 0x3F);
-                if self.has(u) {
-                    return Some(i);
-                }
-                i += 3;
             }
+            // One character of any length.
             let &b = bytes.get(i)?;
             let (u, len) = if b < 0x80 {
                 (u32::from(b), 1)
