@@ -225,8 +225,7 @@ fn table() {
                         );
                         assert_eq!(detector.is_match(&shifted), !want.is_empty());
                         let folded = fold(&shifted, detector.folding());
-                        let whole: Vec<_> =
-                            detector.find_iter_folded(&shifted, &folded).collect();
+                        let whole: Vec<_> = detector.find_iter_folded(&shifted, &folded).collect();
                         let again: Vec<Range<usize>> = whole.iter().map(|h| h.range()).collect();
                         assert_eq!(again, want, "find_iter_folded, case {:?}", case.name);
                         for h in &whole {
@@ -281,7 +280,10 @@ fn hit_reports_keyword_category_and_folded_range() {
     let folded = fold(hay, detector.folding());
     let whole: Vec<_> = detector.find_iter_folded(hay, &folded).collect();
     assert_eq!(whole.len(), 2);
-    assert_eq!(&folded.as_str()[whole[0].folded_range().unwrap()], "金博体育");
+    assert_eq!(
+        &folded.as_str()[whole[0].folded_range().unwrap()],
+        "金博体育"
+    );
     assert_eq!(&folded.as_str()[whole[1].folded_range().unwrap()], "开云");
     for (w, h) in whole.iter().zip(&hits) {
         assert_eq!(w.range(), h.range());
@@ -631,7 +633,9 @@ fn windows_find_the_whole_fold_hits_across_windows_without_hits() {
         let whole: Vec<_> = detector.find_iter_folded(&hay, &folded).collect();
         assert!(!whole.is_empty(), "{hay:?}");
         for h in &whole {
-            let range = h.folded_range().expect("find_iter_folded gives folded ranges");
+            let range = h
+                .folded_range()
+                .expect("find_iter_folded gives folded ranges");
             assert_eq!(&folded.as_str()[range.clone()], h.keyword(), "{hay:?}");
             assert_eq!(folded.original_range(&hay, range), h.range(), "{hay:?}");
         }

@@ -330,8 +330,18 @@ fn check_windows(
         let range = h.folded_range();
         prop_assert!(range.is_some(), "no folded range, haystack {:?}", hay);
         let range = range.unwrap_or_default();
-        prop_assert_eq!(&folded.as_str()[range.clone()], h.keyword(), "haystack {:?}", hay);
-        prop_assert_eq!(folded.original_range(&hay, range), h.range(), "haystack {:?}", hay);
+        prop_assert_eq!(
+            &folded.as_str()[range.clone()],
+            h.keyword(),
+            "haystack {:?}",
+            hay
+        );
+        prop_assert_eq!(
+            folded.original_range(&hay, range),
+            h.range(),
+            "haystack {:?}",
+            hay
+        );
     }
     let want: Vec<_> = whole.iter().map(parts).collect();
     let got: Vec<_> = detector.find_iter(&hay).collect();

@@ -478,11 +478,7 @@ impl StartSet {
     #[inline]
     fn contains(&self, c: char) -> bool {
         let u = c as u32;
-        if u > 0xFFFF {
-            self.astral
-        } else {
-            self.has(u)
-        }
+        if u > 0xFFFF { self.astral } else { self.has(u) }
     }
 
     fn insert(&mut self, c: char) {
@@ -502,8 +498,8 @@ impl StartSet {
         // The bit of the three-byte character at `c[k..k + 3]`, in bit 0;
         // bit 0 is set too when `c[k]` leads no three-byte character.
         let bit = |c: &[u8; 12], k: usize| {
-            let word = (usize::from(LEAD_ROW[usize::from(c[k])]) + usize::from(c[k + 1]))
-                & (WORDS - 1);
+            let word =
+                (usize::from(LEAD_ROW[usize::from(c[k])]) + usize::from(c[k + 1])) & (WORDS - 1);
             words[word].wrapping_shr(u32::from(c[k + 2]))
         };
         loop {
@@ -616,7 +612,7 @@ impl Detector {
     }
 
     /// The heap memory held by the detector, in bytes: the automata, the
-    /// keywords and the lookup table.
+    /// keywords, the lookup table and the bitmaps of the skips.
     pub fn memory_usage(&self) -> usize {
         let strings: usize = self.patterns.iter().map(|p| p.keyword.len()).sum();
         let categories: usize = self.categories.iter().map(|c| c.len()).sum();
@@ -637,7 +633,9 @@ impl Detector {
     ///
     /// Only the stretches of the haystack around characters that can start a
     /// keyword are folded, into a fresh buffer; [`Detector::find_iter_with`]
-    /// reuses one across haystacks.
+    /// reuses one across haystacks. The hits have no
+    /// [`Hit::folded_range`]; [`Detector::find_iter_folded`] finds the same
+    /// hits with it.
     pub fn find_iter<'d, 'h>(&'d self, haystack: &'h str) -> FindIter<'d, 'h> {
         self.lazy_iter(haystack, FoldedRef::Owned(Folded::default()))
     }
@@ -698,7 +696,8 @@ impl Detector {
 
     /// The hits in `haystack`, given its folding with [`Detector::folding`]:
     /// for callers that fold each document once and use the folded text for
-    /// other things too.
+    /// other things too. The same hits as [`Detector::find_iter`], each with
+    /// its [`Hit::folded_range`] in `folded`.
     ///
     /// # Panics
     ///
@@ -993,7 +992,7 @@ impl<'d, 'h> FindIter<'d, 'h> {
         let mut x = p;
         let mut next = None;
         // Where candidates come densely (a dictionary of common first
-        // characters), walking and counting between them costs more than
+        // characters), walking the margins between them costs more than
         // folding: after a few merges the window runs to the end.
         let mut merges = 0;
         loop {
@@ -1114,9 +1113,8 @@ mod tests {
     /// classifying it.
     #[test]
     fn han_characters_are_text() {
-        for c in ('\u{3400}'..='\u{9FFF}').filter(|&c| classify(c) != Class::Text) {
-            panic!("{c:?} is of class {:?}", classify(c));
-        }
+        let other = ('\u{3400}'..='\u{9FFF}').find(|&c| classify(c) != Class::Text);
+        assert_eq!(other, None, "a Han character of another class");
     }
 
     /// The plain skip, four characters at a time, stops at the first
@@ -1151,9 +1149,34 @@ mod tests {
     #[test]
     fn skip_equals_naive_walk() {
         let chars = [
-            'a', '\u{0}', '\u{7f}', '\n', '\u{80}', '\u{7ff}', 'é', 'Ж', '\u{800}', '\u{fff}',
-            '\u{1000}', '\u{d7ff}', '\u{e000}', '\u{ffff}', '金', '博', '體', '，', '。', '\u{200b}',
-            '\u{10000}', '🎰', '\u{10ffff}', '䶵', 'Ｋ', '省', '政', '府',
+            'a',
+            '\u{0}',
+            '\u{7f}',
+            '\n',
+            '\u{80}',
+            '\u{7ff}',
+            'é',
+            'Ж',
+            '\u{800}',
+            '\u{fff}',
+            '\u{1000}',
+            '\u{d7ff}',
+            '\u{e000}',
+            '\u{ffff}',
+            '金',
+            '博',
+            '體',
+            '，',
+            '。',
+            '\u{200b}',
+            '\u{10000}',
+            '🎰',
+            '\u{10ffff}',
+            '䶵',
+            'Ｋ',
+            '省',
+            '政',
+            '府',
         ];
         let mut seed = 0x9E37_79B9_7F4A_7C15u64;
         let mut next = || {
@@ -1187,7 +1210,11 @@ mod tests {
                     .char_indices()
                     .find(|&(_, c)| set.contains(c))
                     .map(|(j, _)| from + j);
-                assert_eq!(set.next_in(hay.as_bytes(), from), want, "{hay:?} from {from}");
+                assert_eq!(
+                    set.next_in(hay.as_bytes(), from),
+                    want,
+                    "{hay:?} from {from}"
+                );
                 stops += usize::from(want.is_some());
             }
             assert_eq!(set.next_in(hay.as_bytes(), hay.len()), None);
