@@ -646,7 +646,9 @@ pub fn check_hits(detector: &spamsift::keywords::Detector, hay: &str) {
     let outside: Vec<_> = detector
         .find_iter_folded(hay, &folded)
         .map(|h| {
-            let f = h.folded_range().expect("find_iter_folded gives folded ranges");
+            let f = h
+                .folded_range()
+                .expect("find_iter_folded gives folded ranges");
             assert_eq!(folded.as_str().get(f.clone()), Some(h.keyword()), "{hay:?}");
             assert_eq!(folded.original_range(hay, f), h.range(), "{hay:?}");
             (h.range(), h.pattern())
