@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use spamsift::keywords::{Detector, DetectorBuilder, Dictionary, MatcherKind};
+use spamsift::keywords::{Detector, DetectorBuilder, Dictionary, Hit, MatcherKind};
 use spamsift::text::{Folding, fold};
 
 /// A fold the table switches on and off.
@@ -225,11 +225,18 @@ fn table() {
                         );
                         assert_eq!(detector.is_match(&shifted), !want.is_empty());
                         let folded = fold(&shifted, detector.folding());
-                        let again: Vec<Range<usize>> = detector
-                            .find_iter_folded(&shifted, &folded)
-                            .map(|h| h.range())
-                            .collect();
+                        let whole: Vec<_> = detector.find_iter_folded(&shifted, &folded).collect();
+                        let again: Vec<Range<usize>> = whole.iter().map(|h| h.range()).collect();
                         assert_eq!(again, want, "find_iter_folded, case {:?}", case.name);
+                        for h in &whole {
+                            let range = h.folded_range().expect("a folded range");
+                            assert_eq!(
+                                &folded.as_str()[range],
+                                h.keyword(),
+                                "folded range, case {:?}",
+                                case.name
+                            );
+                        }
                         runs += 1;
                     }
                 }
@@ -267,9 +274,21 @@ fn hit_reports_keyword_category_and_folded_range() {
     assert_eq!(hits[1].keyword(), "开云");
     assert_eq!(hits[1].category(), "brand");
     assert_eq!(hits[1].pattern(), 1);
+    // Only a search given the fold of the whole haystack knows where a hit
+    // stands in it.
+    assert!(hits.iter().all(|h| h.folded_range().is_none()));
     let folded = fold(hay, detector.folding());
-    assert_eq!(&folded.as_str()[hits[0].folded_range()], "金博体育");
-    assert_eq!(&folded.as_str()[hits[1].folded_range()], "开云");
+    let whole: Vec<_> = detector.find_iter_folded(hay, &folded).collect();
+    assert_eq!(whole.len(), 2);
+    assert_eq!(
+        &folded.as_str()[whole[0].folded_range().unwrap()],
+        "金博体育"
+    );
+    assert_eq!(&folded.as_str()[whole[1].folded_range().unwrap()], "开云");
+    for (w, h) in whole.iter().zip(&hits) {
+        assert_eq!(w.range(), h.range());
+        assert_eq!(w.pattern(), h.pattern());
+    }
     assert_eq!(detector.pattern(1), Some(("开云", "brand")));
     assert_eq!(detector.pattern(2), None);
 }
@@ -560,14 +579,20 @@ fn adversarial_inputs_are_linear() {
     }
 }
 
-/// The folded offsets of hits are counted only when a window holds a hit,
-/// from the end of the last window that held one: across windows without a
-/// hit (a candidate alone, a keyword spoiled by a long noise run), noise
-/// runs short and long, invisible characters, width and traditional folds
-/// between them, every hit's folded range is its range in the whole fold,
-/// with a fresh buffer and with a reused one.
+/// A hit without its folded range: what `find_iter` and `find_iter_folded`
+/// must agree on.
+fn parts<'d>(h: &Hit<'d>) -> (Range<usize>, usize, &'d str, &'d str) {
+    (h.range(), h.pattern(), h.keyword(), h.category())
+}
+
+/// Across windows without a hit (a candidate alone, a keyword spoiled by a
+/// long noise run), noise runs short and long, invisible characters, width
+/// and traditional folds between them, the windows of `find_iter` find the
+/// hits of `find_iter_folded` over the whole fold, with a fresh buffer and
+/// with a reused one; only the latter gives folded ranges, each the
+/// keyword's place in the whole fold.
 #[test]
-fn folded_ranges_are_counted_across_windows_without_hits() {
+fn windows_find_the_whole_fold_hits_across_windows_without_hits() {
     let detector = Detector::builder()
         .builtin(false)
         .keyword("金博体育", "gambling")
@@ -605,14 +630,21 @@ fn folded_ranges_are_counted_across_windows_without_hits() {
             hay.push_str(spacers[(k / 2) % spacers.len()]);
         }
         let folded = fold(&hay, detector.folding());
-        let want: Vec<_> = detector.find_iter_folded(&hay, &folded).collect();
-        assert!(!want.is_empty(), "{hay:?}");
-        for h in &want {
-            assert_eq!(&folded.as_str()[h.folded_range()], h.keyword(), "{hay:?}");
+        let whole: Vec<_> = detector.find_iter_folded(&hay, &folded).collect();
+        assert!(!whole.is_empty(), "{hay:?}");
+        for h in &whole {
+            let range = h
+                .folded_range()
+                .expect("find_iter_folded gives folded ranges");
+            assert_eq!(&folded.as_str()[range.clone()], h.keyword(), "{hay:?}");
+            assert_eq!(folded.original_range(&hay, range), h.range(), "{hay:?}");
         }
+        let want: Vec<_> = whole.iter().map(parts).collect();
         let got: Vec<_> = detector.find_iter(&hay).collect();
-        assert_eq!(got, want, "{hay:?}");
+        assert!(got.iter().all(|h| h.folded_range().is_none()), "{hay:?}");
+        assert_eq!(got.iter().map(parts).collect::<Vec<_>>(), want, "{hay:?}");
         let again: Vec<_> = detector.find_iter_with(&hay, &mut buf).collect();
-        assert_eq!(again, want, "{hay:?}");
+        assert!(again.iter().all(|h| h.folded_range().is_none()), "{hay:?}");
+        assert_eq!(again.iter().map(parts).collect::<Vec<_>>(), want, "{hay:?}");
     }
 }

@@ -640,14 +640,26 @@ pub fn check_hits(detector: &spamsift::keywords::Detector, hay: &str) {
     }
     assert_eq!(detector.is_match(hay), n > 0);
     // Folding once outside and scanning the folded text finds the same hits.
+    // Only hits from the whole fold carry their folded range, which holds
+    // the keyword and maps back to the hit.
     let folded = fold(hay, &folding);
     let outside: Vec<_> = detector
         .find_iter_folded(hay, &folded)
-        .map(|h| (h.range(), h.pattern()))
+        .map(|h| {
+            let f = h
+                .folded_range()
+                .expect("find_iter_folded gives folded ranges");
+            assert_eq!(folded.as_str().get(f.clone()), Some(h.keyword()), "{hay:?}");
+            assert_eq!(folded.original_range(hay, f), h.range(), "{hay:?}");
+            (h.range(), h.pattern())
+        })
         .collect();
     let inside: Vec<_> = detector
         .find_iter(hay)
-        .map(|h| (h.range(), h.pattern()))
+        .map(|h| {
+            assert_eq!(h.folded_range(), None, "{hay:?}");
+            (h.range(), h.pattern())
+        })
         .collect();
     assert_eq!(
         outside, inside,

@@ -7,10 +7,7 @@ use std::ops::Range;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, Input, MatchKind, StartKind};
 
 use super::dictionary::{DEFAULT_CATEGORY, Dictionary, check_category};
-use crate::text::{
-    Class, Folded, Folding, classify, fold_first, fold_keyword, folded_len, skip_counting,
-    skip_passes,
-};
+use crate::text::{Class, Folded, Folding, classify, fold_first, fold_keyword};
 use crate::{Error, Result};
 
 /// Which automaton runs the search: the kinds of the `aho-corasick` crate.
@@ -51,8 +48,8 @@ impl MatcherKind {
 pub struct Hit<'d> {
     start: usize,
     end: usize,
-    folded_start: usize,
-    folded_end: usize,
+    /// The range in the folded haystack, when the search was given it.
+    folded: Option<(usize, usize)>,
     pattern: usize,
     keyword: &'d str,
     category: &'d str,
@@ -74,9 +71,26 @@ impl<'d> Hit<'d> {
         self.start..self.end
     }
 
-    /// The byte range of the hit in the folded haystack.
-    pub fn folded_range(&self) -> Range<usize> {
-        self.folded_start..self.folded_end
+    /// The byte range of the hit in the folded haystack, for hits from
+    /// [`Detector::find_iter_folded`], which is given the fold of the whole
+    /// haystack; `None` for hits from [`Detector::find_iter`] and
+    /// [`Detector::find_iter_with`], which fold only stretches of it.
+    ///
+    /// ```
+    /// use spamsift::keywords::Detector;
+    /// use spamsift::text::fold;
+    ///
+    /// let detector = Detector::new()?;
+    /// let hay = "省政府新闻办协作金 博*體-育。";
+    /// let folded = fold(hay, detector.folding());
+    /// let hit = detector.find_iter_folded(hay, &folded).next().unwrap();
+    /// let range = hit.folded_range().unwrap();
+    /// assert_eq!(&folded.as_str()[range], "金博体育");
+    /// assert_eq!(detector.find_iter(hay).next().unwrap().folded_range(), None);
+    /// # Ok::<(), spamsift::Error>(())
+    /// ```
+    pub fn folded_range(&self) -> Option<Range<usize>> {
+        self.folded.map(|(s, e)| s..e)
     }
 
     /// The canonical keyword: the dictionary entry, folded.
@@ -319,9 +333,7 @@ impl DetectorBuilder {
         let candidates = if identity {
             None
         } else {
-            let set = StartSet::candidates(&starts, &self.folding);
-            let stops = set.skip_stops(&self.folding);
-            Some(Candidates { set, stops })
+            Some(StartSet::candidates(&starts, &self.folding))
         };
         let longest = patterns.iter().map(|p| p.keyword.len()).max().unwrap_or(0);
         Ok(Detector {
@@ -375,9 +387,10 @@ pub struct Detector {
     /// The first characters of the keywords, to skip ahead to where a
     /// keyword can start.
     starts: StartSet,
-    /// The characters of the original text where a hit can start. `None`
-    /// when every fold is off.
-    candidates: Option<Candidates>,
+    /// The characters of the original text where a hit can start: those
+    /// whose fold starts with a keyword's first character (`體`, `Ｋ` and
+    /// `ⓚ` as well as `体` and `k`). `None` when every fold is off.
+    candidates: Option<StartSet>,
     /// How many folded bytes [`FindIter`] folds before a candidate: enough
     /// for the allow-list window and the word boundary before a hit.
     margin_before: usize,
@@ -386,52 +399,50 @@ pub struct Detector {
     margin_after: usize,
 }
 
-/// Where the skip through the original text stops.
-#[derive(Clone, Debug)]
-struct Candidates {
-    /// The characters whose fold starts with a keyword's first character
-    /// (`體`, `Ｋ` and `ⓚ` as well as `体` and `k`): a hit can only start at
-    /// one of them.
-    set: StartSet,
-    /// `set` and the three-byte characters that the skip must look at one
-    /// by one to count the length of the fold on the way
-    /// ([`skip_counting`]).
-    stops: StartSet,
-}
-
-impl Candidates {
-    /// The next candidate at or after `from`, a point where the fold holds
-    /// no pending noise, and the length of the fold of `haystack[from..]`
-    /// up to it.
-    #[inline]
-    fn next_counting(
-        &self,
-        haystack: &str,
-        from: usize,
-        folding: &Folding,
-    ) -> Option<(usize, usize)> {
-        let stops = &*self.stops.bmp;
-        skip_counting(
-            haystack,
-            from,
-            folding,
-            |u| (stops[(u >> 6) as usize & 1023] >> (u & 63)) & 1 != 0,
-            |c| self.set.contains(c),
-        )
-    }
-}
-
 /// A set of characters: a bitmap of the BMP, and one flag for all the rest.
+///
+/// The bitmap's words are laid out for the skip through UTF-8
+/// ([`StartSet::next_in`]): the word of BMP character `u` is
+/// `words[BMP_BASE + (u >> 6)]`, its bit `u & 63`, and the first
+/// `BMP_BASE` words have every bit set. For a character of three bytes
+/// `b0 b1 b2` (`1110hhhh 10llllll 10mmmmmm`), `u >> 6` is `hhhhllllll` and
+/// `u & 63` is the low six bits of `b2`, so its word is
+/// `words[LEAD_ROW[b0] + b1]` and its bit is `b2` modulo 64, which is what
+/// a shift takes of its count. Any other first byte has `LEAD_ROW` 0 and
+/// lands, whatever `b1`, in the first words, all set: the skip need not
+/// test the leading bytes apart, a set bit tells it to look closer.
 #[derive(Clone, Debug)]
 struct StartSet {
-    bmp: Box<[u64; 1024]>,
+    words: Box<[u64; WORDS]>,
     astral: bool,
 }
 
+/// Where the words of BMP characters start in [`StartSet`]'s bitmap.
+const BMP_BASE: usize = 256;
+/// The length of the bitmap: the BMP's 1024 words after `BMP_BASE`, then
+/// padding up to a power of two, so that any `LEAD_ROW[b0] + b1` masked
+/// with `WORDS - 1` is in bounds without a check.
+const WORDS: usize = 2048;
+
+/// For a leading byte `1110hhhh`, `LEAD_ROW[b0] + b1` (`b1` = `10llllll`)
+/// is `BMP_BASE + (hhhh << 6) + llllll`; 0 for every other byte, whose
+/// `LEAD_ROW[b0] + b1` is below `BMP_BASE`.
+const LEAD_ROW: [u16; 256] = {
+    let mut t = [0u16; 256];
+    let mut h = 0;
+    while h < 16 {
+        t[0xE0 + h] = (BMP_BASE - 0x80 + (h << 6)) as u16;
+        h += 1;
+    }
+    t
+};
+
 impl Default for StartSet {
     fn default() -> StartSet {
+        let mut words = Box::new([0; WORDS]);
+        words[..BMP_BASE].fill(u64::MAX);
         StartSet {
-            bmp: Box::new([0; 1024]),
+            words,
             astral: false,
         }
     }
@@ -458,24 +469,16 @@ impl StartSet {
         set
     }
 
-    /// The stops of [`skip_counting`] for these candidates: them and the
-    /// three-byte characters its tight loop may not pass.
-    fn skip_stops(&self, folding: &Folding) -> StartSet {
-        let mut stops = self.clone();
-        for c in ('\u{800}'..='\u{FFFF}').filter(|&c| !skip_passes(c, folding)) {
-            stops.insert(c);
-        }
-        stops
+    /// Whether the BMP character `u` is in the set.
+    #[inline]
+    fn has(&self, u: u32) -> bool {
+        (self.words[BMP_BASE + (u as usize >> 6 & 1023)] >> (u & 63)) & 1 != 0
     }
 
     #[inline]
     fn contains(&self, c: char) -> bool {
         let u = c as u32;
-        if u > 0xFFFF {
-            self.astral
-        } else {
-            (self.bmp[(u >> 6) as usize] >> (u & 63)) & 1 != 0
-        }
+        if u > 0xFFFF { self.astral } else { self.has(u) }
     }
 
     fn insert(&mut self, c: char) {
@@ -483,7 +486,7 @@ impl StartSet {
         if u > 0xFFFF {
             self.astral = true;
         } else {
-            self.bmp[(u >> 6) as usize] |= 1 << (u & 63);
+            self.words[BMP_BASE + (u >> 6) as usize] |= 1 << (u & 63);
         }
     }
 
@@ -491,38 +494,58 @@ impl StartSet {
     /// boundary of the UTF-8 text `bytes`) that is in the set.
     #[inline]
     fn next_in(&self, bytes: &[u8], mut i: usize) -> Option<usize> {
-        let bmp = &*self.bmp;
-        let has = |u: u32| (bmp[(u >> 6) as usize & 1023] >> (u & 63)) & 1 != 0;
+        let words = &*self.words;
+        // The bit of the three-byte character at `c[k..k + 3]`, in bit 0;
+        // bit 0 is set too when `c[k]` leads no three-byte character.
+        let bit = |c: &[u8; 12], k: usize| {
+            let word =
+                (usize::from(LEAD_ROW[usize::from(c[k])]) + usize::from(c[k + 1])) & (WORDS - 1);
+            words[word].wrapping_shr(u32::from(c[k + 2]))
+        };
         loop {
             // Three-byte characters (Han, CJK punctuation) first: they are
-            // most of the text. Four at a time, with one branch for their
-            // leading bytes and one for the set.
-            let three = |b: u8| b & 0xF0 == 0xE0;
-            let at = |c: &[u8; 12], k: usize| {
-                has((u32::from(c[k] & 0x0F) << 12)
-                    | (u32::from(c[k + 1] & 0x3F) << 6)
-                    | u32::from(c[k + 2] & 0x3F))
-            };
-            while let Some(c) = bytes.get(i..).and_then(<[u8]>::first_chunk::<12>) {
-                if !(three(c[0]) & three(c[3]) & three(c[6]) & three(c[9]))
-                    || (at(c, 0) | at(c, 3) | at(c, 6) | at(c, 9))
-                {
+            // most of the text. Four at a time, with one branch: when the
+            // four leading bytes at 0, 3, 6 and 9 all lead three-byte
+            // characters, the twelve bytes are those four characters.
+            let mut rest = bytes.get(i..)?;
+            while let Some((c, tail)) = rest.split_first_chunk::<12>() {
+                if (bit(c, 0) | bit(c, 3) | bit(c, 6) | bit(c, 9)) & 1 != 0 {
+                    // Straight to the first of the four with its bit set: the
+                    // ones before it are three-byte characters outside the
+                    // set, so it starts a character, and it is in the set or
+                    // of another length. Without a branch, as punctuation and
+                    // ASCII come every few characters.
+                    let flags = (bit(c, 0) & 1)
+                        | (bit(c, 3) & 1) << 1
+                        | (bit(c, 6) & 1) << 2
+                        | (bit(c, 9) & 1) << 3;
+                    rest = &rest[3 * flags.trailing_zeros() as usize..];
                     break;
                 }
-                i += 12;
+                rest = tail;
             }
-            while let Some(&[b0, b1, b2]) = bytes.get(i..i + 3) {
-                if b0 & 0xF0 != 0xE0 {
-                    break;
+            i = bytes.len() - rest.len();
+            // A run of ASCII (digits, Latin words, line breaks), up to
+            // eight bytes at once: its length from the bytes' top bits, and
+            // its first member of the set, without a branch per byte.
+            if let Some(c) = rest.first_chunk::<8>() {
+                let run = (u64::from_le_bytes(*c) & 0x8080_8080_8080_8080).trailing_zeros() / 8;
+                if run > 0 {
+                    let mut members = 0u32;
+                    for (j, &b) in c.iter().enumerate() {
+                        // Bytes past the run are masked off below.
+                        let word = words[BMP_BASE + usize::from(b >> 6 & 1)];
+                        members |= ((word >> (b & 63)) as u32 & 1) << j;
+                    }
+                    members &= (1 << run) - 1;
+                    if members != 0 {
+                        return Some(i + members.trailing_zeros() as usize);
+                    }
+                    i += run as usize;
+                    continue;
                 }
-                let u = (u32::from(b0 & 0x0F) << 12)
-                    | (u32::from(b1 & 0x3F) << 6)
-                    | u32::from(b2 & 0x3F);
-                if has(u) {
-                    return Some(i);
-                }
-                i += 3;
             }
+            // One character of any length.
             let &b = bytes.get(i)?;
             let (u, len) = if b < 0x80 {
                 (u32::from(b), 1)
@@ -541,7 +564,7 @@ impl StartSet {
                 i += 4;
                 continue;
             };
-            if has(u) {
+            if self.has(u) {
                 return Some(i);
             }
             i += len;
@@ -589,7 +612,7 @@ impl Detector {
     }
 
     /// The heap memory held by the detector, in bytes: the automata, the
-    /// keywords and the lookup table.
+    /// keywords, the lookup table and the bitmaps of the skips.
     pub fn memory_usage(&self) -> usize {
         let strings: usize = self.patterns.iter().map(|p| p.keyword.len()).sum();
         let categories: usize = self.categories.iter().map(|c| c.len()).sum();
@@ -603,14 +626,16 @@ impl Detector {
             // table spends about one control byte and one slot per bucket.
             + strings
             + self.by_keyword.capacity() * (std::mem::size_of::<(Box<str>, usize)>() + 1)
-            + std::mem::size_of::<[u64; 1024]>() * (1 + 2 * usize::from(self.candidates.is_some()))
+            + std::mem::size_of::<[u64; WORDS]>() * (1 + usize::from(self.candidates.is_some()))
     }
 
     /// The hits in `haystack`, left to right, non-overlapping, leftmost-longest.
     ///
     /// Only the stretches of the haystack around characters that can start a
     /// keyword are folded, into a fresh buffer; [`Detector::find_iter_with`]
-    /// reuses one across haystacks.
+    /// reuses one across haystacks. The hits have no
+    /// [`Hit::folded_range`]; [`Detector::find_iter_folded`] finds the same
+    /// hits with it.
     pub fn find_iter<'d, 'h>(&'d self, haystack: &'h str) -> FindIter<'d, 'h> {
         self.lazy_iter(haystack, FoldedRef::Owned(Folded::default()))
     }
@@ -638,23 +663,6 @@ impl Detector {
         self.lazy_iter(haystack, FoldedRef::Mut(buf))
     }
 
-    /// The window for the candidate `q` found by a skip from `from`, with
-    /// `len` the length of the fold of `haystack[from..q]`: its start `w`,
-    /// `q` and the length of the fold of `haystack[from..w]`; `None` when
-    /// there is not the margin for a window of its own after `from`.
-    fn window_start(
-        &self,
-        haystack: &str,
-        from: usize,
-        q: usize,
-        len: usize,
-    ) -> Option<(usize, usize, usize)> {
-        let w = back_margin(haystack, q, from, self.margin_before)?;
-        // The fold holds no pending noise at `w`, so the fold of
-        // `[from, q)` is that of `[from, w)` followed by that of `[w, q)`.
-        Some((w, q, len - folded_len(&haystack[w..q], &self.folding)))
-    }
-
     fn lazy_iter<'d, 'h>(&'d self, haystack: &'h str, buf: FoldedRef<'h>) -> FindIter<'d, 'h> {
         let Some(candidates) = &self.candidates else {
             return FindIter {
@@ -669,9 +677,10 @@ impl Detector {
                 lazy: None,
             };
         };
-        let next = candidates
-            .next_counting(haystack, 0, &self.folding)
-            .map(|(p, len)| self.window_start(haystack, 0, p, len).unwrap_or((0, p, 0)));
+        let next = candidates.next_in(haystack.as_bytes(), 0).map(|p| {
+            let w = back_margin(haystack, p, 0, self.margin_before).unwrap_or(0);
+            (w, p)
+        });
         FindIter {
             detector: self,
             full: haystack,
@@ -681,17 +690,14 @@ impl Detector {
             at: usize::MAX,
             skip: true,
             attempts: 0,
-            lazy: Some(Lazy {
-                next,
-                folded_base: 0,
-                folded_end: 0,
-            }),
+            lazy: Some(Lazy { next }),
         }
     }
 
     /// The hits in `haystack`, given its folding with [`Detector::folding`]:
     /// for callers that fold each document once and use the folded text for
-    /// other things too.
+    /// other things too. The same hits as [`Detector::find_iter`], each with
+    /// its [`Hit::folded_range`] in `folded`.
     ///
     /// # Panics
     ///
@@ -744,20 +750,15 @@ enum FoldedRef<'h> {
 /// the allow-list window) reads the same folded text as with the whole
 /// haystack folded; candidates closer than that share a window.
 ///
-/// The skip from one window to the next counts the length of the fold of
-/// the text it passes ([`skip_counting`]), so every window's offset in the
-/// fold of the whole haystack is known without a second pass.
+/// From the end of one window to the next candidate, the search skips
+/// through the original bytes with [`StartSet::next_in`], as it does
+/// through the folded text: nothing is counted on the way, so a window's
+/// offset in the fold of the whole haystack is not known, and its hits have
+/// no [`Hit::folded_range`].
 #[derive(Debug)]
 struct Lazy {
-    /// The next window's start, its first candidate, and the length of the
-    /// fold from the end of the current window to its start.
-    next: Option<(usize, usize, usize)>,
-    /// The offset of the current window's fold in the fold of the whole
-    /// haystack.
-    folded_base: usize,
-    /// The offset of the current window's end in the fold of the whole
-    /// haystack.
-    folded_end: usize,
+    /// The next window's start and its first candidate.
+    next: Option<(usize, usize)>,
 }
 
 /// After this many candidates merged into one window, it runs to the end of
@@ -785,11 +786,15 @@ fn back_margin(full: &str, q: usize, floor: usize, margin: usize) -> Option<usiz
 /// A lower bound of the length in bytes of the fold of `c`, or 0 when
 /// folding may remove it: characters of class `Text` and `Barrier` are
 /// never removed, and the fold of a Han character is a Han character
-/// (checked by a test of the fold).
+/// (checked by a test of the fold). Han characters, most of the text the
+/// windows walk through, are all of class `Text` (checked by a test here)
+/// and skip the classification's chain of ranges.
 #[inline]
 fn kept_len(c: char) -> usize {
+    if ('\u{3400}'..='\u{9FFF}').contains(&c) {
+        return 3;
+    }
     match classify(c) {
-        Class::Text | Class::Barrier if ('\u{3400}'..='\u{9FFF}').contains(&c) => 3,
         Class::Text | Class::Barrier => 1,
         Class::Noise | Class::Invisible => 0,
     }
@@ -953,13 +958,13 @@ impl<'d, 'h> FindIter<'d, 'h> {
             None => s..e,
             Some(f) => f.original_range(self.haystack, s..e),
         };
-        let folded_base = self.lazy.as_ref().map_or(0, |l| l.folded_base);
         let p = &d.patterns[pattern];
         Hit {
             start: self.base + range.start,
             end: self.base + range.end,
-            folded_start: folded_base + s,
-            folded_end: folded_base + e,
+            // Only a search over the fold of the whole haystack knows where
+            // the hit stands in it.
+            folded: matches!(self.folded, FoldedRef::Borrowed(_)).then_some((s, e)),
             pattern,
             keyword: &p.keyword,
             category: &d.categories[p.category as usize],
@@ -974,7 +979,7 @@ impl<'d, 'h> FindIter<'d, 'h> {
         let Some(lazy) = &mut self.lazy else {
             return false;
         };
-        let Some((w, p, gap)) = lazy.next.take() else {
+        let Some((w, p)) = lazy.next.take() else {
             return false;
         };
         let Some(candidates) = &d.candidates else {
@@ -987,7 +992,7 @@ impl<'d, 'h> FindIter<'d, 'h> {
         let mut x = p;
         let mut next = None;
         // Where candidates come densely (a dictionary of common first
-        // characters), walking and counting between them costs more than
+        // characters), walking the margins between them costs more than
         // folding: after a few merges the window runs to the end.
         let mut merges = 0;
         loop {
@@ -997,7 +1002,7 @@ impl<'d, 'h> FindIter<'d, 'h> {
             }
             let mut remaining = 0usize;
             while let Some(c) = full[x..].chars().next() {
-                if candidates.set.contains(c) {
+                if candidates.contains(c) {
                     remaining = d.margin_after;
                 }
                 x += c.len_utf8();
@@ -1009,11 +1014,11 @@ impl<'d, 'h> FindIter<'d, 'h> {
                     }
                 }
             }
-            let Some((q, len)) = candidates.next_counting(full, x, &d.folding) else {
+            let Some(q) = candidates.next_in(full.as_bytes(), x) else {
                 break;
             };
-            if let Some(window) = d.window_start(full, x, q, len) {
-                next = Some(window);
+            if let Some(w) = back_margin(full, q, x, d.margin_before) {
+                next = Some((w, q));
                 break;
             }
             x = q;
@@ -1028,8 +1033,6 @@ impl<'d, 'h> FindIter<'d, 'h> {
         self.base = w;
         self.haystack = &full[w..x];
         buf.refill(self.haystack, &d.folding);
-        lazy.folded_base = lazy.folded_end + gap;
-        lazy.folded_end = lazy.folded_base + buf.len();
         lazy.next = next;
         self.at = 0;
         self.skip = true;
@@ -1106,95 +1109,12 @@ impl std::iter::FusedIterator for FindIter<'_, '_> {}
 mod tests {
     use super::*;
 
-    /// The counting skip stops where the plain one does, with the length
-    /// [`folded_len`] gives for the text it passed, from every point where
-    /// the fold holds no pending noise, under every folding.
+    /// [`kept_len`] takes every Han character for three kept bytes without
+    /// classifying it.
     #[test]
-    fn counting_skip_equals_plain_skip_and_folded_len() {
-        let pieces = [
-            "金",
-            "博",
-            "體",
-            "育",
-            "省",
-            "政",
-            "府",
-            "釲",
-            "䶵",
-            "ＡＢ",
-            "K",
-            "k",
-            "⑩",
-            "ⓚ",
-            " ",
-            "*",
-            "，",
-            "、",
-            "\u{3000}",
-            "\u{200b}",
-            "\u{feff}",
-            "。",
-            "！",
-            "a",
-            "7",
-            "🎰",
-            "𝄞",
-            "\n",
-            "    ",
-            "省政府新闻发布会召开",
-        ];
-        let mut seed = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
-        let mut checked = 0;
-        for n in 0..16 {
-            let mut folding = Folding::default();
-            folding
-                .max_noise((n % 5) as usize)
-                .traditional(n & 1 == 0)
-                .width(n & 2 == 0)
-                .invisible(n & 4 == 0)
-                .case(n & 8 == 0);
-            if folding == Folding::none() {
-                continue;
-            }
-            let detector = Detector::builder()
-                .builtin(false)
-                .folding(folding)
-                .keyword("博体", "spam")
-                .keyword("k7", "spam")
-                .keyword("10a", "spam")
-                .build()
-                .unwrap();
-            let candidates = detector.candidates.as_ref().unwrap();
-            for _ in 0..300 {
-                let mut hay = String::new();
-                for _ in 0..next() % 40 {
-                    hay.push_str(pieces[(next() % pieces.len() as u64) as usize]);
-                }
-                // Points where no noise is pending: the start, and right
-                // after every character of class Text or Barrier.
-                let clean = std::iter::once(0).chain(
-                    hay.char_indices()
-                        .filter(|&(_, c)| matches!(classify(c), Class::Text | Class::Barrier))
-                        .map(|(i, c)| i + c.len_utf8()),
-                );
-                for from in clean {
-                    let want = candidates
-                        .set
-                        .next_in(hay.as_bytes(), from)
-                        .map(|q| (q, folded_len(&hay[from..q], &folding)));
-                    let got = candidates.next_counting(&hay, from, &folding);
-                    assert_eq!(got, want, "{hay:?} from {from}, {folding:?}");
-                    checked += 1;
-                }
-            }
-        }
-        assert!(checked > 10_000);
+    fn han_characters_are_text() {
+        let other = ('\u{3400}'..='\u{9FFF}').find(|&c| classify(c) != Class::Text);
+        assert_eq!(other, None, "a Han character of another class");
     }
 
     /// The plain skip, four characters at a time, stops at the first
@@ -1219,5 +1139,86 @@ mod tests {
             .map(|(i, _)| i)
             .collect();
         assert_eq!(got, want);
+    }
+
+    /// From every character boundary of random text mixing characters of
+    /// every UTF-8 length (the edges of each length among them), the skip
+    /// stops where a naive walk over the characters does, for random sets
+    /// of those characters: the bitmap's layout, its all-set words for other
+    /// leading bytes and the four-at-a-time loop agree with `contains`.
+    #[test]
+    fn skip_equals_naive_walk() {
+        let chars = [
+            'a',
+            '\u{0}',
+            '\u{7f}',
+            '\n',
+            '\u{80}',
+            '\u{7ff}',
+            'é',
+            'Ж',
+            '\u{800}',
+            '\u{fff}',
+            '\u{1000}',
+            '\u{d7ff}',
+            '\u{e000}',
+            '\u{ffff}',
+            '金',
+            '博',
+            '體',
+            '，',
+            '。',
+            '\u{200b}',
+            '\u{10000}',
+            '🎰',
+            '\u{10ffff}',
+            '䶵',
+            'Ｋ',
+            '省',
+            '政',
+            '府',
+        ];
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut stops = 0;
+        for _ in 0..2000 {
+            let mut set = StartSet::default();
+            let mut members = Vec::new();
+            for _ in 0..next() % 4 {
+                let c = chars[(next() % chars.len() as u64) as usize];
+                set.insert(c);
+                members.push(c);
+            }
+            for c in chars {
+                let astral = c > '\u{ffff}' && members.iter().any(|&m| m > '\u{ffff}');
+                assert_eq!(set.contains(c), astral || members.contains(&c), "{c:?}");
+            }
+            // Mostly the characters the four-at-a-time loop passes.
+            let hay: String = (0..next() % 60)
+                .map(|_| match next() % 8 {
+                    0 | 1 => chars[(next() % chars.len() as u64) as usize],
+                    _ => ['省', '政', '府', '，'][(next() % 4) as usize],
+                })
+                .collect();
+            for (from, _) in hay.char_indices() {
+                let want = hay[from..]
+                    .char_indices()
+                    .find(|&(_, c)| set.contains(c))
+                    .map(|(j, _)| from + j);
+                assert_eq!(
+                    set.next_in(hay.as_bytes(), from),
+                    want,
+                    "{hay:?} from {from}"
+                );
+                stops += usize::from(want.is_some());
+            }
+            assert_eq!(set.next_in(hay.as_bytes(), hay.len()), None);
+        }
+        assert!(stops > 10_000, "{stops}");
     }
 }

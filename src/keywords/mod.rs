@@ -63,28 +63,33 @@
 //! character of some keyword (`體`, `Ｋ` and `ⓚ` as well as `体` and `k`); in
 //! Chinese text most characters are not. The search skips through the
 //! original bytes from one candidate to the next and folds only a window
-//! around each candidate. The skip counts, on the way, the length the fold
-//! of the text it passes would have, so that [`Hit::folded_range`] is the
-//! same as over the whole fold without a second pass: Han characters that
-//! fold to three bytes (most of the text) go through its tight loop four at
-//! a time, as they change nothing but end a noise run; only punctuation,
-//! ASCII and the like are classified one by one. A window runs from and to
-//! a point where the fold holds no pending
-//! noise, with enough characters that folding never removes on each side
-//! for the longest keyword, the allow-list window and the word boundaries.
-//! Candidates closer than that share a window; once eight have merged into
-//! one (a dictionary of common first characters), the window runs to the end
-//! of the haystack.
+//! around each candidate. A window runs from and to a point where the fold
+//! holds no pending noise, with enough characters that folding never
+//! removes on each side for the longest keyword, the allow-list window and
+//! the word boundaries. Candidates closer than that share a window; once
+//! eight have merged into one (a dictionary of common first characters),
+//! the window runs to the end of the haystack. Nothing is counted between
+//! windows, so these hits do not know where they stand in the fold of the
+//! whole haystack: their [`Hit::folded_range`] is `None`.
 //!
 //! Inside a window, or in the whole fold given to
-//! [`Detector::find_iter_folded`], [`crate::text::fold`] has copied runs of
-//! characters that fold to themselves in one piece and recorded an offset
-//! mark only where the folded text and the original stop advancing
-//! together. The detector skips through the folded text to the next
-//! character that starts some keyword (a bitmap of the first characters)
-//! and runs the automaton anchored there; when such characters come more
-//! often than one every 16 bytes it falls back to one unanchored
+//! [`Detector::find_iter_folded`] (whose hits have their folded range),
+//! [`crate::text::fold`] has copied runs of characters that fold to
+//! themselves in one piece and recorded an offset mark only where the
+//! folded text and the original stop advancing together. The detector
+//! skips through the folded text to the next character that starts some
+//! keyword and runs the automaton anchored there; when such characters come
+//! more often than one every 16 bytes it falls back to one unanchored
 //! leftmost-longest search of the rest. Every way finds the same hits.
+//!
+//! Both skips, through the original text and through the folded one, are
+//! the same loop over a bitmap of the set of characters. It takes four
+//! three-byte characters (Han and CJK punctuation, most of the text) at a
+//! time with one branch: the bitmap is laid out so that a character's word
+//! comes from its first two bytes and its bit from the third, and any
+//! other leading byte finds a word with every bit set, which sends the loop
+//! straight to that character. A run of ASCII (digits, Latin words, line
+//! breaks) is passed eight bytes at a time without a branch per byte.
 //!
 //! # The built-in dictionary
 //!

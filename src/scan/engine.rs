@@ -84,7 +84,8 @@ impl Analyzer {
         let mut hits = Vec::new();
         for hit in detector.find_iter_folded(text, folded) {
             let span = hit.start()..hit.end();
-            self.masks.push(hit.folded_range());
+            // `find_iter_folded` gives every hit its folded range.
+            self.masks.extend(hit.folded_range());
             hits.push(RawHit {
                 injected: true,
                 score: 1.0,

@@ -5,8 +5,7 @@ mod fold;
 mod paragraph;
 mod t2s_table;
 
-pub(crate) use fold::{Class, classify, fold_first, fold_keyword, folded_len};
+pub(crate) use fold::{Class, classify, fold_first, fold_keyword};
 pub use fold::{Folded, Folding, MAX_NOISE_LIMIT, fold};
-pub(crate) use fold::{skip_counting, skip_passes};
 pub use paragraph::{Paragraph, ParagraphMode, Paragraphs, paragraphs};
 pub(crate) use t2s_table::t2s;
