@@ -49,15 +49,47 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use spamsift::neardup::{Analysis, Finder, Fingerprinter};
-use spamsift::text::{Folding, fold};
+use spamsift::text::{Folded, Folding, fold};
 use std::collections::HashMap;
 use std::hint::black_box;
 use std::time::Instant;
 
 mod corpus;
 
+/// The one-pass mode for instruction counts: `SPAMSIFT_FP_ONCE=NAME` runs
+/// `fingerprint_folded` or `analyze_folded` once over every paragraph of the
+/// corpus (`SPAMSIFT_BENCH_MIB` MiB, default 8) and exits, without criterion
+/// and without the checks, so that a callgrind count restricted to the
+/// function (`--toggle-collect='*Fingerprinter::analyze_folded*'`) covers
+/// exactly one call per paragraph.
+fn once(name: &str, paras: &[&str], folded: &[Folded], fp: &Fingerprinter) {
+    let mut a = Analysis::default();
+    let mut x = 0u64;
+    for (p, f) in paras.iter().zip(folded) {
+        x ^= match name {
+            "fingerprint_folded" => fp.fingerprint_folded(p, f, 0..f.len(), &[]),
+            "analyze_folded" => {
+                fp.analyze_folded(p, f, 0..f.len(), &[], &mut a);
+                a.fingerprint()
+                    ^ a.chunks().len() as u64
+                    ^ u64::from(a.sketch().first().copied().unwrap_or(0))
+            }
+            _ => panic!("SPAMSIFT_FP_ONCE={name}: expected fingerprint_folded or analyze_folded"),
+        };
+    }
+    let bytes: usize = paras.iter().map(|p| p.len()).sum();
+    eprintln!(
+        "{name} once: {} paragraphs, {bytes} bytes, xor {x:016x}",
+        paras.len()
+    );
+}
+
 fn bench(c: &mut Criterion) {
-    let corpus = corpus::generate(&corpus::Config::new(0x5EED, 8 * corpus::MIB));
+    let mib = std::env::var("SPAMSIFT_BENCH_MIB")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(8usize);
+    let corpus = corpus::generate(&corpus::Config::new(0x5EED, mib * corpus::MIB));
     let paras: Vec<&str> = corpus
         .docs
         .iter()
@@ -66,6 +98,10 @@ fn bench(c: &mut Criterion) {
     let bytes: usize = paras.iter().map(|p| p.len()).sum();
     let fp = Fingerprinter::new();
     let folded: Vec<_> = paras.iter().map(|p| fold(p, &Folding::default())).collect();
+    if let Ok(name) = std::env::var("SPAMSIFT_FP_ONCE") {
+        once(&name, &paras, &folded, &fp);
+        return;
+    }
     let shingles: Vec<Vec<String>> = paras.iter().map(|p| fp.shingle_strings(p)).collect();
 
     // Counts outside the timed loops, so a fast wrong answer cannot pass.
