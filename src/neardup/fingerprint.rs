@@ -1216,6 +1216,35 @@ fn hash_windows(n: usize, units: &[u64], acc: &mut Acc) {
     }
 }
 
+/// Hashes every window of `n` consecutive values of `units` by the chained
+/// definition into `out` (as many as fit) and returns how many.
+#[inline(always)]
+fn window_hashes(n: usize, units: &[u64], out: &mut [u64]) -> usize {
+    #[inline(always)]
+    fn fixed<const N: usize>(units: &[u64], out: &mut [u64]) -> usize {
+        let mut k = 0;
+        for (w, o) in units.windows(N).zip(out.iter_mut()) {
+            let mut x = w[0];
+            for &v in &w[1..] {
+                x = x.rotate_left(21) ^ v;
+            }
+            *o = fmix64(x);
+            k += 1;
+        }
+        k
+    }
+    match n {
+        1 => fixed::<1>(units, out),
+        2 => fixed::<2>(units, out),
+        3 => fixed::<3>(units, out),
+        4 => fixed::<4>(units, out),
+        5 => fixed::<5>(units, out),
+        6 => fixed::<6>(units, out),
+        7 => fixed::<7>(units, out),
+        _ => fixed::<8>(units, out),
+    }
+}
+
 /// Rolls a window of `n` unit values into shingle hashes, in constant work
 /// per unit whatever `n`: the chained hash `x` of the window is kept, and
 /// each step removes the oldest unit's term (`u.rotate_left(21 * (n - 1))`),
@@ -1415,29 +1444,8 @@ impl AnalyzeState<'_> {
     /// `BATCH + 1` windows) by the chained definition and takes the hashes.
     #[inline]
     fn take_windows(&mut self, n: usize, units: &[u64]) {
-        #[inline(always)]
-        fn fixed<const N: usize>(state: &mut AnalyzeState<'_>, units: &[u64]) {
-            let mut k = 0;
-            for (w, out) in units.windows(N).zip(state.hashes.iter_mut()) {
-                let mut x = w[0];
-                for &v in &w[1..] {
-                    x = x.rotate_left(21) ^ v;
-                }
-                *out = fmix64(x);
-                k += 1;
-            }
-            state.take(k);
-        }
-        match n {
-            1 => fixed::<1>(self, units),
-            2 => fixed::<2>(self, units),
-            3 => fixed::<3>(self, units),
-            4 => fixed::<4>(self, units),
-            5 => fixed::<5>(self, units),
-            6 => fixed::<6>(self, units),
-            7 => fixed::<7>(self, units),
-            _ => fixed::<8>(self, units),
-        }
+        let k = window_hashes(n, units, &mut self.hashes);
+        self.take(k);
     }
 
     /// Takes the first `k` hashes of the block.
@@ -1780,27 +1788,35 @@ fn sort_distinct(values: &mut [u32], t: u64) -> usize {
                 out[usize::from(start[b]) & (MAX - 1)] = v;
                 start[b] += 1;
             }
-            // Insertion sort: a value moves past the few of its own bucket
-            // placed before it, if any.
-            let out = &mut out[..c];
-            for i in 1..out.len() {
-                let v = out[i];
-                let mut j = i;
-                while j > 0 && out[j - 1] > v {
-                    out[j] = out[j - 1];
+            // Insertion into the sorted distinct front of `values`, where
+            // repeats drop out too: a value goes at the end but for the few
+            // of its own bucket placed before it.
+            let mut d = 0;
+            let mut last = 0u32;
+            for &v in &out[..c] {
+                if d == 0 || v > last {
+                    values[d] = v;
+                    d += 1;
+                    last = v;
+                    continue;
+                }
+                if v == last {
+                    continue;
+                }
+                let mut j = d - 1;
+                while j > 0 && values[j - 1] > v {
                     j -= 1;
                 }
-                out[j] = v;
-            }
-            // The distinct values to the front of `values`, without a
-            // branch: every value is written, the position moves past new
-            // ones only.
-            let mut d = 0;
-            let mut last = u64::MAX;
-            for (i, &v) in out.iter().enumerate() {
-                values[d.min(i)] = v;
-                d += usize::from(u64::from(v) != last);
-                last = u64::from(v);
+                if j > 0 && values[j - 1] == v {
+                    continue;
+                }
+                let mut i = d;
+                while i > j {
+                    values[i] = values[i - 1];
+                    i -= 1;
+                }
+                values[j] = v;
+                d += 1;
             }
             return d;
         }
@@ -1857,23 +1873,25 @@ static SPREAD: [u64; 256] = {
 /// Positional population count by carry-save adders (Harley-Seal): each
 /// group of 16 hashes goes through 15 full adders working on all 64 bit
 /// positions at once, which keep per-position counts as bit planes of weight
-/// 1, 2, 4 and 8 across groups; only the plane of weight 16 that comes out of
-/// a group is spread to byte-wide counters (eight table look-ups per 16
-/// hashes instead of per hash). Hashes that do not fill a group are counted
-/// one by one in byte-wide counters.
+/// 1, 2, 4 and 8 across groups; the plane of weight 16 that comes out of a
+/// group is added by a ripple of 15 operations into eight more planes, of
+/// weight 16 to 2048 (a hash added alone ripples through all twelve). So
+/// the planes hold each position's count as a 12-digit binary number, and
+/// the SimHash of up to 4,080 hashes is read from them by one carry chain
+/// (earlier versions spread the weight-16 plane to byte-wide counters every
+/// group, eight table look-ups, and compared them position by position or
+/// widened to 16 bits at the end, 500 to 1,800 instructions a paragraph).
+/// Only every 255 ripples do the upper planes move to wide counters, which
+/// very long paragraphs then sum.
 pub(crate) struct Acc {
-    /// Carry-save planes: bit `i` of each is a binary digit of the count of
-    /// bit `i` over the groups added, weights 1, 2, 4 and 8.
-    planes: [u64; 4],
-    /// Byte-wide counts of the weight-16 plane: byte `j` of `sixteens[k]`
-    /// for bit `8k + j`, over at most 255 groups.
-    sixteens: [u64; 8],
-    groups: u32,
-    /// Byte-wide counts of the hashes added one by one, at most 255.
-    lanes: [u64; 8],
-    pending: u32,
-    /// Wide counts of what the byte-wide counters held before they could
-    /// overflow.
+    /// Carry-save planes: bit `i` of `planes[j]` is binary digit `j` of the
+    /// count of bit `i` since the upper planes last moved to `counts`.
+    planes: [u64; 12],
+    /// Ripples into the upper planes since they last moved, each adding at
+    /// most 1 to a position's value there: at most 254 between calls, so
+    /// they never carry out.
+    ripples: u32,
+    /// Wide counts of what the upper planes held, in units of 16.
     counts: [u64; 64],
     /// Whether `counts` holds anything.
     spilled: bool,
@@ -1883,11 +1901,8 @@ pub(crate) struct Acc {
 impl Acc {
     pub(crate) fn new() -> Acc {
         Acc {
-            planes: [0; 4],
-            sixteens: [0; 8],
-            groups: 0,
-            lanes: [0; 8],
-            pending: 0,
+            planes: [0; 12],
+            ripples: 0,
             counts: [0; 64],
             spilled: false,
             total: 0,
@@ -1902,7 +1917,7 @@ impl Acc {
             let u = a ^ b;
             ((a & b) | (u & c), u ^ c)
         }
-        let [ones, twos, fours, eights] = self.planes;
+        let [ones, twos, fours, eights, ..] = self.planes;
         let (twos_a, o) = csa(ones, d[0], d[1]);
         let (twos_b, o) = csa(o, d[2], d[3]);
         let (fours_a, t) = csa(twos, twos_a, twos_b);
@@ -1918,26 +1933,37 @@ impl Acc {
         let (fours_b, t) = csa(t, twos_a, twos_b);
         let (eights_b, f) = csa(f, fours_a, fours_b);
         let (s16, e) = csa(eights, eights_a, eights_b);
-        self.planes = [o, t, f, e];
-        for (k, lane) in self.sixteens.iter_mut().enumerate() {
-            *lane += SPREAD[((s16 >> (8 * k)) & 0xff) as usize];
-        }
+        self.planes[..4].copy_from_slice(&[o, t, f, e]);
+        self.ripple_upper(s16);
         self.total += 16;
-        self.groups += 1;
-        if self.groups == 255 {
-            self.spill16();
+    }
+
+    /// Adds `c` (weight 16) into the upper eight planes.
+    #[inline(always)]
+    fn ripple_upper(&mut self, mut c: u64) {
+        for p in &mut self.planes[4..] {
+            let carry = *p & c;
+            *p ^= c;
+            c = carry;
+        }
+        self.ripples += 1;
+        if self.ripples == 255 {
+            self.spill();
         }
     }
 
+    /// Moves the upper planes to the wide counters.
     #[inline(never)]
-    fn spill16(&mut self) {
-        for (k, lane) in self.sixteens.iter_mut().enumerate() {
-            for j in 0..8 {
-                self.counts[8 * k + j] += 16 * ((*lane >> (8 * j)) & 0xff);
+    fn spill(&mut self) {
+        for (i, count) in self.counts.iter_mut().enumerate() {
+            let mut v = 0;
+            for (j, &p) in self.planes[4..].iter().enumerate() {
+                v |= ((p >> i) & 1) << j;
             }
-            *lane = 0;
+            *count += v;
         }
-        self.groups = 0;
+        self.planes[4..].fill(0);
+        self.ripples = 0;
         self.spilled = true;
     }
 
@@ -1956,94 +1982,43 @@ impl Acc {
     /// Adds one hash.
     #[inline]
     fn add(&mut self, h: u64) {
-        for (k, lane) in self.lanes.iter_mut().enumerate() {
-            *lane += SPREAD[((h >> (8 * k)) & 0xff) as usize];
-        }
+        let [p0, p1, p2, p3, ..] = self.planes;
+        let c0 = p0 & h;
+        let c1 = p1 & c0;
+        let c2 = p2 & c1;
+        let c3 = p3 & c2;
+        self.planes[..4].copy_from_slice(&[p0 ^ h, p1 ^ c0, p2 ^ c1, p3 ^ c2]);
+        self.ripple_upper(c3);
         self.total += 1;
-        self.pending += 1;
-        if self.pending == 255 {
-            self.flush();
-        }
-    }
-
-    #[inline(never)]
-    fn flush(&mut self) {
-        for (k, lane) in self.lanes.iter_mut().enumerate() {
-            for j in 0..8 {
-                self.counts[8 * k + j] += (*lane >> (8 * j)) & 0xff;
-            }
-            *lane = 0;
-        }
-        self.pending = 0;
-        self.spilled = true;
     }
 
     /// The SimHash of what was added: bit `i` set when more than half of the
     /// hashes have it set.
     pub(crate) fn finish(&mut self) -> u64 {
-        let byte = |plane: u64, k: usize| SPREAD[((plane >> (8 * k)) & 0xff) as usize];
-        let [ones, twos, fours, eights] = self.planes;
-        let planes = |k: usize| {
-            (byte(eights, k) << 3) + (byte(fours, k) << 2) + (byte(twos, k) << 1) + byte(ones, k)
-        };
-        if self.total < 128 {
-            // Nothing spilled (at most 7 groups and 127 single hashes): the
-            // per-position counts, below 128, add up byte-wide.
-            let lanes: [u64; 8] =
-                std::array::from_fn(|k| (self.sixteens[k] << 4) + self.lanes[k] + planes(k));
-            return small_simhash(&lanes, self.total as u32);
-        }
-        if self.total < 1 << 15 && !self.spilled {
-            // Nothing spilled either (the counts are below 255 * 16 + 255 +
-            // 15): the same comparison with the byte-wide counters widened
-            // to 16 bits, four positions to a word, instead of a loop over
-            // the 64 positions (which cost a paragraph 1,800 instructions).
-            let m = self.total / 2 + 1;
-            let bias = (0x8000 - m) * 0x0001_0001_0001_0001;
-            let mut out = 0u64;
-            for k in 0..8 {
-                let (s_lo, s_hi) = widen(self.sixteens[k]);
-                let (l_lo, l_hi) = widen(self.lanes[k]);
-                let (p_lo, p_hi) = widen(planes(k));
-                let lo = (s_lo << 4) + l_lo + p_lo;
-                let hi = (s_hi << 4) + l_hi + p_hi;
-                out |= (at_least(lo, bias) | (at_least(hi, bias) << 4)) << (8 * k);
+        if !self.spilled {
+            // Each position's count is the 12-digit number in the planes
+            // (at most 254 ripples of at most 16: below 4096), and it is at
+            // least `m = total / 2 + 1` exactly where adding `4096 - m`
+            // carries out of the top digit: a carry chain over the planes,
+            // all positions at once.
+            let c = 4096 - (self.total / 2 + 1);
+            let mut carry = 0u64;
+            for (i, &p) in self.planes.iter().enumerate() {
+                let one = 0u64.wrapping_sub((c >> i) & 1);
+                carry = (p & carry) | (one & (p | carry));
             }
-            return out;
+            return carry;
         }
-        self.spill16();
-        self.flush();
         let mut out = 0u64;
         for (i, &c) in self.counts.iter().enumerate() {
-            let c = c
-                + ((ones >> i) & 1)
-                + (((twos >> i) & 1) << 1)
-                + (((fours >> i) & 1) << 2)
-                + (((eights >> i) & 1) << 3);
-            out |= u64::from(2 * c > self.total) << i;
+            let mut v = 16 * c;
+            for (j, &p) in self.planes.iter().enumerate() {
+                v += ((p >> i) & 1) << j;
+            }
+            out |= u64::from(2 * v > self.total) << i;
         }
         out
     }
-}
-
-/// The eight bytes of `x` as 16-bit lanes: bytes 0 to 3 in the first word,
-/// 4 to 7 in the second, byte `j` in lane `j % 4`.
-#[inline(always)]
-fn widen(x: u64) -> (u64, u64) {
-    let spread = |y: u64| {
-        let y = (y | (y << 16)) & 0x0000_ffff_0000_ffff;
-        (y | (y << 8)) & 0x00ff_00ff_00ff_00ff
-    };
-    (spread(x & 0xffff_ffff), spread(x >> 32))
-}
-
-/// Bit `j` set where 16-bit lane `j` of `c` (below `0x8000`) is at least
-/// `m`, given `bias = 0x8000 - m` in every lane: adding it sets the lane's
-/// top bit exactly then, and one multiplication gathers the four top bits.
-#[inline(always)]
-fn at_least(c: u64, bias: u64) -> u64 {
-    let top = ((c + bias) >> 15) & 0x0001_0001_0001_0001;
-    (top.wrapping_mul(1 | 1 << 15 | 1 << 30 | 1 << 45) >> 45) & 0xf
 }
 
 /// The SimHash of a stream of feature hashes, each occurrence weight 1.
