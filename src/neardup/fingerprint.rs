@@ -60,24 +60,37 @@
 //! # Speed
 //!
 //! One pass over the folded text; no allocation per shingle. The unit reader
-//! decodes the common Han characters (U+4E00 to U+9FFF) straight from their
-//! three UTF-8 bytes, runs of them in a loop of their own, and it decides a
-//! word boundary from the list of gaps the fold recorded (the folded offsets
-//! where it removed whitespace or punctuation), read with a forward cursor,
-//! without touching the original text. The reader only appends unit values
-//! to a block on the stack; a tight loop, specialised to the shingle length,
-//! then hashes every window of the block by the chained definition. For the
-//! plain fingerprint the hashes are counted 16 at a time by carry-save
-//! adders (per-position counts as bit planes kept across blocks, only the
-//! weight-16 plane spread to byte-wide counters). The analysis adds each
-//! hash to 64 byte-wide counters packed in eight `u64`s (one table look-up
-//! per byte of the hash), reads a chunk's SimHash from them with one add and
-//! one multiplication per eight bits, keeps its bottom-k sketch in a buffer
-//! appended to below a bound that a 16-bucket histogram lowers when the
-//! buffer fills (no sorting until the end, and then only of the `k`
-//! selected; repeats that defeat the histogram bound are detected and the
-//! sketch computed again exactly), and keeps the `max_chunks` best chunk
-//! keys in a small sorted array.
+//! of the hot paths (`Reader`) appends unit values to a block on the stack:
+//! runs of the common Han characters (U+4E00 to U+9FFF) are decoded straight
+//! from their three bytes by a small loop of their own, one range test a
+//! character, ASCII letters and digits extend the open word without decoding
+//! a `char`, and a word boundary is decided from the list of gaps the fold
+//! recorded (the folded offsets where it removed whitespace or punctuation),
+//! read with a forward cursor, without touching the original text. A tight
+//! loop, specialised to the shingle length, then hashes every window of the
+//! block by the chained definition.
+//!
+//! The paragraph's SimHash, in the fingerprint and in the analysis alike,
+//! is counted 16 hashes at a time by carry-save adders into twelve bit
+//! planes (each position's count as a 12-digit binary number), and read from
+//! them by one carry chain. The analysis counts each chunk into four bit
+//! planes of its own (a ripple of seven operations a hash; a chunk's
+//! majority is a carry chain of four steps), collects the shingle hashes'
+//! upper halves unsorted and picks the bottom-k sketch once at the end, when
+//! the number of shingles `s` is known: the values below about `(k + 2
+//! sqrt(k) + 4) / s` of the range are copied aside without a branch and only
+//! those are sorted, by bucket (see `Bottom`). The `max_chunks` best chunk
+//! keys are kept in one pass over a small sorted array.
+//!
+//! Measured with callgrind on the 4 MiB bench corpus (8,956 paragraphs,
+//! 1.21 M shingles; `SPAMSIFT_BENCH_MIB=4 SPAMSIFT_FP_ONCE=NAME
+//! valgrind --tool=callgrind --toggle-collect='*Fingerprinter::NAME*'
+//! target/release/deps/fingerprint-* --bench`): `fingerprint_folded` 103.4 M
+//! instructions before these changes, 78.1 M after; `analyze_folded` 258.1 M
+//! before, 176.5 M after, of which about 21 M are the Han loop, 25 M hashing
+//! the windows, 13 M the paragraph's carry-save counting, 36 M the chunks'
+//! SimHashes and keys, 30 M the sketch (over half of it sorting) and 6 M the
+//! exact hash.
 
 use std::ops::Range;
 
@@ -436,36 +449,19 @@ impl Fingerprinter {
         let _ = haystack;
         let (text, base) = slice(folded.as_str(), range);
         let masks = normalize(masks);
-        let mut gaps = Gaps::new(folded, base);
+        let gaps = Gaps::new(folded, base);
         // Two phases per block: the unit reader only appends unit values to
-        // a buffer on the stack (few live values in its branchy loop), and a
-        // tight loop then hashes every full window of the block into
-        // shingle hashes and counts them. The last `n - 1` units of a block
-        // start the next one, so every window is hashed once.
+        // a block on the stack (few live values in its branchy loop), and a
+        // tight loop then hashes every window of the block into shingle
+        // hashes and counts them.
         let n = self.shingle_len;
         let mut acc = Acc::new();
-        let mut buf = [0u64; MAX_SHINGLE_LEN - 1 + BATCH];
-        let full = n - 1 + BATCH;
-        let mut len = 0usize;
-        let mut seen = 0usize;
-        units(text, base, &masks, &mut gaps, |u, _, _| {
-            buf[len] = u;
-            len += 1;
-            if len == full {
-                hash_windows(n, &buf[..len], &mut acc);
-                seen += len - (n - 1);
-                buf.copy_within(len - (n - 1)..len, 0);
-                len = n - 1;
-            }
+        let (_, short) = read_blocks(n, text, base, &masks, gaps, |units, _| {
+            hash_windows(n, units, &mut acc)
         });
-        if seen + len >= n {
-            hash_windows(n, &buf[..len], &mut acc);
-        } else if len > 0 {
+        if let Some(h) = short {
             // Fewer than `n` units in all: one shingle of them all.
-            let x = buf[1..len]
-                .iter()
-                .fold(buf[0], |x, &v| x.rotate_left(21) ^ v);
-            acc.add(fmix64(x));
+            acc.add(h);
         }
         acc.finish()
     }
@@ -477,6 +473,8 @@ impl Fingerprinter {
         let mut out = Analysis::default();
         let masks = to_folded(&folded, masks);
         self.analyze_folded(text, &folded, 0..folded.len(), &masks, &mut out);
+        // The sketch's buffer held every shingle hash on the way.
+        out.sketch.shrink_to_fit();
         out
     }
 
@@ -497,98 +495,48 @@ impl Fingerprinter {
         let _ = haystack;
         let (text, base) = slice(folded.as_str(), range);
         let masks = normalize(masks);
-        let mut gaps = Gaps::new(folded, base);
+        let gaps = Gaps::new(folded, base);
         out.chunks.clear();
+        // Chunk keys only when some are kept: with `max_chunks` 0 or
+        // `chunk_len` 0 the chunks are never counted.
+        let chunking = self.chunk_len != 0 && self.max_chunks != 0;
         let mut state = AnalyzeState {
-            para: Counter::new(),
-            chunk: Counter::new(),
-            chunk_n: 0,
+            hashes: [0; BATCH + 1],
+            para: Acc::new(),
+            chunk: ChunkCounter::new(),
             chunk_min: self.chunk_len / 2,
-            // Without chunk keys no shingle ends a chunk: the one chunk is
-            // the paragraph.
-            cut: if self.chunk_len == 0 {
-                0
-            } else {
-                self.chunk_cut
-            },
+            cut: self.chunk_cut,
+            chunking,
             chunks: &mut out.chunks,
             sketch: Bottom::new(&mut out.sketch, self.sketch_len),
         };
         // As in `fingerprint_folded`: the reader appends unit values to a
-        // block, and every full window of the block is hashed in a tight
-        // loop and handed on a batch at a time.
+        // block, and every window of the block is hashed in a tight loop
+        // and handed on a block at a time.
         let n = self.shingle_len;
         let mut exact = FNV_OFFSET;
-        let mut buf = [0u64; MAX_SHINGLE_LEN - 1 + BATCH];
-        let full = n - 1 + BATCH;
-        let mut len = 0usize;
-        let mut seen = 0usize;
-        units(text, base, &masks, &mut gaps, |u, _, _| {
-            exact = (exact ^ u).wrapping_mul(FNV_PRIME);
-            buf[len] = u;
-            len += 1;
-            if len == full {
-                state.take_windows(n, &buf[..len]);
-                seen += len - (n - 1);
-                buf.copy_within(len - (n - 1)..len, 0);
-                len = n - 1;
+        let (n_units, short) = read_blocks(n, text, base, &masks, gaps, |units, fresh| {
+            for &u in &units[fresh..] {
+                exact = (exact ^ u).wrapping_mul(FNV_PRIME);
             }
+            state.take_windows(n, units);
         });
-        let n_units = seen + len;
-        if n_units >= n {
-            state.take_windows(n, &buf[..len]);
-        } else if len > 0 {
+        if let Some(h) = short {
             // Fewer than `n` units in all: one shingle of them all.
-            let x = buf[1..len]
-                .iter()
-                .fold(buf[0], |x, &v| x.rotate_left(21) ^ v);
-            state.take(&[fmix64(x)]);
+            state.hashes[0] = h;
+            state.take(1);
         }
-        if self.chunk_len != 0 && state.chunk_n >= state.chunk_min.max(1) {
+        if chunking && state.chunk.n >= state.chunk_min.max(1) {
             state.chunks.push(state.chunk.simhash());
         }
-        state.para.absorb(&state.chunk);
-        let (shingles, fingerprint) = (state.para.total() as usize, state.para.simhash());
-        if !state.sketch.finish() {
-            // The quick bounds dropped values that repeats turned out to
-            // need: compute the sketch again, exactly.
-            exact_sketch(
-                n,
-                text,
-                base,
-                &masks,
-                folded,
-                self.sketch_len,
-                &mut out.sketch,
-            );
-        }
+        let shingles = state.para.total as usize;
+        let fingerprint = state.para.finish();
+        state.sketch.finish();
         out.shingles = shingles;
         out.fingerprint = fingerprint;
         out.units = n_units;
         out.exact = fmix64(exact ^ n_units as u64);
-        // Keep the distinct chunk keys that differ from the paragraph key,
-        // in text order.
-        let fp = out.fingerprint;
-        if out.chunks.len() <= 32 {
-            let mut i = 0;
-            while i < out.chunks.len() {
-                let c = out.chunks[i];
-                if c == fp || out.chunks[..i].contains(&c) {
-                    out.chunks.remove(i);
-                } else {
-                    i += 1;
-                }
-            }
-        } else {
-            // A long paragraph has one chunk per few shingles: the scan and
-            // `remove` above would be quadratic in them (a 4 MB paragraph of
-            // one repeated sentence took 5.7 s), so remember what was kept.
-            let mut seen = std::collections::HashSet::with_capacity(out.chunks.len());
-            out.chunks.retain(|&c| c != fp && seen.insert(c));
-        }
-        if out.chunks.len() > self.max_chunks {
-            keep_smallest_keys(&mut out.chunks, self.max_chunks);
-        }
+        select_chunk_keys(&mut out.chunks, fingerprint, self.max_chunks);
     }
 
     /// The shingles of `text` as strings, in order, repeats included: the
@@ -699,6 +647,90 @@ fn keep_smallest_keys(chunks: &mut Vec<u64>, m: usize) {
     } else {
         chunks.sort_unstable_by_key(|&c| fmix64(c));
     }
+}
+
+/// Leaves the chunk keys that [`Analysis::chunks`] describes: the distinct
+/// keys other than the paragraph key `fp`, in text order, or when there are
+/// more than `m`, the `m` with the smallest [`fmix64`] values in that order.
+///
+/// For the default `m` of 4 one pass keeps the `m` best distinct keys in a
+/// small sorted array, with where each first appeared and whether a further
+/// distinct key was seen, instead of deduplicating all the keys first (a
+/// scan per key) and choosing among them after.
+fn select_chunk_keys(chunks: &mut Vec<u64>, fp: u64, m: usize) {
+    const SMALL: usize = 8;
+    if m == 0 {
+        chunks.clear();
+        return;
+    }
+    if m > SMALL {
+        if chunks.len() <= 32 {
+            let mut i = 0;
+            while i < chunks.len() {
+                let c = chunks[i];
+                if c == fp || chunks[..i].contains(&c) {
+                    chunks.remove(i);
+                } else {
+                    i += 1;
+                }
+            }
+        } else {
+            // A long paragraph has one chunk per few shingles: the scan and
+            // `remove` above would be quadratic in them (a 4 MB paragraph of
+            // one repeated sentence took 5.7 s), so remember what was kept.
+            let mut seen = std::collections::HashSet::with_capacity(chunks.len());
+            chunks.retain(|&c| c != fp && seen.insert(c));
+        }
+        if chunks.len() > m {
+            keep_smallest_keys(chunks, m);
+        }
+        return;
+    }
+    // (mixed key, key, first position), ascending by mixed key, distinct.
+    let mut best = [(0u64, 0u64, 0usize); SMALL];
+    let mut have = 0usize;
+    // Whether a distinct key other than `fp` is not in `best`.
+    let mut more = false;
+    for (at, &c) in chunks.iter().enumerate() {
+        if c == fp {
+            continue;
+        }
+        let key = fmix64(c);
+        if have == m && key >= best[m - 1].0 {
+            // Most keys of a long paragraph: no better than the kept ones.
+            more |= key != best[m - 1].0;
+            continue;
+        }
+        let mut i = have;
+        while i > 0 && best[i - 1].0 > key {
+            i -= 1;
+        }
+        if i > 0 && best[i - 1].0 == key {
+            // A repeat (the mix is a bijection): kept at its first place.
+            continue;
+        }
+        if i == m {
+            more = true;
+            continue;
+        }
+        if have == m {
+            // The largest kept key drops out.
+            more = true;
+        } else {
+            have += 1;
+        }
+        let mut j = have - 1;
+        while j > i {
+            best[j] = best[j - 1];
+            j -= 1;
+        }
+        best[i] = (key, c, at);
+    }
+    if !more {
+        best[..have].sort_unstable_by_key(|b| b.2);
+    }
+    chunks.clear();
+    chunks.extend(best[..have].iter().map(|b| b.1));
 }
 
 /// The part of `text` in `range`, clamped to bounds and moved back to
@@ -907,6 +939,247 @@ fn units(
     }
 }
 
+/// The room a block of units needs: `n - 1` carried over, `BATCH` more, and
+/// one of slack, since one step of [`Reader::fill`] can end a word and add
+/// the character after it.
+const BLOCK: usize = MAX_SHINGLE_LEN - 1 + BATCH + 1;
+
+/// The unit reader of the hot paths: the values [`units`] gives, appended
+/// to a block on the stack until it is full, with the common cases in loops
+/// of their own. [`units`] is the reference (and serves the callers that
+/// need each unit's offsets); a test checks the two agree.
+///
+/// Runs of common Han characters, most of a Chinese text, are decoded
+/// straight from their three bytes into the block, with one check of the
+/// block's room and one of the text's end per character; ASCII letters and
+/// digits extend the open word without decoding a `char`. Everything else
+/// (other characters, masks, punctuation) goes through the general step.
+struct Reader<'a> {
+    text: &'a str,
+    base: usize,
+    masks: &'a [Range<usize>],
+    /// The first mask that may still matter.
+    mi: usize,
+    /// The folded offset where the next mask starts.
+    next_mask: usize,
+    gaps: Gaps<'a>,
+    /// The byte offset in `text` of the next character.
+    at: usize,
+    /// The FNV state of the open word, if any.
+    word: Option<u64>,
+}
+
+impl<'a> Reader<'a> {
+    fn new(text: &'a str, base: usize, masks: &'a [Range<usize>], gaps: Gaps<'a>) -> Reader<'a> {
+        Reader {
+            text,
+            base,
+            masks,
+            mi: 0,
+            next_mask: masks.first().map_or(usize::MAX, |m| m.start),
+            gaps,
+            at: 0,
+            word: None,
+        }
+    }
+
+    /// Appends units to `buf` from `len` on until at least `full` (at most
+    /// `full + 1`) are there, or the text ends. Returns the new length and
+    /// whether the text may go on (`false`: it ended, the last word
+    /// included).
+    #[inline(always)]
+    fn fill(&mut self, buf: &mut [u64; BLOCK], mut len: usize, full: usize) -> (usize, bool) {
+        let full = full.min(BLOCK - 1);
+        let bytes = self.text.as_bytes();
+        // The state the loop changes, in locals (written back on return).
+        let mut at = self.at;
+        let base = self.base;
+        let mut next_mask = self.next_mask;
+        while len < full {
+            let Some(&b0) = bytes.get(at) else {
+                if let Some(h) = self.word.take() {
+                    buf[len] = h;
+                    len += 1;
+                }
+                self.at = at;
+                self.next_mask = next_mask;
+                return (len, false);
+            };
+            let pos = base + at;
+            if pos < next_mask {
+                if b0.is_ascii_alphanumeric() {
+                    // A word character (folding left ASCII letters in lower
+                    // case): a gap before it ends the open word.
+                    let h = match self.word {
+                        Some(h) if !self.gaps.at(pos) => h,
+                        Some(h) => {
+                            buf[len] = h;
+                            len += 1;
+                            FNV_OFFSET
+                        }
+                        None => FNV_OFFSET,
+                    };
+                    self.word = Some((h ^ u64::from(b0)).wrapping_mul(FNV_PRIME));
+                    at += 1;
+                    continue;
+                }
+                if let Some(u) = common_han(bytes, at) {
+                    if let Some(h) = self.word.take() {
+                        buf[len] = h;
+                        len += 1;
+                    }
+                    buf[len] = u;
+                    len += 1;
+                    at += 3;
+                    // The rest of the run: no word is open, and no mask
+                    // starts before `limit`.
+                    let limit = bytes.len().min(next_mask - base);
+                    if at < limit && len < full {
+                        let k = han_run(&bytes[at..limit], &mut buf[len..full]);
+                        at += 3 * k;
+                        len += k;
+                    }
+                    continue;
+                }
+            }
+            // The general step, as in `units`.
+            let Some(c) = self.text.get(at..).and_then(|t| t.chars().next()) else {
+                at = bytes.len();
+                continue;
+            };
+            at += c.len_utf8();
+            if pos >= next_mask {
+                let masks = self.masks;
+                while self.mi < masks.len() && masks[self.mi].end <= pos {
+                    self.mi += 1;
+                }
+                match masks.get(self.mi) {
+                    Some(m) if m.start <= pos => continue,
+                    Some(m) => next_mask = m.start,
+                    None => next_mask = usize::MAX,
+                }
+            }
+            let u = c as u32;
+            if (0x4E00..=0x9FFF).contains(&u) {
+                if let Some(h) = self.word.take() {
+                    buf[len] = h;
+                    len += 1;
+                }
+                buf[len] = u64::from(u);
+                len += 1;
+                continue;
+            }
+            let class = classify(c);
+            if class == Class::Text && !is_single_unit(c) {
+                let mut h = match self.word {
+                    Some(h) if !self.gaps.at(pos) => h,
+                    Some(h) => {
+                        buf[len] = h;
+                        len += 1;
+                        FNV_OFFSET
+                    }
+                    None => FNV_OFFSET,
+                };
+                let mut utf8 = [0u8; 4];
+                for &b in c.encode_utf8(&mut utf8).as_bytes() {
+                    h = (h ^ u64::from(b)).wrapping_mul(FNV_PRIME);
+                }
+                self.word = Some(h);
+                continue;
+            }
+            if class == Class::Invisible {
+                continue;
+            }
+            if let Some(h) = self.word.take() {
+                buf[len] = h;
+                len += 1;
+            }
+            if class == Class::Text {
+                buf[len] = u64::from(u);
+                len += 1;
+            }
+        }
+        self.at = at;
+        self.next_mask = next_mask;
+        (len, true)
+    }
+}
+
+/// Decodes the run of common Han characters (U+4E00 to U+9FFF) at the
+/// start of `run` into `slots`, as many as fit, and returns how many.
+///
+/// A function of its own, so that its few values live in registers: inside
+/// the reader's loop the compiler kept the block's length and the text's
+/// bounds on the stack, 36 instructions a character instead of 13. Zipping
+/// the three-byte pieces with the free slots leaves one bound to check.
+#[inline(never)]
+fn han_run(run: &[u8], slots: &mut [u64]) -> usize {
+    let mut k = 0;
+    for (c, slot) in run.chunks_exact(3).zip(slots.iter_mut()) {
+        // With the marker bits left in, a character U+4E00 to U+9FFF is
+        // `raw - 0xE2080`, and no other three bytes of valid UTF-8 starting
+        // at a character give a `raw` in that range: one test instead of
+        // the lead byte's and the value's.
+        let raw = (u32::from(c[0]) << 12) + (u32::from(c[1]) << 6) + u32::from(c[2]);
+        if raw.wrapping_sub(HAN_RAW_MIN) >= 0x5200 {
+            break;
+        }
+        *slot = u64::from(raw - HAN_RAW_OFFSET);
+        k += 1;
+    }
+    k
+}
+
+/// The marker bits of a three-byte UTF-8 sequence read as
+/// `(b0 << 12) + (b1 << 6) + b2`: `0xE0 << 12`, `0x80 << 6` and `0x80`.
+const HAN_RAW_OFFSET: u32 = 0xE2080;
+/// `raw` of U+4E00. With `b1` and `b2` continuation bytes (`0x80` to
+/// `0xBF`, as valid UTF-8 has after a lead byte), `raw` within `0x5200` of
+/// it means a lead byte `0xE4` to `0xE9`: `0xE3` reaches at most
+/// `0xE607F`, `0xEA` starts at `0xEC080`, and no lead byte of another
+/// length or ASCII byte (whatever follows it) comes near.
+const HAN_RAW_MIN: u32 = HAN_RAW_OFFSET + 0x4E00;
+
+/// Reads the units of `text` a block at a time and calls `block(units,
+/// fresh)` for each block: `units` are the last `n - 1` units of the block
+/// before (the start of the windows that straddle the two) followed by the
+/// new ones, which start at `fresh`; every window of `n` units is in
+/// exactly one block. Returns the number of units, and for a text of fewer
+/// than `n` units (but some), the hash of its one shingle of them all.
+#[inline(always)]
+fn read_blocks(
+    n: usize,
+    text: &str,
+    base: usize,
+    masks: &[Range<usize>],
+    gaps: Gaps<'_>,
+    mut block: impl FnMut(&[u64], usize),
+) -> (usize, Option<u64>) {
+    let mut reader = Reader::new(text, base, masks, gaps);
+    let mut buf = [0u64; BLOCK];
+    let full = n - 1 + BATCH;
+    let mut fresh = 0usize;
+    let mut units = 0usize;
+    loop {
+        let (len, more) = reader.fill(&mut buf, fresh, full);
+        units += len - fresh;
+        if len > fresh {
+            block(&buf[..len], fresh);
+        }
+        if !more {
+            let short = (units > 0 && units < n).then(|| {
+                let x = buf[1..len]
+                    .iter()
+                    .fold(buf[0], |x, &v| x.rotate_left(21) ^ v);
+                fmix64(x)
+            });
+            return (units, short);
+        }
+        buf.copy_within(len - (n - 1)..len, 0);
+        fresh = n - 1;
+    }
+}
+
 /// The common Han character (U+4E00 to U+9FFF) whose three UTF-8 bytes start
 /// at `at`, if that is one.
 #[inline(always)]
@@ -958,6 +1231,35 @@ fn hash_windows(n: usize, units: &[u64], acc: &mut Acc) {
         6 => fixed::<6>(units, acc),
         7 => fixed::<7>(units, acc),
         _ => fixed::<8>(units, acc),
+    }
+}
+
+/// Hashes every window of `n` consecutive values of `units` by the chained
+/// definition into `out` (as many as fit) and returns how many.
+#[inline(always)]
+fn window_hashes(n: usize, units: &[u64], out: &mut [u64]) -> usize {
+    #[inline(always)]
+    fn fixed<const N: usize>(units: &[u64], out: &mut [u64]) -> usize {
+        let mut k = 0;
+        for (w, o) in units.windows(N).zip(out.iter_mut()) {
+            let mut x = w[0];
+            for &v in &w[1..] {
+                x = x.rotate_left(21) ^ v;
+            }
+            *o = fmix64(x);
+            k += 1;
+        }
+        k
+    }
+    match n {
+        1 => fixed::<1>(units, out),
+        2 => fixed::<2>(units, out),
+        3 => fixed::<3>(units, out),
+        4 => fixed::<4>(units, out),
+        5 => fixed::<5>(units, out),
+        6 => fixed::<6>(units, out),
+        7 => fixed::<7>(units, out),
+        _ => fixed::<8>(units, out),
     }
 }
 
@@ -1040,8 +1342,9 @@ impl Counter {
         }
     }
 
-    /// Counts `h`; the caller spills before `n` would pass 255.
-    #[inline(always)]
+    /// Counts `h`; the caller spills before `n` would pass 255. The tests'
+    /// way to fill a counter; the analysis fills it from bit planes.
+    #[cfg(test)]
     fn add(&mut self, h: u64) {
         for (k, lane) in self.lanes.iter_mut().enumerate() {
             *lane += SPREAD[((h >> (8 * k)) & 0xff) as usize];
@@ -1063,7 +1366,7 @@ impl Counter {
     }
 
     /// Adds everything `other` counted.
-    #[inline]
+    #[cfg(test)]
     fn absorb(&mut self, other: &Counter) {
         if self.n + other.n > 255 {
             self.spill();
@@ -1135,161 +1438,277 @@ fn small_simhash(lanes: &[u64; 8], n: u32) -> u64 {
     out
 }
 
-/// The per-shingle work of [`Fingerprinter::analyze_folded`]: the chunk and
-/// paragraph SimHashes, the chunk cuts and the sketch, in one tight loop over
-/// a few shingle hashes at a time.
+/// The per-shingle work of [`Fingerprinter::analyze_folded`], a block of
+/// shingle hashes at a time: the paragraph's SimHash by the carry-save
+/// counting of `fingerprint_folded`, the sketch, and the chunk cuts and
+/// chunk SimHashes.
 struct AnalyzeState<'a> {
-    /// Every finished chunk's counts.
-    para: Counter,
+    /// The shingle hashes of the current block.
+    hashes: [u64; BATCH + 1],
+    /// Every shingle's counts.
+    para: Acc,
     /// The current chunk's counts.
-    chunk: Counter,
-    /// Shingles in the current chunk.
-    chunk_n: usize,
+    chunk: ChunkCounter,
     chunk_min: usize,
     cut: u32,
+    /// Whether chunk keys are made at all.
+    chunking: bool,
     chunks: &'a mut Vec<u64>,
     sketch: Bottom<'a>,
 }
 
 impl AnalyzeState<'_> {
     /// Hashes every window of `n` consecutive values of `units` (at most
-    /// `BATCH` windows) by the chained definition and takes the hashes.
+    /// `BATCH + 1` windows) by the chained definition and takes the hashes.
     #[inline]
     fn take_windows(&mut self, n: usize, units: &[u64]) {
-        #[inline(always)]
-        fn fixed<const N: usize>(state: &mut AnalyzeState<'_>, units: &[u64]) {
-            let mut hashes = [0u64; BATCH];
-            let mut k = 0;
-            for (w, out) in units.windows(N).zip(hashes.iter_mut()) {
-                let mut x = w[0];
-                for &v in &w[1..] {
-                    x = x.rotate_left(21) ^ v;
-                }
-                *out = fmix64(x);
-                k += 1;
-            }
-            state.take(&hashes[..k]);
-        }
-        match n {
-            1 => fixed::<1>(self, units),
-            2 => fixed::<2>(self, units),
-            3 => fixed::<3>(self, units),
-            4 => fixed::<4>(self, units),
-            5 => fixed::<5>(self, units),
-            6 => fixed::<6>(self, units),
-            7 => fixed::<7>(self, units),
-            _ => fixed::<8>(self, units),
-        }
+        let k = window_hashes(n, units, &mut self.hashes);
+        self.take(k);
     }
 
+    /// Takes the first `k` hashes of the block.
     #[inline]
-    fn take(&mut self, hashes: &[u64]) {
+    fn take(&mut self, k: usize) {
+        let hashes = &self.hashes[..k];
+        self.para.add_all(hashes);
+        self.sketch.extend(hashes);
+        if !self.chunking {
+            return;
+        }
+        // The counter's state in locals for the loop: kept in the struct,
+        // every step stored and reloaded it (the push below may alias it,
+        // as far as the compiler knows), 31 instructions a shingle.
+        let (chunk_min, cut) = (self.chunk_min, self.cut);
+        let [mut p0, mut p1, mut p2, mut p3] = self.chunk.planes;
+        let mut n = self.chunk.n;
+        // The chunk length at which the planes are full (15 hashes).
+        let mut flush_at = n + 15 - self.chunk.pending as usize;
         for &h in hashes {
-            self.sketch.push((h >> 32) as u32);
-            self.chunk.add(h);
-            self.chunk_n += 1;
-            if self.chunk_n >= self.chunk_min && (h as u32) < self.cut {
-                self.chunks.push(self.chunk.simhash());
-                self.para.absorb(&self.chunk);
-                self.chunk.clear();
-                self.chunk_n = 0;
-            } else if self.chunk.n == 255 {
-                self.chunk.spill();
+            let c0 = p0 & h;
+            p0 ^= h;
+            let c1 = p1 & c0;
+            p1 ^= c0;
+            let c2 = p2 & c1;
+            p2 ^= c1;
+            p3 ^= c2;
+            n += 1;
+            if n == flush_at {
+                self.chunk.planes = [p0, p1, p2, p3];
+                self.chunk.pending = 15;
+                self.chunk.n = n;
+                self.chunk.flush();
+                [p0, p1, p2, p3] = [0; 4];
+                flush_at = n + 15;
+            }
+            if (h as u32) < cut && n >= chunk_min {
+                let pending = (n + 15 - flush_at) as u32;
+                let key = if n == pending as usize {
+                    planes_majority(&[p0, p1, p2, p3], pending)
+                } else {
+                    self.chunk.planes = [p0, p1, p2, p3];
+                    self.chunk.pending = pending;
+                    self.chunk.n = n;
+                    let key = self.chunk.simhash();
+                    self.chunk.clear();
+                    key
+                };
+                self.chunks.push(key);
+                [p0, p1, p2, p3] = [0; 4];
+                n = 0;
+                flush_at = 15;
             }
         }
+        self.chunk.planes = [p0, p1, p2, p3];
+        self.chunk.pending = (n + 15 - flush_at) as u32;
+        self.chunk.n = n;
     }
 }
 
-/// Collects the bottom-`k` distinct values of a stream into a buffer, in
-/// amortised constant work per value and memory bounded by the buffer.
+/// The per-bit counts of a chunk's hashes, for its SimHash.
 ///
-/// Values are appended unsorted while below the current bound. When the
-/// buffer is full (`4k` values, at least 64) it is cut without sorting: a
-/// histogram of 16 buckets below the bound gives the lowest bucket edge with
-/// about `1.5k` values below it, which becomes the bound. Every value below
-/// the bound is then still in the buffer, so the `k` smallest distinct
-/// values of the buffer at the end are those of the stream, unless repeats
-/// left fewer than `k` distinct values in it: [`Bottom::finish`] says so,
-/// and the caller computes the sketch again with exact compaction (sort,
-/// deduplicate, keep `k`, bound at the largest). The end takes the `k`
-/// smallest by selection and sorts only those.
+/// Chunks are short (7 shingles on average with the defaults), so the
+/// counts are kept as bit planes (bit `i` of `planes[j]` is binary digit
+/// `j` of the count of bit `i`): adding a hash is a ripple of three ANDs and
+/// four XORs over all 64 positions at once, and the majority of up to 14
+/// hashes is read from the planes by a carry chain of four steps. Every 15
+/// hashes the planes move to byte-wide counters, for the longer chunks.
+struct ChunkCounter {
+    planes: [u64; 4],
+    /// Hashes in the planes, at most 14 between calls.
+    pending: u32,
+    /// Hashes in the chunk.
+    n: usize,
+    /// What the planes held before they filled.
+    rest: Counter,
+}
+
+impl ChunkCounter {
+    fn new() -> ChunkCounter {
+        ChunkCounter {
+            planes: [0; 4],
+            pending: 0,
+            n: 0,
+            rest: Counter::new(),
+        }
+    }
+
+    /// Counts `h`: the step [`AnalyzeState::take`] runs on locals.
+    #[cfg(test)]
+    fn add(&mut self, h: u64) {
+        let [p0, p1, p2, p3] = self.planes;
+        let c0 = p0 & h;
+        let c1 = p1 & c0;
+        let c2 = p2 & c1;
+        self.planes = [p0 ^ h, p1 ^ c0, p2 ^ c1, p3 ^ c2];
+        self.n += 1;
+        self.pending += 1;
+        if self.pending == 15 {
+            self.flush();
+        }
+    }
+
+    /// Moves the planes to the byte-wide counters.
+    #[inline(never)]
+    fn flush(&mut self) {
+        if self.rest.n + self.pending > 255 {
+            self.rest.spill();
+        }
+        let [p0, p1, p2, p3] = self.planes;
+        let byte = |p: u64, k: usize| SPREAD[((p >> (8 * k)) & 0xff) as usize];
+        for (k, lane) in self.rest.lanes.iter_mut().enumerate() {
+            *lane += byte(p0, k) + (byte(p1, k) << 1) + (byte(p2, k) << 2) + (byte(p3, k) << 3);
+        }
+        self.rest.n += self.pending;
+        self.planes = [0; 4];
+        self.pending = 0;
+    }
+
+    /// The SimHash of the chunk: bit `i` set when more than half of its
+    /// hashes have it.
+    #[inline(always)]
+    fn simhash(&mut self) -> u64 {
+        if self.n == self.pending as usize {
+            return planes_majority(&self.planes, self.pending);
+        }
+        self.flush();
+        self.rest.simhash()
+    }
+
+    /// Forgets everything.
+    #[inline]
+    fn clear(&mut self) {
+        if self.n != self.pending as usize {
+            self.rest.clear();
+        }
+        self.planes = [0; 4];
+        self.pending = 0;
+        self.n = 0;
+    }
+}
+
+/// The bits whose count, held in four bit planes (weights 1, 2, 4, 8), is
+/// more than half of `n <= 15`: at least `m = n / 2 + 1`, that is where
+/// adding the constant `16 - m` to the count carries out of the top plane.
+/// The carry chain of that addition runs over all 64 positions at once: at
+/// a digit where the constant has a 1 the carry out is `plane | carry`,
+/// where it has a 0, `plane & carry`.
+/// The constant's digits 0 to 2 come from a table (its digit 3 is always
+/// 1: `16 - m >= 8`).
+#[inline(always)]
+fn planes_majority(planes: &[u64; 4], n: u32) -> u64 {
+    static DIGITS: [[u64; 3]; 16] = {
+        let mut t = [[0u64; 3]; 16];
+        let mut n = 0;
+        while n < 16 {
+            let c = 16 - (n / 2 + 1);
+            let mut i = 0;
+            while i < 3 {
+                t[n][i] = 0u64.wrapping_sub(((c >> i) & 1) as u64);
+                i += 1;
+            }
+            n += 1;
+        }
+        t
+    };
+    let [p0, p1, p2, p3] = *planes;
+    let [d0, d1, d2] = DIGITS[(n & 15) as usize];
+    let carry = p0 & d0;
+    let carry = (p1 & carry) | (d1 & (p1 | carry));
+    let carry = (p2 & carry) | (d2 & (p2 | carry));
+    p3 | carry
+}
+
+/// Collects the bottom-`k` distinct values of a stream (the shingle hashes'
+/// upper 32 bits), exactly.
+///
+/// The values of a paragraph are appended to the buffer a block at a time,
+/// without a comparison each, and chosen at the end, when their number `s`
+/// is known: uniform values have about `w = k + 2 sqrt(k) + 4` of them below
+/// `t = w / s` of the range (47 for `k = 32`), and when at least `k`
+/// distinct ones are, the `k` smallest are among them. So one branch-free
+/// pass copies the values below `t` aside, and only those are sorted (by
+/// bucket, [`sort_distinct`]); with too few (repeats, or bad luck: about one
+/// paragraph in 80) `t` doubles and the pass runs again. The earlier buffer
+/// compared every value with a bound, cut itself by a histogram when full
+/// and selected the `k`-th value at the end: 52 M instructions on the bench
+/// corpus where this takes 30 M.
+///
+/// A paragraph of more than `SKETCH_CAP` shingles is compacted exactly
+/// whenever the buffer fills (sort, deduplicate, keep `k`), and from then on
+/// only values below the `k`-th smallest so far are appended: memory stays
+/// bounded, and the work linear.
 struct Bottom<'a> {
     buf: &'a mut Vec<u32>,
     k: usize,
-    cap: usize,
-    /// Values at or above this are not kept: either every smaller value of
-    /// the stream is in the buffer, or the buffer holds `k` distinct values
-    /// up to and including it.
+    /// Values at or above this are not kept: either every value of the
+    /// stream is in the buffer (`bound` is `2^32`), or the buffer holds `k`
+    /// distinct values up to and including it and every smaller value.
     bound: u64,
-    /// Whether a histogram cut dropped values.
-    guessed: bool,
-    /// Compact exactly only, never by histogram.
-    exact_only: bool,
 }
+
+/// The buffer size at which [`Bottom`] compacts.
+const SKETCH_CAP: usize = 4096;
 
 impl<'a> Bottom<'a> {
     fn new(buf: &'a mut Vec<u32>, k: usize) -> Bottom<'a> {
         buf.clear();
-        let cap = (4 * k).max(64);
-        buf.reserve(cap);
         Bottom {
             buf,
             k,
-            cap,
             bound: 1 << 32,
-            guessed: false,
-            exact_only: false,
         }
     }
 
+    /// Takes the upper 32 bits of each hash.
     #[inline(always)]
-    fn push(&mut self, v: u32) {
-        if u64::from(v) < self.bound {
-            self.buf.push(v);
-            if self.buf.len() >= self.cap {
-                self.compact();
-            }
+    fn extend(&mut self, hashes: &[u64]) {
+        if self.bound == 1 << 32 {
+            self.buf.extend(hashes.iter().map(|&h| (h >> 32) as u32));
+        } else {
+            self.extend_below(hashes);
         }
+        if self.buf.len() >= SKETCH_CAP {
+            self.compact();
+        }
+    }
+
+    /// Appends the values below the bound, without a branch per value.
+    #[inline(never)]
+    fn extend_below(&mut self, hashes: &[u64]) {
+        let len = self.buf.len();
+        self.buf.resize(len + hashes.len(), 0);
+        let tail = &mut self.buf[len..];
+        let mut kept = 0;
+        for &h in hashes {
+            let v = (h >> 32) as u32;
+            tail[kept] = v;
+            kept += usize::from(u64::from(v) < self.bound);
+        }
+        self.buf.truncate(len + kept);
     }
 
     #[inline(never)]
     fn compact(&mut self) {
-        if !self.exact_only {
-            let need = self.k + self.k / 2 + 1;
-            // Buckets of `2^shift` values: 16 of them cover `0..bound`.
-            let top = self.bound.saturating_sub(1);
-            let shift = (64 - top.leading_zeros()).saturating_sub(4);
-            let mut hist = [0u32; 16];
-            for &v in self.buf.iter() {
-                hist[(u64::from(v) >> shift).min(15) as usize] += 1;
-            }
-            let mut below = 0usize;
-            let mut edge = self.bound;
-            for (i, &h) in hist.iter().enumerate() {
-                below += h as usize;
-                if below >= need {
-                    edge = ((i as u64 + 1) << shift).min(self.bound);
-                    break;
-                }
-            }
-            if edge < self.bound {
-                // Without a branch per value: whether a uniform value is
-                // kept is a coin toss that a branch would mispredict.
-                let mut kept = 0;
-                for i in 0..self.buf.len() {
-                    let v = self.buf[i];
-                    self.buf[kept] = v;
-                    kept += usize::from(u64::from(v) < edge);
-                }
-                self.buf.truncate(kept);
-                self.bound = edge;
-                self.guessed = true;
-            }
-            if self.buf.len() <= self.cap / 2 {
-                return;
-            }
-        }
-        // Repeats or a narrow spread: cut exactly.
         self.buf.sort_unstable();
         self.buf.dedup();
         self.buf.truncate(self.k);
@@ -1298,50 +1717,136 @@ impl<'a> Bottom<'a> {
         }
     }
 
-    /// Leaves the `k` smallest distinct values of the buffer in it, sorted,
-    /// and says whether they are those of the stream.
-    fn finish(&mut self) -> bool {
-        let k = self.k;
-        if self.buf.len() > k {
-            self.buf.select_nth_unstable(k - 1);
-            let head = &mut self.buf[..k];
-            head.sort_unstable();
-            if head.windows(2).all(|w| w[0] < w[1]) {
-                self.buf.truncate(k);
-                return true;
+    /// Leaves the `k` smallest distinct values of the stream in the
+    /// buffer, ascending.
+    fn finish(&mut self) {
+        let (k, s) = (self.k, self.buf.len());
+        if s > k {
+            let want = (k + 2 * k.isqrt() + 4) as u64;
+            let mut t = (want * self.bound / s as u64).max(1);
+            if t < self.bound {
+                // The values below `t` go after the others.
+                self.buf.resize(2 * s, 0);
+                while t < self.bound {
+                    let (all, aside) = self.buf.split_at_mut(s);
+                    let c = below(all, aside, t);
+                    let d = sort_distinct(&mut aside[..c], t);
+                    if d >= k {
+                        self.buf.copy_within(s..s + k, 0);
+                        self.buf.truncate(k);
+                        return;
+                    }
+                    // Too few distinct values below `t`: look further.
+                    t *= 2;
+                }
+                self.buf.truncate(s);
             }
         }
-        self.buf.sort_unstable();
-        self.buf.dedup();
-        let complete = self.buf.len() >= k;
-        self.buf.truncate(k);
-        complete || !self.guessed
+        // The buffer may hold the bound itself (the `k`-th value kept).
+        let d = sort_distinct(self.buf, self.bound + 1);
+        self.buf.truncate(d.min(k));
     }
 }
 
-/// The bottom-`k` sketch of the shingles of `text` (at folded offset
-/// `base`) by the rolling shingler and exact compaction: the fallback of
-/// [`Fingerprinter::analyze_folded`] when repeats defeat the quick bounds.
-#[inline(never)]
-fn exact_sketch(
-    n: usize,
-    text: &str,
-    base: usize,
-    masks: &[Range<usize>],
-    folded: &Folded,
-    k: usize,
-    out: &mut Vec<u32>,
-) {
-    let mut gaps = Gaps::new(folded, base);
-    let mut sketch = Bottom::new(out, k);
-    sketch.exact_only = true;
-    let mut shingles = Shingler::new(n);
-    units(text, base, masks, &mut gaps, |u, _, _| {
-        shingles.push(u, |h| sketch.push((h >> 32) as u32));
-    });
-    shingles.finish(|h| sketch.push((h >> 32) as u32));
-    let complete = sketch.finish();
-    debug_assert!(complete);
+/// Copies the values of `all` below `t` to the start of `aside` (at least
+/// as long) and returns how many: every value is written, and the next
+/// write position moves on only past a value below `t`, so no branch
+/// depends on the values. (Pieces of eight, to check the position against
+/// the bound once a piece, took more instructions in bookkeeping than the
+/// check they saved.)
+#[inline]
+fn below(all: &[u32], aside: &mut [u32], t: u64) -> usize {
+    let mut c = 0;
+    for &v in all {
+        aside[c] = v;
+        c += usize::from(u64::from(v) < t);
+    }
+    c
+}
+
+/// Sorts `values` (all below `t`) and moves the distinct ones to the
+/// front, ascending; returns how many there are.
+///
+/// Up to 128 values (a paragraph's candidates for its sketch, about 47 with
+/// the defaults) are sorted by bucket: the values are uniform hashes, so
+/// 64 buckets of equal width over `0..t` hold about one each, a counting
+/// pass and a placing pass put them in bucket order, and insertion sorting
+/// fixes the order inside the buckets with a move or two, dropping repeats
+/// as it goes: a quarter fewer instructions than `sort_unstable` and a
+/// separate deduplication (45 a value instead of 60). Values crowded into one bucket
+/// (more than 8: not hashes of distinct text) are sorted by
+/// `sort_unstable`, so no input costs more than that.
+fn sort_distinct(values: &mut [u32], t: u64) -> usize {
+    const B: usize = 64;
+    const MAX: usize = 128;
+    let c = values.len();
+    let bucket = {
+        // `v < t` gives `v * r < t * r <= 64 << 32`: a bucket below 64,
+        // and no overflow.
+        let r = ((B as u64) << 32) / t.max(1);
+        move |v: u32| ((u64::from(v) * r) >> 32) as usize & (B - 1)
+    };
+    if c <= MAX && c > 1 {
+        let mut count = [0u8; B];
+        for &v in values.iter() {
+            count[bucket(v)] += 1;
+        }
+        if count.iter().all(|&n| n <= 8) {
+            let mut start = [0u8; B];
+            let mut sum = 0u8;
+            for (s, &n) in start.iter_mut().zip(&count) {
+                *s = sum;
+                sum += n;
+            }
+            let mut out = [0u32; MAX];
+            for &v in values.iter() {
+                let b = bucket(v);
+                out[usize::from(start[b]) & (MAX - 1)] = v;
+                start[b] += 1;
+            }
+            // Insertion into the sorted distinct front of `values`, where
+            // repeats drop out too: a value goes at the end but for the few
+            // of its own bucket placed before it.
+            let mut d = 0;
+            let mut last = 0u32;
+            for &v in &out[..c] {
+                if d == 0 || v > last {
+                    values[d] = v;
+                    d += 1;
+                    last = v;
+                    continue;
+                }
+                if v == last {
+                    continue;
+                }
+                let mut j = d - 1;
+                while j > 0 && values[j - 1] > v {
+                    j -= 1;
+                }
+                if j > 0 && values[j - 1] == v {
+                    continue;
+                }
+                let mut i = d;
+                while i > j {
+                    values[i] = values[i - 1];
+                    i -= 1;
+                }
+                values[j] = v;
+                d += 1;
+            }
+            return d;
+        }
+    }
+    values.sort_unstable();
+    let mut d = 0;
+    for i in 0..c {
+        let v = values[i];
+        if d == 0 || v != values[d - 1] {
+            values[d] = v;
+            d += 1;
+        }
+    }
+    d
 }
 
 /// Inserts `v` into the sorted, distinct bottom-`k` sketch: the naive
@@ -1384,36 +1889,38 @@ static SPREAD: [u64; 256] = {
 /// Positional population count by carry-save adders (Harley-Seal): each
 /// group of 16 hashes goes through 15 full adders working on all 64 bit
 /// positions at once, which keep per-position counts as bit planes of weight
-/// 1, 2, 4 and 8 across groups; only the plane of weight 16 that comes out of
-/// a group is spread to byte-wide counters (eight table look-ups per 16
-/// hashes instead of per hash). Hashes that do not fill a group are counted
-/// one by one in byte-wide counters.
+/// 1, 2, 4 and 8 across groups; the plane of weight 16 that comes out of a
+/// group is added by a ripple of 15 operations into eight more planes, of
+/// weight 16 to 2048 (a hash added alone ripples through all twelve). So
+/// the planes hold each position's count as a 12-digit binary number, and
+/// the SimHash of up to 4,080 hashes is read from them by one carry chain
+/// (earlier versions spread the weight-16 plane to byte-wide counters every
+/// group, eight table look-ups, and compared them position by position or
+/// widened to 16 bits at the end, 500 to 1,800 instructions a paragraph).
+/// Only every 255 ripples do the upper planes move to wide counters, which
+/// very long paragraphs then sum.
 pub(crate) struct Acc {
-    /// Carry-save planes: bit `i` of each is a binary digit of the count of
-    /// bit `i` over the groups added, weights 1, 2, 4 and 8.
-    planes: [u64; 4],
-    /// Byte-wide counts of the weight-16 plane: byte `j` of `sixteens[k]`
-    /// for bit `8k + j`, over at most 255 groups.
-    sixteens: [u64; 8],
-    groups: u32,
-    /// Byte-wide counts of the hashes added one by one, at most 255.
-    lanes: [u64; 8],
-    pending: u32,
-    /// Wide counts of what the byte-wide counters held before they could
-    /// overflow.
+    /// Carry-save planes: bit `i` of `planes[j]` is binary digit `j` of the
+    /// count of bit `i` since the upper planes last moved to `counts`.
+    planes: [u64; 12],
+    /// Ripples into the upper planes since they last moved, each adding at
+    /// most 1 to a position's value there: at most 254 between calls, so
+    /// they never carry out.
+    ripples: u32,
+    /// Wide counts of what the upper planes held, in units of 16.
     counts: [u64; 64],
+    /// Whether `counts` holds anything.
+    spilled: bool,
     total: u64,
 }
 
 impl Acc {
     pub(crate) fn new() -> Acc {
         Acc {
-            planes: [0; 4],
-            sixteens: [0; 8],
-            groups: 0,
-            lanes: [0; 8],
-            pending: 0,
+            planes: [0; 12],
+            ripples: 0,
             counts: [0; 64],
+            spilled: false,
             total: 0,
         }
     }
@@ -1426,7 +1933,7 @@ impl Acc {
             let u = a ^ b;
             ((a & b) | (u & c), u ^ c)
         }
-        let [ones, twos, fours, eights] = self.planes;
+        let [ones, twos, fours, eights, ..] = self.planes;
         let (twos_a, o) = csa(ones, d[0], d[1]);
         let (twos_b, o) = csa(o, d[2], d[3]);
         let (fours_a, t) = csa(twos, twos_a, twos_b);
@@ -1442,80 +1949,89 @@ impl Acc {
         let (fours_b, t) = csa(t, twos_a, twos_b);
         let (eights_b, f) = csa(f, fours_a, fours_b);
         let (s16, e) = csa(eights, eights_a, eights_b);
-        self.planes = [o, t, f, e];
-        for (k, lane) in self.sixteens.iter_mut().enumerate() {
-            *lane += SPREAD[((s16 >> (8 * k)) & 0xff) as usize];
-        }
+        self.planes[..4].copy_from_slice(&[o, t, f, e]);
+        self.ripple_upper(s16);
         self.total += 16;
-        self.groups += 1;
-        if self.groups == 255 {
-            self.spill16();
+    }
+
+    /// Adds `c` (weight 16) into the upper eight planes.
+    #[inline(always)]
+    fn ripple_upper(&mut self, mut c: u64) {
+        for p in &mut self.planes[4..] {
+            let carry = *p & c;
+            *p ^= c;
+            c = carry;
+        }
+        self.ripples += 1;
+        if self.ripples == 255 {
+            self.spill();
         }
     }
 
+    /// Moves the upper planes to the wide counters.
     #[inline(never)]
-    fn spill16(&mut self) {
-        for (k, lane) in self.sixteens.iter_mut().enumerate() {
-            for j in 0..8 {
-                self.counts[8 * k + j] += 16 * ((*lane >> (8 * j)) & 0xff);
+    fn spill(&mut self) {
+        for (i, count) in self.counts.iter_mut().enumerate() {
+            let mut v = 0;
+            for (j, &p) in self.planes[4..].iter().enumerate() {
+                v |= ((p >> i) & 1) << j;
             }
-            *lane = 0;
+            *count += v;
         }
-        self.groups = 0;
+        self.planes[4..].fill(0);
+        self.ripples = 0;
+        self.spilled = true;
+    }
+
+    /// Adds the hashes, 16 at a time while there are as many.
+    #[inline(always)]
+    fn add_all(&mut self, hashes: &[u64]) {
+        let mut groups = hashes.chunks_exact(16);
+        for g in &mut groups {
+            self.add16(g.try_into().expect("a group of 16"));
+        }
+        for &h in groups.remainder() {
+            self.add(h);
+        }
     }
 
     /// Adds one hash.
     #[inline]
     fn add(&mut self, h: u64) {
-        for (k, lane) in self.lanes.iter_mut().enumerate() {
-            *lane += SPREAD[((h >> (8 * k)) & 0xff) as usize];
-        }
+        let [p0, p1, p2, p3, ..] = self.planes;
+        let c0 = p0 & h;
+        let c1 = p1 & c0;
+        let c2 = p2 & c1;
+        let c3 = p3 & c2;
+        self.planes[..4].copy_from_slice(&[p0 ^ h, p1 ^ c0, p2 ^ c1, p3 ^ c2]);
+        self.ripple_upper(c3);
         self.total += 1;
-        self.pending += 1;
-        if self.pending == 255 {
-            self.flush();
-        }
-    }
-
-    #[inline(never)]
-    fn flush(&mut self) {
-        for (k, lane) in self.lanes.iter_mut().enumerate() {
-            for j in 0..8 {
-                self.counts[8 * k + j] += (*lane >> (8 * j)) & 0xff;
-            }
-            *lane = 0;
-        }
-        self.pending = 0;
     }
 
     /// The SimHash of what was added: bit `i` set when more than half of the
     /// hashes have it set.
     pub(crate) fn finish(&mut self) -> u64 {
-        let byte = |plane: u64, k: usize| SPREAD[((plane >> (8 * k)) & 0xff) as usize];
-        let [ones, twos, fours, eights] = self.planes;
-        if self.total < 128 {
-            // Nothing spilled (at most 7 groups and 127 single hashes): the
-            // per-position counts, below 128, add up byte-wide.
-            let lanes: [u64; 8] = std::array::from_fn(|k| {
-                (self.sixteens[k] << 4)
-                    + self.lanes[k]
-                    + (byte(eights, k) << 3)
-                    + (byte(fours, k) << 2)
-                    + (byte(twos, k) << 1)
-                    + byte(ones, k)
-            });
-            return small_simhash(&lanes, self.total as u32);
+        if !self.spilled {
+            // Each position's count is the 12-digit number in the planes
+            // (at most 254 ripples of at most 16: below 4096), and it is at
+            // least `m = total / 2 + 1` exactly where adding `4096 - m`
+            // carries out of the top digit: a carry chain over the planes,
+            // all positions at once.
+            let c = 4096 - (self.total / 2 + 1);
+            let mut carry = 0u64;
+            for (i, &p) in self.planes.iter().enumerate() {
+                let one = 0u64.wrapping_sub((c >> i) & 1);
+                carry = (p & carry) | (one & (p | carry));
+            }
+            return carry;
         }
-        self.spill16();
-        self.flush();
         let mut out = 0u64;
         for (i, &c) in self.counts.iter().enumerate() {
-            let c = c
-                + ((ones >> i) & 1)
-                + (((twos >> i) & 1) << 1)
-                + (((fours >> i) & 1) << 2)
-                + (((eights >> i) & 1) << 3);
-            out |= u64::from(2 * c > self.total) << i;
+            let mut v = 16 * c;
+            for (j, &p) in self.planes.iter().enumerate() {
+                v += ((p >> i) & 1) << j;
+            }
+            out |= u64::from(2 * v > self.total) << i;
         }
         out
     }
@@ -1696,17 +2212,18 @@ mod tests {
         }
     }
 
-    /// The bottom-k buffer against sorted insertion: uniform values (the
-    /// histogram cuts hold), values with many repeats (they may not: then
-    /// `finish` says so), and exact compaction alone, which always holds.
+    /// The bottom-k buffer against sorted insertion, for values fed in
+    /// blocks of every size: uniform values (the threshold pass holds),
+    /// values with many repeats (it fails and `t` doubles, or every value
+    /// is sorted), and streams past `SKETCH_CAP` (exact compaction, then
+    /// only values below the bound appended).
     #[test]
     fn bottom_matches_sorted_insertion() {
         let mut seed = 5;
-        let mut fallbacks = 0;
-        let mut quick = 0;
         for k in [1usize, 2, 3, 32, 40, 256] {
             for len in [
-                0usize, 1, 10, 63, 64, 65, 127, 128, 129, 200, 1000, 3000, 20000,
+                0usize, 1, 10, 31, 32, 33, 63, 64, 65, 127, 128, 129, 200, 1000, 3000, 4095, 4096,
+                4097, 20000,
             ] {
                 for modulus in [1u64 << 32, 1 << 20, 500, 40, 3] {
                     let vs: Vec<u32> = (0..len)
@@ -1723,33 +2240,103 @@ mod tests {
                     for &v in &vs {
                         add_to_sketch(&mut want, k, v);
                     }
-                    let mut got = vec![7, 7];
-                    let mut b = Bottom::new(&mut got, k);
-                    for &v in &vs {
-                        b.push(v);
+                    let hashes: Vec<u64> = vs
+                        .iter()
+                        .map(|&v| (u64::from(v) << 32) | (lcg(&mut seed) & 0xffff_ffff))
+                        .collect();
+                    for block in [1usize, 16, BATCH + 1] {
+                        let mut got = vec![7, 7];
+                        let mut b = Bottom::new(&mut got, k);
+                        for part in hashes.chunks(block) {
+                            b.extend(part);
+                        }
+                        b.finish();
+                        assert_eq!(got, want, "k {k} len {len} modulus {modulus} block {block}");
                     }
-                    if b.finish() {
-                        quick += 1;
-                        assert_eq!(got, want, "k {k} len {len} modulus {modulus}");
-                    } else {
-                        fallbacks += 1;
-                    }
-                    let mut exact = vec![9];
-                    let mut b = Bottom::new(&mut exact, k);
-                    b.exact_only = true;
-                    for &v in &vs {
-                        b.push(v);
-                    }
-                    assert!(b.finish());
-                    assert_eq!(exact, want, "exact k {k} len {len} modulus {modulus}");
                 }
             }
         }
-        // Both paths ran.
-        assert!(
-            fallbacks > 0 && quick > 2 * fallbacks,
-            "{quick} {fallbacks}"
-        );
+    }
+
+    /// The majority read from bit planes and the chunk counter, past every
+    /// flush of its planes, against the wide counts of `simhash_of`.
+    #[test]
+    fn chunk_counter_matches_wide_counts() {
+        let mut seed = 13;
+        for len in (0..100).chain([254, 255, 256, 270, 300, 511, 700]) {
+            // Biased hashes, so that counts sit near the half.
+            let hs: Vec<u64> = (0..len)
+                .map(|i| {
+                    lcg(&mut seed)
+                        & if i % 3 == 0 {
+                            u64::MAX
+                        } else {
+                            lcg(&mut seed) | 0xff00
+                        }
+                })
+                .collect();
+            let mut c = ChunkCounter::new();
+            // Twice: `clear` forgets everything, flushed counts included.
+            for round in 0..2 {
+                for &h in &hs {
+                    c.add(h);
+                }
+                assert_eq!(c.n, len);
+                assert_eq!(
+                    c.simhash(),
+                    simhash_of(hs.iter().copied()),
+                    "len {len} round {round}"
+                );
+                c.clear();
+            }
+            if len <= 15 {
+                // Binary digit `i` of the count of each position, naively.
+                let mut planes = [0u64; 4];
+                for bit in 0..64 {
+                    let count = hs.iter().filter(|&&h| (h >> bit) & 1 == 1).count();
+                    for (i, p) in planes.iter_mut().enumerate() {
+                        *p |= (((count >> i) & 1) as u64) << bit;
+                    }
+                }
+                assert_eq!(
+                    planes_majority(&planes, len as u32),
+                    simhash_of(hs.iter().copied()),
+                    "planes len {len}"
+                );
+            }
+        }
+    }
+
+    /// Choosing the chunk keys in one pass against deduplicating them all
+    /// and then keeping the smallest by sorting, with repeats and the
+    /// paragraph key among them, for every `m` around the small-array limit.
+    #[test]
+    fn chunk_key_selection_matches_dedup_then_sort() {
+        let mut seed = 23;
+        for len in [0usize, 1, 2, 3, 4, 5, 6, 8, 9, 12, 20, 40, 100] {
+            for pool in [2u64, 5, 1000] {
+                let pool_keys: Vec<u64> = (0..pool).map(|_| lcg(&mut seed)).collect();
+                let keys: Vec<u64> = (0..len)
+                    .map(|_| pool_keys[(lcg(&mut seed) % pool) as usize])
+                    .collect();
+                let fp = pool_keys[0];
+                for m in 0..12 {
+                    let mut want = Vec::new();
+                    for &c in &keys {
+                        if c != fp && !want.contains(&c) {
+                            want.push(c);
+                        }
+                    }
+                    if want.len() > m {
+                        want.sort_unstable_by_key(|&c| fmix64(c));
+                        want.truncate(m);
+                    }
+                    let mut got = keys.clone();
+                    select_chunk_keys(&mut got, fp, m);
+                    assert_eq!(got, want, "len {len} pool {pool} m {m}");
+                }
+            }
+        }
     }
 
     /// `analyze_folded` against a naive recomputation from the list of
@@ -2013,6 +2600,11 @@ mod tests {
             "濟",
             "一",
             "龥",
+            // The ends of the Han fast path: U+9FFF is in it, U+A000 (a Yi
+            // syllable, a word character) and U+4DFF are not.
+            "\u{9fff}",
+            "\u{a000}",
+            "\u{4dff}",
             "㐀",
             "𠀀",
             "가",
@@ -2110,6 +2702,54 @@ mod tests {
                         |u, s, e| got.push((u, s, e)),
                     );
                     assert_eq!(got, want, "{t:?} {folding:?} {masks:?}");
+                    // The block reader of the hot paths gives the same
+                    // values, whatever the block size, and `read_blocks`
+                    // hands every one on once, in blocks that overlap by
+                    // `n - 1`.
+                    let values: Vec<u64> = want.iter().map(|w| w.0).collect();
+                    let norm = normalize(&masks);
+                    for full in [1usize, 2, 3, 7, BATCH + 2] {
+                        let mut reader =
+                            Reader::new(folded.as_str(), 0, &norm, Gaps::new(&folded, 0));
+                        let mut buf = [0u64; BLOCK];
+                        let mut read = Vec::new();
+                        loop {
+                            let (len, more) = reader.fill(&mut buf, 0, full);
+                            assert!(len <= full + 1 && (len >= full || !more));
+                            read.extend_from_slice(&buf[..len]);
+                            if !more {
+                                break;
+                            }
+                        }
+                        assert_eq!(read, values, "full {full} {t:?} {folding:?} {masks:?}");
+                    }
+                    for n in [1usize, 3, 8] {
+                        let mut fresh_units = Vec::new();
+                        let mut windows = Vec::new();
+                        let (count, short) = read_blocks(
+                            n,
+                            folded.as_str(),
+                            0,
+                            &norm,
+                            Gaps::new(&folded, 0),
+                            |b, fresh| {
+                                assert!(fresh == 0 || fresh == n - 1);
+                                fresh_units.extend_from_slice(&b[fresh..]);
+                                windows.extend(b.windows(n).map(<[u64]>::to_vec));
+                            },
+                        );
+                        assert_eq!(fresh_units, values, "n {n} {t:?}");
+                        assert_eq!(count, values.len());
+                        let want_windows: Vec<Vec<u64>> =
+                            values.windows(n).map(<[u64]>::to_vec).collect();
+                        assert_eq!(windows, want_windows, "n {n} {t:?}");
+                        let chain = |w: &[u64]| {
+                            fmix64(w[1..].iter().fold(w[0], |x, &v| x.rotate_left(21) ^ v))
+                        };
+                        let want_short =
+                            (!values.is_empty() && values.len() < n).then(|| chain(&values));
+                        assert_eq!(short, want_short, "n {n} {t:?}");
+                    }
                 }
             }
         }
