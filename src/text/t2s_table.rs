@@ -2578,6 +2578,16 @@ fn t2s_other(c: char) -> char {
     }
 }
 
+/// Every character that [`t2s`] may change: the keys of both tables.
+pub(crate) fn mapped_keys() -> impl Iterator<Item = char> {
+    let main = T2S_MAIN
+        .iter()
+        .zip(MAIN_FIRST..)
+        .filter(|&(&v, _)| v != 0)
+        .map(|(_, c)| c);
+    main.chain(T2S_OTHER.iter().map(|&(k, _)| k))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
