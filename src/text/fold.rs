@@ -716,6 +716,20 @@ pub(crate) fn fold_first(c: char, folding: &Folding) -> char {
 /// Appends the fold of `c`, found at original offset `pos`.
 #[inline]
 fn push_folded<S: Sink>(out: &mut S, pos: usize, c: char, folding: &Folding) {
+    if folding.width && ('\u{FF01}'..='\u{FF5E}').contains(&c) {
+        // Full-width ASCII, the width fold's common case, without the
+        // look-up of `fold_width`.
+        let b = (c as u32 - 0xFEE0) as u8;
+        out.push(
+            pos,
+            char::from(if folding.case {
+                b.to_ascii_lowercase()
+            } else {
+                b
+            }),
+        );
+        return;
+    }
     if folding.width {
         if let Some(e) = fold_width(c) {
             for &b in &e.bytes[..e.len as usize] {
@@ -841,6 +855,27 @@ fn plain_rows(key: usize) -> &'static Rows {
     })
 }
 
+/// The three-byte noise characters, laid out as [`plain_rows`]: the fold
+/// tells the punctuation that ends a run of Han from the bytes it has just
+/// loaded, without decoding them.
+fn noise_rows() -> &'static Rows {
+    static ROWS: OnceLock<Box<Rows>> = OnceLock::new();
+    ROWS.get_or_init(|| {
+        let mut rows = vec![0u64; 1 << 16];
+        for b0 in 0xE0..=0xEFu8 {
+            for b1 in 0x80..=0xBFu8 {
+                let word = (usize::from(b0 & 0x0F) << 6) | usize::from(b1 & 0x3F);
+                if word >= 0x800 >> 6 {
+                    rows[usize::from(u16::from_le_bytes([b0, b1]))] = NOISE_BITS[word];
+                }
+            }
+        }
+        rows.into_boxed_slice()
+            .try_into()
+            .expect("the rows have 1 << 16 entries")
+    })
+}
+
 /// One bit for each three-byte sequence: see [`plain_rows`].
 type Rows = [u64; 1 << 16];
 
@@ -903,7 +938,7 @@ enum Step {
     /// An invisible character, with the invisible fold on: removed.
     Invisible,
     /// Changed by a fold; ends a run of noise.
-    Changed,
+    Changed(char),
 }
 
 /// The fold itself: one pass over `haystack`, writing to `out`.
@@ -925,19 +960,22 @@ fn fold_into<S: Sink>(out: &mut S, haystack: &str, folding: &Folding, max_noise:
     let bytes = haystack.as_bytes();
     let noise = max_noise > 0;
     let plain = plain_rows(plain_key(folding, max_noise));
+    let noisy = noise_rows();
     let ascii = &ASCII_PLAIN[usize::from(noise) | usize::from(folding.case) << 1];
     let mut run = 0;
     let mut pos = 0;
-    // The noise characters held back (invisible ones among them are not
-    // counted), and where the first of them starts.
+    // The number of noise characters held back (invisible ones among them
+    // are not counted), or `LONG` once the run is known to be long; and
+    // where the first of them starts.
+    const LONG: usize = usize::MAX;
     let (mut held, mut held_from) = (0usize, 0usize);
-    // Whether the current run of noise is known to be long.
-    let mut long_run = false;
     loop {
         // Pass the characters that fold to themselves.
         let start = pos;
+        // The bytes at `pos`, from `skip_plain`.
+        let mut here;
         loop {
-            pos = skip_plain(bytes, pos, plain);
+            (pos, here) = skip_plain(bytes, pos, plain);
             match bytes.get(pos) {
                 Some(&b) if ascii[usize::from(b)] => pos += 1,
                 _ => break,
@@ -946,13 +984,24 @@ fn fold_into<S: Sink>(out: &mut S, haystack: &str, folding: &Folding, max_noise:
                 pos += 1;
             }
         }
-        if pos > start && (held > 0 || long_run) {
+        if pos > start && held != 0 {
             // The first of them ends the run of noise before it.
-            if held > 0 && !(0xE4..=0xE9).contains(&bytes[start]) {
+            if held != LONG && !(0xE4..=0xE9).contains(&bytes[start]) {
                 out.gap();
             }
             held = 0;
-            long_run = false;
+        }
+        // The common case first: three-byte noise (CJK punctuation) in a
+        // run still short, which is held back.
+        if held < max_noise && (noisy[(here & 0xFFFF) as usize] >> ((here >> 16) & 63)) & 1 != 0 {
+            out.copy(haystack, run, pos);
+            if held == 0 {
+                held_from = pos;
+            }
+            held += 1;
+            pos += 3;
+            run = pos;
+            continue;
         }
         // Then one character that does not fold to itself (or one of two
         // or four bytes that does).
@@ -963,7 +1012,7 @@ fn fold_into<S: Sink>(out: &mut S, haystack: &str, folding: &Folding, max_noise:
             let step = if noise && ASCII_CLASS[usize::from(b)] == Class::Noise {
                 Step::Noise
             } else {
-                Step::Changed
+                Step::Changed(char::from(b))
             };
             (step, 1)
         } else if let Some(&[b0, b1, b2]) = bytes
@@ -978,7 +1027,7 @@ fn fold_into<S: Sink>(out: &mut S, haystack: &str, folding: &Folding, max_noise:
             } else if folding.invisible && has_bit(&INVISIBLE_BITS, u) {
                 Step::Invisible
             } else {
-                Step::Changed
+                Step::Changed(char::from_u32(u).unwrap_or_default())
             };
             (step, 3)
         } else {
@@ -988,25 +1037,24 @@ fn fold_into<S: Sink>(out: &mut S, haystack: &str, folding: &Folding, max_noise:
                 Class::Invisible if folding.invisible => Step::Invisible,
                 Class::Noise if noise => Step::Noise,
                 _ if folds_to_itself(c, class, folding, noise) => Step::Plain,
-                _ => Step::Changed,
+                _ => Step::Changed(c),
             };
             (step, c.len_utf8())
         };
         match step {
             Step::Plain => {
                 // It ends the run of noise held back, if any.
-                if held > 0 {
+                if held != 0 && held != LONG {
                     out.gap();
                 }
                 held = 0;
-                long_run = false;
                 pos += width;
                 continue;
             }
             Step::Invisible => out.copy(haystack, run, pos),
             Step::Noise => {
                 out.copy(haystack, run, pos);
-                if long_run {
+                if held == LONG {
                     out.push(pos, char_at(haystack, pos));
                 } else if held < max_noise {
                     if held == 0 {
@@ -1016,8 +1064,7 @@ fn fold_into<S: Sink>(out: &mut S, haystack: &str, folding: &Folding, max_noise:
                 } else {
                     // The run turns out long: write it as it is, without
                     // the invisible characters among it.
-                    long_run = true;
-                    held = 0;
+                    held = LONG;
                     for (i, h) in haystack[held_from..pos + width].char_indices() {
                         if !(folding.invisible && classify(h) == Class::Invisible) {
                             out.push(held_from + i, h);
@@ -1025,14 +1072,13 @@ fn fold_into<S: Sink>(out: &mut S, haystack: &str, folding: &Folding, max_noise:
                     }
                 }
             }
-            Step::Changed => {
-                if held > 0 {
+            Step::Changed(c) => {
+                if held != 0 && held != LONG {
                     out.gap();
                 }
                 held = 0;
-                long_run = false;
                 out.copy(haystack, run, pos);
-                push_folded(out, pos, char_at(haystack, pos), folding);
+                push_folded(out, pos, c, folding);
             }
         }
         pos += width;
@@ -1042,41 +1088,36 @@ fn fold_into<S: Sink>(out: &mut S, haystack: &str, folding: &Folding, max_noise:
 }
 
 /// The offset of the first character from `pos` on that is not a three-byte
-/// character that folds to itself by `plain` ([`plain_rows`]).
+/// character that folds to itself by `plain` ([`plain_rows`]), and the
+/// three bytes there as the low bytes of a word (0 when fewer remain), for
+/// the caller to test with the same kind of table.
 ///
 /// Four characters at a time: two loads of eight bytes give them all (the
 /// two bytes that pick each one's row, the byte that picks its bit), so a
 /// character costs a load of its row, a few shifts and a bit test.
 #[inline(always)]
-fn skip_plain(bytes: &[u8], pos: usize, plain: &Rows) -> usize {
-    // Whether the character whose bytes are the low three of `w` is plain.
-    let plain_at = |w: u64| (plain[(w & 0xFFFF) as usize] >> ((w >> 16) & 63)) & 1 != 0;
-    let mut rest = bytes.get(pos..).unwrap_or_default();
-    while let Some(c) = rest.first_chunk::<14>() {
-        let at = bytes.len() - rest.len();
-        let w0 = u64::from_le_bytes(*c.first_chunk::<8>().expect("14 bytes"));
-        let w1 = u64::from_le_bytes(*c.last_chunk::<8>().expect("14 bytes"));
-        if !plain_at(w0) {
-            return at;
+fn skip_plain(bytes: &[u8], pos: usize, plain: &Rows) -> (usize, u64) {
+    let mut at = pos;
+    while at + 12 <= bytes.len() {
+        let c: &[u8; 12] = bytes[at..at + 12].try_into().expect("12 bytes");
+        for k in [0, 3, 6, 9] {
+            // One 16-bit load picks the row, one byte load the bit.
+            let i = u16::from_le_bytes(*c[k..].first_chunk::<2>().expect("k + 3 <= 12"));
+            let b2 = c[k + 2];
+            if (plain[usize::from(i)] >> (b2 & 63)) & 1 == 0 {
+                return (at + k, u64::from(i) | u64::from(b2) << 16);
+            }
         }
-        if !plain_at(w0 >> 24) {
-            return at + 3;
-        }
-        if !plain_at(w1) {
-            return at + 6;
-        }
-        if !plain_at(w1 >> 24) {
-            return at + 9;
-        }
-        rest = &rest[12..];
+        at += 12;
     }
-    while let [b0, b1, b2, tail @ ..] = rest {
-        if !plain_at(u64::from_le_bytes([*b0, *b1, *b2, 0, 0, 0, 0, 0])) {
-            break;
+    while let Some(&[b0, b1, b2]) = bytes.get(at..).and_then(<[u8]>::first_chunk::<3>) {
+        let i = u16::from_le_bytes([b0, b1]);
+        if (plain[usize::from(i)] >> (b2 & 63)) & 1 == 0 {
+            return (at, u64::from(i) | u64::from(b2) << 16);
         }
-        rest = tail;
+        at += 3;
     }
-    bytes.len() - rest.len()
+    (at, 0)
 }
 
 /// The character of `haystack` that starts at `pos`.
@@ -1095,6 +1136,9 @@ pub struct Folded {
     /// `(folded offset, original offset)`: from each mark on, both advance
     /// together until the next mark. The first mark is always `(0, 0)`.
     marks: Vec<(usize, usize)>,
+    /// `original - folded` (wrapping) after the last mark: the fold checks
+    /// with it whether it needs a mark, without reading the last one.
+    skew: usize,
     /// The folded offsets of the characters right after a removed run of
     /// noise (a removed visible character), increasing; see [`Folded::gaps`].
     gaps: Vec<usize>,
@@ -1131,6 +1175,7 @@ impl Folded {
         self.gaps.clear();
         self.text.reserve(haystack.len());
         self.marks.push((0, 0));
+        self.skew = 0;
         if *folding == Folding::none() {
             // Every character folds to itself.
             self.text.push_str(haystack);
@@ -1144,10 +1189,18 @@ impl Folded {
         if let Some((i, _)) = self.text.char_indices().next_back() {
             let start = self.original_offset(i);
             let end = start + haystack[start..].chars().next().map_or(0, char::len_utf8);
-            let &(f, o) = self.marks.last().expect("marks start with (0, 0)");
-            if o + (self.text.len() - f) != end {
-                self.marks.push((self.text.len(), end));
-            }
+            self.align(end);
+        }
+    }
+
+    /// Marks the map if the next folded character, whose source starts at
+    /// original offset `pos`, does not follow on from the last mark.
+    #[inline(always)]
+    fn align(&mut self, pos: usize) {
+        let len = self.text.len();
+        if len.wrapping_add(self.skew) != pos {
+            self.marks.push((len, pos));
+            self.skew = pos.wrapping_sub(len);
         }
     }
 
@@ -1155,10 +1208,7 @@ impl Folded {
     #[inline(always)]
     fn flush(&mut self, haystack: &str, from: usize, to: usize) {
         if from < to {
-            let &(f, o) = self.marks.last().expect("marks start with (0, 0)");
-            if o + (self.text.len() - f) != from {
-                self.marks.push((self.text.len(), from));
-            }
+            self.align(from);
             self.text.push_str(&haystack[from..to]);
         }
     }
@@ -1167,10 +1217,7 @@ impl Folded {
     /// marking the map where the two texts stop advancing together.
     #[inline]
     fn push_char(&mut self, pos: usize, out: char) {
-        let &(f, o) = self.marks.last().expect("marks start with (0, 0)");
-        if o + (self.text.len() - f) != pos {
-            self.marks.push((self.text.len(), pos));
-        }
+        self.align(pos);
         self.text.push(out);
     }
 
