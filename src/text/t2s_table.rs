@@ -18,7 +18,9 @@
 
 //! Traditional→simplified mapping of single characters, for folding.
 //!
-//! The fold calls [`t2s`] once per Han character of every document, so the
+//! Callers ask [`t2s`] about Han characters one by one (the fold itself
+//! tests a bit set made from [`mapped_keys`] and asks only about the
+//! characters it changes), so the
 //! main CJK block (U+4E00..=U+9FFF, where nearly all text lives) is a direct
 //! index into a 42 KB table; everything else is a binary search over a
 //! short sorted array, reached only for rare characters.
