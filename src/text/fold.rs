@@ -853,11 +853,13 @@ fn has_bit(bits: &BmpBits, u: u32) -> bool {
 /// test of a Han character in the fold's tight loop a load of the row, a
 /// shift and a bit test. The rows of every other leading byte (ASCII,
 /// continuation bytes, two- and four-byte characters) are 0, so the loop
-/// needs no test of its own for them. 512 KB of address space each, of
-/// which only the rows of the three-byte leading bytes E0 to EF are ever
-/// written or read (a row is the 64 code points of one word of
-/// [`BmpBits`]); built on first use from the bit sets of the classes and
-/// folds, in about 50,000 instructions.
+/// needs no test of its own for them. 512 KB of address space each, zeroed
+/// by the allocator (untouched pages cost no memory); only the 4,096 rows of
+/// the three-byte leading bytes E0 to EF are written (a row is the 64 code
+/// points of one word of [`BmpBits`]), in 128 KB of pages. Built on first
+/// use from the bit sets of the classes and folds, in about 50,000
+/// instructions; one table for each combination of the width, traditional,
+/// invisible and noise folds that is used.
 fn plain_rows(key: usize) -> &'static Rows {
     static ROWS: [OnceLock<Box<Rows>>; 16] = [const { OnceLock::new() }; 16];
     ROWS[key & 15].get_or_init(|| {
