@@ -98,7 +98,9 @@ def main(path):
     w("")
     w("//! Traditional→simplified mapping of single characters, for folding.")
     w("//!")
-    w("//! The fold calls [`t2s`] once per Han character of every document, so the")
+    w("//! Callers ask [`t2s`] about Han characters one by one (the fold itself")
+    w("//! tests a bit set made from [`mapped_keys`] and asks only about the")
+    w("//! characters it changes), so the")
     w("//! main CJK block (U+4E00..=U+9FFF, where nearly all text lives) is a direct")
     w("//! index into a 42 KB table; everything else is a binary search over a")
     w("//! short sorted array, reached only for rare characters.")
@@ -164,6 +166,16 @@ fn t2s_other(c: char) -> char {
         Ok(i) => T2S_OTHER[i].1,
         Err(_) => c,
     }
+}
+
+/// Every character that [`t2s`] may change: the keys of both tables.
+pub(crate) fn mapped_keys() -> impl Iterator<Item = char> {
+    let main = T2S_MAIN
+        .iter()
+        .zip(MAIN_FIRST..)
+        .filter(|&(&v, _)| v != 0)
+        .map(|(_, c)| c);
+    main.chain(T2S_OTHER.iter().map(|&(k, _)| k))
 }
 
 #[cfg(test)]

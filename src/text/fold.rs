@@ -32,6 +32,38 @@
 //! where a fold changes a character's length in UTF-8 (`Ａ` is three bytes, `a`
 //! one). Text that folds to itself costs nothing; Chinese text with its
 //! punctuation removed costs one mark per punctuation mark.
+//!
+//! # How the fold is fast
+//!
+//! Characters that fold to themselves are copied in runs, one `push_str`
+//! each, so the fold's cost is how fast it finds the next character that
+//! does not. A tight loop passes three-byte characters (Han and CJK
+//! punctuation, nearly all of Chinese text) four at a time, each with one
+//! look-up in a table made for the current [`Folding`]: indexed by the
+//! character's first two bytes as they are (one 16-bit load, no decoding),
+//! a row of 64 bits picked by the third byte says whether it folds to
+//! itself; the rows of every other leading byte are 0, so ASCII and two-
+//! and four-byte characters stop the loop with no test of their own. The
+//! loop hands back the bytes it stopped at, and a second table laid out
+//! the same way says whether they are noise, the punctuation between two
+//! runs of Han, which is then held back by its count alone. The classes of
+//! the BMP, the width fold's characters and the bit sets the tables are
+//! made of are computed by the compiler; the traditional fold's come from
+//! its table's keys; a folding's table is built on its first use in about
+//! 50,000 instructions. The tests compare the fold, text, marks and gaps,
+//! with a character-by-character reference fold under 128 settings.
+//!
+//! Measured in instructions (`valgrind --tool=callgrind
+//! --toggle-collect='*Folded::fill*'` over `SPAMSIFT_FOLD_ONCE=1
+//! target/release/deps/fold-*`, the 4 MiB bench corpus folded once with
+//! [`Folding::default`], `benches/fold.rs`): 87.0 M before (about 21 a
+//! byte: the Han loop stopped at every punctuation mark, which then cost a
+//! `classify` through its chain of ranges, a `fold_width` and a copy),
+//! 28.4 M after (6.8 a byte; 5 a Han character, about 100 a punctuation
+//! mark, most of it the copy of the run before it and its mark). In the
+//! 4 MiB scan (`SPAMSIFT_BENCH_MIB=4 SPAMSIFT_SCAN_ONCE=1
+//! target/release/deps/scan-* --bench`, `callgrind_annotate
+//! --inclusive=yes`): 87.8 M before, 29.1 M after.
 
 use std::ops::Range;
 use std::sync::OnceLock;
@@ -176,20 +208,35 @@ pub(crate) enum Class {
 
 /// [`classify`] of every BMP character, one byte each: a look-up where the
 /// chain of ranges costs a tenth of a skip through CJK text with its
-/// punctuation (perf).
+/// punctuation (perf). Computed by the compiler, so that no scan pays for
+/// building it.
+static BMP_CLASSES: [Class; 0x10000] = {
+    let mut t = [Class::Text; 0x10000];
+    let mut u = 0;
+    while u < 0x10000 {
+        t[u as usize] = class_of(u);
+        u += 1;
+    }
+    t
+};
+
+/// [`BMP_CLASSES`], as a slice.
 fn bmp_classes() -> &'static [Class] {
-    static CLASSES: OnceLock<Box<[Class]>> = OnceLock::new();
-    CLASSES.get_or_init(|| {
-        (0..=0xFFFF)
-            .map(|u| char::from_u32(u).map_or(Class::Text, classify))
-            .collect()
-    })
+    &BMP_CLASSES
 }
 
 /// Classifies a character of the original text.
 #[inline]
 pub(crate) fn classify(c: char) -> Class {
-    let u = c as u32;
+    match BMP_CLASSES.get(c as usize) {
+        Some(&class) => class,
+        None => class_of(c as u32),
+    }
+}
+
+/// [`classify`] of the code point `u`, by its ranges: the definition of the
+/// classes, which [`BMP_CLASSES`] tabulates.
+const fn class_of(u: u32) -> Class {
     if u < 0x80 {
         return ASCII_CLASS[u as usize];
     }
@@ -254,7 +301,7 @@ pub(crate) fn classify(c: char) -> Class {
     }
 }
 
-static ASCII_CLASS: [Class; 128] = {
+const ASCII_CLASS: [Class; 128] = {
     let mut t = [Class::Text; 128];
     let mut i = 0;
     while i < 128 {
@@ -273,25 +320,23 @@ static ASCII_CLASS: [Class; 128] = {
 
 /// The width fold of one character: `Some` ASCII text when it has one.
 #[inline]
-fn fold_width(c: char) -> Option<Expansion> {
+const fn fold_width(c: char) -> Option<Expansion> {
     let u = c as u32;
-    let digit = |n: u32| Expansion::number(n);
-    let letter = |n: u32, base: u8| Expansion::one((base + n as u8) as char);
     Some(match u {
-        0xFF01..=0xFF5E => Expansion::one(char::from_u32(u - 0xFF01 + 0x21)?),
-        0x3000 => Expansion::one(' '),
-        0x2460..=0x2473 => digit(u - 0x2460 + 1),
-        0x2474..=0x2487 => digit(u - 0x2474 + 1),
-        0x2488..=0x249B => digit(u - 0x2488 + 1),
-        0x249C..=0x24B5 => letter(u - 0x249C, b'a'),
-        0x24B6..=0x24CF => letter(u - 0x24B6, b'A'),
-        0x24D0..=0x24E9 => letter(u - 0x24D0, b'a'),
-        0x24EA | 0x24FF => digit(0),
-        0x24EB..=0x24F4 => digit(u - 0x24EB + 11),
-        0x24F5..=0x24FE => digit(u - 0x24F5 + 1),
-        0x2776..=0x277F => digit(u - 0x2776 + 1),
-        0x2780..=0x2789 => digit(u - 0x2780 + 1),
-        0x278A..=0x2793 => digit(u - 0x278A + 1),
+        0xFF01..=0xFF5E => Expansion::one((u - 0xFF01 + 0x21) as u8),
+        0x3000 => Expansion::one(b' '),
+        0x2460..=0x2473 => Expansion::number(u - 0x2460 + 1),
+        0x2474..=0x2487 => Expansion::number(u - 0x2474 + 1),
+        0x2488..=0x249B => Expansion::number(u - 0x2488 + 1),
+        0x249C..=0x24B5 => Expansion::one(b'a' + (u - 0x249C) as u8),
+        0x24B6..=0x24CF => Expansion::one(b'A' + (u - 0x24B6) as u8),
+        0x24D0..=0x24E9 => Expansion::one(b'a' + (u - 0x24D0) as u8),
+        0x24EA | 0x24FF => Expansion::number(0),
+        0x24EB..=0x24F4 => Expansion::number(u - 0x24EB + 11),
+        0x24F5..=0x24FE => Expansion::number(u - 0x24F5 + 1),
+        0x2776..=0x277F => Expansion::number(u - 0x2776 + 1),
+        0x2780..=0x2789 => Expansion::number(u - 0x2780 + 1),
+        0x278A..=0x2793 => Expansion::number(u - 0x278A + 1),
         _ => return None,
     })
 }
@@ -324,14 +369,14 @@ struct Expansion {
 }
 
 impl Expansion {
-    fn one(c: char) -> Expansion {
+    const fn one(b: u8) -> Expansion {
         Expansion {
-            bytes: [c as u8, 0],
+            bytes: [b, 0],
             len: 1,
         }
     }
 
-    fn number(n: u32) -> Expansion {
+    const fn number(n: u32) -> Expansion {
         if n < 10 {
             Expansion {
                 bytes: [b'0' + n as u8, 0],
@@ -353,23 +398,13 @@ trait Sink {
     fn copy(&mut self, haystack: &str, from: usize, to: usize);
     /// Appends `c`, the fold of the character at original offset `pos`.
     fn push(&mut self, pos: usize, c: char);
-    /// Holds back the noise character `c` at `pos` until its run ends.
-    fn hold(&mut self, pos: usize, c: char);
-    /// The number of noise characters held back.
-    fn held(&self) -> usize;
-    /// Appends the held-back characters unchanged: their run is long.
-    fn release(&mut self);
-    /// Forgets the held-back characters: their run is short, hence removed.
-    fn drop_held(&mut self);
-    /// Like `drop_held`, before a common Han character: no gap is recorded
-    /// there, as no word continues across it.
-    fn drop_held_before_han(&mut self) {
-        self.drop_held();
-    }
+    /// Records that a short run of noise was removed right before the
+    /// character about to be written.
+    fn gap(&mut self);
 }
 
 impl Sink for Folded {
-    #[inline]
+    #[inline(always)]
     fn copy(&mut self, haystack: &str, from: usize, to: usize) {
         self.flush(haystack, from, to);
     }
@@ -380,37 +415,10 @@ impl Sink for Folded {
     }
 
     #[inline]
-    fn hold(&mut self, pos: usize, c: char) {
-        self.pending.push((pos, c));
-    }
-
-    #[inline]
-    fn held(&self) -> usize {
-        self.pending.len()
-    }
-
-    fn release(&mut self) {
-        for i in 0..self.pending.len() {
-            let (p, pc) = self.pending[i];
-            self.push_char(p, pc);
-        }
-        self.pending.clear();
-    }
-
-    #[inline]
-    fn drop_held(&mut self) {
-        if !self.pending.is_empty() {
-            // A short run of noise is removed, and the character about to
-            // be written (at `text.len()`: nothing is copied while a run is
-            // held) is the next one kept.
-            self.gaps.push(self.text.len());
-            self.pending.clear();
-        }
-    }
-
-    #[inline]
-    fn drop_held_before_han(&mut self) {
-        self.pending.clear();
+    fn gap(&mut self) {
+        // Nothing is copied while a run is held back, so the character
+        // about to be written starts at `text.len()`.
+        self.gaps.push(self.text.len());
     }
 }
 
@@ -418,8 +426,6 @@ impl Sink for Folded {
 #[derive(Default)]
 struct Counter {
     len: usize,
-    held: usize,
-    held_bytes: usize,
 }
 
 impl Sink for Counter {
@@ -434,26 +440,7 @@ impl Sink for Counter {
     }
 
     #[inline]
-    fn hold(&mut self, _pos: usize, c: char) {
-        self.held += 1;
-        self.held_bytes += c.len_utf8();
-    }
-
-    #[inline]
-    fn held(&self) -> usize {
-        self.held
-    }
-
-    fn release(&mut self) {
-        self.len += self.held_bytes;
-        self.drop_held();
-    }
-
-    #[inline]
-    fn drop_held(&mut self) {
-        self.held = 0;
-        self.held_bytes = 0;
-    }
+    fn gap(&mut self) {}
 }
 
 /// The length in bytes of `fold(haystack, folding)`, counted without
@@ -761,6 +748,20 @@ pub(crate) fn fold_first(c: char, folding: &Folding) -> char {
 /// Appends the fold of `c`, found at original offset `pos`.
 #[inline]
 fn push_folded<S: Sink>(out: &mut S, pos: usize, c: char, folding: &Folding) {
+    if folding.width && ('\u{FF01}'..='\u{FF5E}').contains(&c) {
+        // Full-width ASCII, the width fold's common case, without the
+        // look-up of `fold_width`.
+        let b = (c as u32 - 0xFEE0) as u8;
+        out.push(
+            pos,
+            char::from(if folding.case {
+                b.to_ascii_lowercase()
+            } else {
+                b
+            }),
+        );
+        return;
+    }
     if folding.width {
         if let Some(e) = fold_width(c) {
             for &b in &e.bytes[..e.len as usize] {
@@ -783,109 +784,380 @@ fn push_folded<S: Sink>(out: &mut S, pos: usize, c: char, folding: &Folding) {
     out.push(pos, folded);
 }
 
+/// One bit per BMP code point, bit `u & 63` of word `u >> 6`.
+type BmpBits = [u64; 1024];
+
+/// The BMP code points of class `class`.
+const fn class_bits(class: Class) -> BmpBits {
+    let mut bits = [0u64; 1024];
+    let mut u = 0;
+    while u < 0x10000 {
+        if BMP_CLASSES[u] as u8 == class as u8 {
+            bits[u >> 6] |= 1 << (u & 63);
+        }
+        u += 1;
+    }
+    bits
+}
+
+/// The noise of the BMP.
+static NOISE_BITS: BmpBits = class_bits(Class::Noise);
+
+/// The invisible characters of the BMP.
+static INVISIBLE_BITS: BmpBits = class_bits(Class::Invisible);
+
+/// The BMP characters that the width fold changes.
+static WIDTH_BITS: BmpBits = {
+    let mut bits = [0u64; 1024];
+    let mut u = 0;
+    while u < 0x10000 {
+        if let Some(c) = char::from_u32(u) {
+            if fold_width(c).is_some() {
+                bits[(u >> 6) as usize] |= 1 << (u & 63);
+            }
+        }
+        u += 1;
+    }
+    bits
+};
+
+/// The BMP characters from U+3400 on that the traditional fold changes
+/// (it leaves everything below alone), from the keys of its tables.
+fn traditional_bits() -> &'static BmpBits {
+    static BITS: OnceLock<BmpBits> = OnceLock::new();
+    BITS.get_or_init(|| {
+        let mut bits = [0u64; 1024];
+        for c in super::t2s_table::mapped_keys() {
+            let u = c as usize;
+            if (0x3400..0x10000).contains(&u) && t2s(c) != c {
+                bits[u >> 6] |= 1 << (u & 63);
+            }
+        }
+        bits
+    })
+}
+
+/// Whether bit `u` of `bits` is set.
+#[inline]
+fn has_bit(bits: &BmpBits, u: u32) -> bool {
+    bits.get((u >> 6) as usize)
+        .is_some_and(|w| (w >> (u & 63)) & 1 != 0)
+}
+
+/// For every three-byte UTF-8 sequence `[b0, b1, b2]`, whether the character
+/// folds to itself and ends a run of noise ([`folds_to_itself`]) under the
+/// folds that `key` names ([`plain_key`]): bit `b2 & 63` of
+/// `rows[u16::from_le_bytes([b0, b1])]`.
+///
+/// Indexing by the first two bytes as they are, without decoding, makes the
+/// test of a Han character in the fold's tight loop a load of the row, a
+/// shift and a bit test. The rows of every other leading byte (ASCII,
+/// continuation bytes, two- and four-byte characters) are 0, so the loop
+/// needs no test of its own for them. 512 KB of address space each, zeroed
+/// by the allocator (untouched pages cost no memory); only the 4,096 rows of
+/// the three-byte leading bytes E0 to EF are written (a row is the 64 code
+/// points of one word of [`BmpBits`]), in 128 KB of pages. Built on first
+/// use from the bit sets of the classes and folds, in about 50,000
+/// instructions; one table for each combination of the width, traditional,
+/// invisible and noise folds that is used.
+fn plain_rows(key: usize) -> &'static Rows {
+    static ROWS: [OnceLock<Box<Rows>>; 16] = [const { OnceLock::new() }; 16];
+    ROWS[key & 15].get_or_init(|| {
+        let on = |bit: usize, bits: &BmpBits, word: usize| {
+            if key & bit != 0 { bits[word] } else { 0 }
+        };
+        let traditional = traditional_bits();
+        let mut rows = vec![0u64; 1 << 16];
+        for b0 in 0xE0..=0xEFu8 {
+            for b1 in 0x80..=0xBFu8 {
+                let word = (usize::from(b0 & 0x0F) << 6) | usize::from(b1 & 0x3F);
+                // Overlong forms (below U+0800) and surrogates are not
+                // UTF-8: no `&str` holds them.
+                if word < 0x800 >> 6 || (0xD800 >> 6..0xE000 >> 6).contains(&word) {
+                    continue;
+                }
+                let changed = on(1, &WIDTH_BITS, word)
+                    | on(2, traditional, word)
+                    | on(4, &INVISIBLE_BITS, word)
+                    | on(8, &NOISE_BITS, word);
+                rows[usize::from(u16::from_le_bytes([b0, b1]))] = !changed;
+            }
+        }
+        rows.into_boxed_slice()
+            .try_into()
+            .expect("the rows have 1 << 16 entries")
+    })
+}
+
+/// The three-byte noise characters, laid out as [`plain_rows`]: the fold
+/// tells the punctuation that ends a run of Han from the bytes it has just
+/// loaded, without decoding them.
+fn noise_rows() -> &'static Rows {
+    static ROWS: OnceLock<Box<Rows>> = OnceLock::new();
+    ROWS.get_or_init(|| {
+        let mut rows = vec![0u64; 1 << 16];
+        for b0 in 0xE0..=0xEFu8 {
+            for b1 in 0x80..=0xBFu8 {
+                let word = (usize::from(b0 & 0x0F) << 6) | usize::from(b1 & 0x3F);
+                if word >= 0x800 >> 6 {
+                    rows[usize::from(u16::from_le_bytes([b0, b1]))] = NOISE_BITS[word];
+                }
+            }
+        }
+        rows.into_boxed_slice()
+            .try_into()
+            .expect("the rows have 1 << 16 entries")
+    })
+}
+
+/// One bit for each three-byte sequence: see [`plain_rows`].
+type Rows = [u64; 1 << 16];
+
+/// The key of [`plain_rows`] for these settings, with the noise fold on when
+/// `max_noise > 0`.
+fn plain_key(folding: &Folding, max_noise: usize) -> usize {
+    usize::from(folding.width)
+        | usize::from(folding.traditional) << 1
+        | usize::from(folding.invisible) << 2
+        | usize::from(max_noise > 0) << 3
+}
+
+/// For every byte, whether it is an ASCII character that folds to itself and
+/// ends a run of noise, indexed by `max_noise > 0` and the case fold:
+/// `ASCII_PLAIN[noise | case << 1][b]`. False for every byte from 0x80 on.
+static ASCII_PLAIN: [[bool; 256]; 4] = {
+    let mut t = [[false; 256]; 4];
+    let mut k = 0;
+    while k < 4 {
+        let (noise, case) = (k & 1 != 0, k & 2 != 0);
+        let mut b = 0;
+        while b < 128 {
+            let class = ASCII_CLASS[b];
+            let c = b as u8;
+            t[k][b] =
+                !(noise && matches!(class, Class::Noise)) && !(case && c.is_ascii_uppercase());
+            b += 1;
+        }
+        k += 1;
+    }
+    t
+};
+
+/// Whether the character `c` of class `class` is written as it is and ends
+/// a run of noise: it is neither removed (an invisible character with the
+/// invisible fold on, noise with the noise fold on: these are the only ones
+/// that do not end a run) nor changed by a fold; `noise` says whether the
+/// noise fold is on.
+#[inline]
+fn folds_to_itself(c: char, class: Class, folding: &Folding, noise: bool) -> bool {
+    match class {
+        Class::Invisible if folding.invisible => false,
+        Class::Noise if noise => false,
+        _ => {
+            !((folding.width && fold_width(c).is_some())
+                || (folding.case && c.is_ascii_uppercase())
+                || (folding.traditional && (c as u32) >= 0x3400 && t2s(c) != c))
+        }
+    }
+}
+
+/// What the fold does with one character that its tight loops do not pass.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Step {
+    /// Written as it is; ends a run of noise. Only two- and four-byte
+    /// characters: the tight loops pass the others.
+    Plain,
+    /// Noise, with the noise fold on: held back until its run ends.
+    Noise,
+    /// An invisible character, with the invisible fold on: removed.
+    Invisible,
+    /// Changed by a fold; ends a run of noise.
+    Changed(char),
+}
+
 /// The fold itself: one pass over `haystack`, writing to `out`.
+///
+/// Characters that fold to themselves are not written one by one: they are
+/// copied in runs, `haystack[run..pos]`, when something else comes. Two
+/// tight loops pass them: one for three-byte characters (Han and CJK
+/// punctuation, most of Chinese text), one table look-up each
+/// ([`plain_rows`]), and one for ASCII. Everything else is looked at one
+/// character at a time; the same table tells three-byte noise (the
+/// punctuation between two runs of Han) without decoding it.
+///
+/// A run of noise is held back, by its length alone, until its end shows
+/// whether it is short enough to remove; once it is known to be long it is
+/// written out as it is. A character that is neither noise nor removed ends
+/// the run; a short run is dropped there, leaving a gap unless that
+/// character is a Han character of U+4000 to U+9FFF that folds to itself.
 fn fold_into<S: Sink>(out: &mut S, haystack: &str, folding: &Folding, max_noise: usize) {
     let bytes = haystack.as_bytes();
-    let changes = if folding.traditional {
-        Some(han_changes())
-    } else {
-        None
-    };
-    // A run of noise is held back until its end shows whether it is short
-    // enough to remove; once it is known to be long it is copied through.
-    let mut long_run = false;
-    // Characters that fold to themselves are not pushed one by one: they
-    // are copied in runs, `haystack[run..pos]`, when something else comes.
+    let noise = max_noise > 0;
+    let plain = plain_rows(plain_key(folding, max_noise));
+    let noisy = noise_rows();
+    let ascii = &ASCII_PLAIN[usize::from(noise) | usize::from(folding.case) << 1];
     let mut run = 0;
     let mut pos = 0;
-    while pos < bytes.len() {
-        let b = bytes[pos];
-        // The fast paths: ASCII and the main Han blocks, when they fold to
-        // themselves. They end a noise run like any other character that
-        // is not noise; a short run held back is dropped.
-        if b < 0x80 {
-            let class = ASCII_CLASS[b as usize];
-            if (class != Class::Noise || max_noise == 0)
-                && !(folding.case && b.is_ascii_uppercase())
-            {
-                out.drop_held();
-                long_run = false;
+    // The number of noise characters held back (invisible ones among them
+    // are not counted), or `LONG` once the run is known to be long; and
+    // where the first of them starts.
+    const LONG: usize = usize::MAX;
+    let (mut held, mut held_from) = (0usize, 0usize);
+    loop {
+        // Pass the characters that fold to themselves.
+        let start = pos;
+        // The bytes at `pos`, from `skip_plain`.
+        let mut here;
+        loop {
+            (pos, here) = skip_plain(bytes, pos, plain);
+            match bytes.get(pos) {
+                Some(&b) if ascii[usize::from(b)] => pos += 1,
+                _ => break,
+            }
+            while bytes.get(pos).is_some_and(|&b| ascii[usize::from(b)]) {
                 pos += 1;
-                continue;
-            }
-        } else if (0xE4..=0xE9).contains(&b) {
-            // U+4000..=U+9FFF: Han (and Yijing symbols), all of class
-            // Text, untouched by the width and case folds. Consume them
-            // in a tight loop while they fold to themselves.
-            let start = pos;
-            while let Some(&[b0, b1, b2]) = bytes.get(pos..pos + 3) {
-                if !(0xE4..=0xE9).contains(&b0) {
-                    break;
-                }
-                let u = (u32::from(b0 & 0x0F) << 12)
-                    | (u32::from(b1 & 0x3F) << 6)
-                    | u32::from(b2 & 0x3F);
-                let same = match changes {
-                    None => true,
-                    Some(bits) if u >= HAN_FIRST => {
-                        let i = (u - HAN_FIRST) as usize;
-                        bits.get(i >> 6).is_none_or(|w| (w >> (i & 63)) & 1 == 0)
-                    }
-                    Some(_) => char::from_u32(u).is_some_and(|c| t2s(c) == c),
-                };
-                if !same {
-                    break;
-                }
-                pos += 3;
-            }
-            if pos > start {
-                out.drop_held_before_han();
-                long_run = false;
-                continue;
             }
         }
-        let c = haystack[pos..].chars().next().unwrap_or_default();
-        let class = classify(c);
-        // Other characters that fold to themselves join the run too.
-        if matches!(class, Class::Text | Class::Barrier)
-            || (class == Class::Noise && max_noise == 0)
-            || (class == Class::Invisible && !folding.invisible)
+        if pos > start && held != 0 {
+            // The first of them ends the run of noise before it.
+            if held != LONG && !(0xE4..=0xE9).contains(&bytes[start]) {
+                out.gap();
+            }
+            held = 0;
+        }
+        // The common case first: three-byte noise (CJK punctuation) in a
+        // run still short, which is held back.
+        if held < max_noise && (noisy[(here & 0xFFFF) as usize] >> ((here >> 16) & 63)) & 1 != 0 {
+            out.copy(haystack, run, pos);
+            if held == 0 {
+                held_from = pos;
+            }
+            held += 1;
+            pos += 3;
+            run = pos;
+            continue;
+        }
+        // Then one character that does not fold to itself (or one of two
+        // or four bytes that does).
+        let Some(&b) = bytes.get(pos) else {
+            break;
+        };
+        let (step, width) = if b < 0x80 {
+            let step = if noise && ASCII_CLASS[usize::from(b)] == Class::Noise {
+                Step::Noise
+            } else {
+                Step::Changed(char::from(b))
+            };
+            (step, 1)
+        } else if let Some(&[b0, b1, b2]) = bytes
+            .get(pos..)
+            .and_then(<[u8]>::first_chunk::<3>)
+            .filter(|_| b & 0xF0 == 0xE0)
         {
-            let changed = (folding.width && fold_width(c).is_some())
-                || (folding.case && c.is_ascii_uppercase())
-                || (folding.traditional && (c as u32) >= 0x3400 && t2s(c) != c);
-            if !changed {
-                out.drop_held();
-                long_run = false;
-                pos += c.len_utf8();
+            let u =
+                (u32::from(b0 & 0x0F) << 12) | (u32::from(b1 & 0x3F) << 6) | u32::from(b2 & 0x3F);
+            let step = if noise && has_bit(&NOISE_BITS, u) {
+                Step::Noise
+            } else if folding.invisible && has_bit(&INVISIBLE_BITS, u) {
+                Step::Invisible
+            } else {
+                Step::Changed(char::from_u32(u).unwrap_or_default())
+            };
+            (step, 3)
+        } else {
+            let c = char_at(haystack, pos);
+            let class = classify(c);
+            let step = match class {
+                Class::Invisible if folding.invisible => Step::Invisible,
+                Class::Noise if noise => Step::Noise,
+                _ if folds_to_itself(c, class, folding, noise) => Step::Plain,
+                _ => Step::Changed(c),
+            };
+            (step, c.len_utf8())
+        };
+        match step {
+            Step::Plain => {
+                // It ends the run of noise held back, if any.
+                if held != 0 && held != LONG {
+                    out.gap();
+                }
+                held = 0;
+                pos += width;
                 continue;
             }
-        }
-        out.copy(haystack, run, pos);
-        match class {
-            Class::Invisible if folding.invisible => {}
-            Class::Noise if max_noise > 0 => {
-                if long_run {
-                    out.push(pos, c);
-                } else if out.held() < max_noise {
-                    out.hold(pos, c);
+            Step::Invisible => out.copy(haystack, run, pos),
+            Step::Noise => {
+                out.copy(haystack, run, pos);
+                if held == LONG {
+                    out.push(pos, char_at(haystack, pos));
+                } else if held < max_noise {
+                    if held == 0 {
+                        held_from = pos;
+                    }
+                    held += 1;
                 } else {
-                    long_run = true;
-                    out.release();
-                    out.push(pos, c);
+                    // The run turns out long: write it as it is, without
+                    // the invisible characters among it.
+                    held = LONG;
+                    for (i, h) in haystack[held_from..pos + width].char_indices() {
+                        if !(folding.invisible && classify(h) == Class::Invisible) {
+                            out.push(held_from + i, h);
+                        }
+                    }
                 }
             }
-            _ => {
-                // Anything that is not noise ends the run; a short run is dropped.
-                out.drop_held();
-                long_run = false;
+            Step::Changed(c) => {
+                if held != 0 && held != LONG {
+                    out.gap();
+                }
+                held = 0;
+                out.copy(haystack, run, pos);
                 push_folded(out, pos, c, folding);
             }
         }
-        pos += c.len_utf8();
+        pos += width;
         run = pos;
     }
     out.copy(haystack, run, bytes.len());
+}
+
+/// The offset of the first character from `pos` on that is not a three-byte
+/// character that folds to itself by `plain` ([`plain_rows`]), and the
+/// three bytes there as the low bytes of a word (0 when fewer remain), for
+/// the caller to test with the same kind of table.
+///
+/// Four characters at a time: two loads of eight bytes give them all (the
+/// two bytes that pick each one's row, the byte that picks its bit), so a
+/// character costs a load of its row, a few shifts and a bit test.
+#[inline(always)]
+fn skip_plain(bytes: &[u8], pos: usize, plain: &Rows) -> (usize, u64) {
+    let mut at = pos;
+    while at + 12 <= bytes.len() {
+        let c: &[u8; 12] = bytes[at..at + 12].try_into().expect("12 bytes");
+        for k in [0, 3, 6, 9] {
+            // One 16-bit load picks the row, one byte load the bit.
+            let i = u16::from_le_bytes(*c[k..].first_chunk::<2>().expect("k + 3 <= 12"));
+            let b2 = c[k + 2];
+            if (plain[usize::from(i)] >> (b2 & 63)) & 1 == 0 {
+                return (at + k, u64::from(i) | u64::from(b2) << 16);
+            }
+        }
+        at += 12;
+    }
+    while let Some(&[b0, b1, b2]) = bytes.get(at..).and_then(<[u8]>::first_chunk::<3>) {
+        let i = u16::from_le_bytes([b0, b1]);
+        if (plain[usize::from(i)] >> (b2 & 63)) & 1 == 0 {
+            return (at, u64::from(i) | u64::from(b2) << 16);
+        }
+        at += 3;
+    }
+    (at, 0)
+}
+
+/// The character of `haystack` that starts at `pos`.
+#[inline]
+fn char_at(haystack: &str, pos: usize) -> char {
+    haystack[pos..].chars().next().unwrap_or_default()
 }
 
 /// Text after folding, with the map back to the original byte offsets.
@@ -898,8 +1170,9 @@ pub struct Folded {
     /// `(folded offset, original offset)`: from each mark on, both advance
     /// together until the next mark. The first mark is always `(0, 0)`.
     marks: Vec<(usize, usize)>,
-    /// Original offsets of the noise characters waiting in the current run.
-    pending: Vec<(usize, char)>,
+    /// `original - folded` (wrapping) after the last mark: the fold checks
+    /// with it whether it needs a mark, without reading the last one.
+    skew: usize,
     /// The folded offsets of the characters right after a removed run of
     /// noise (a removed visible character), increasing; see [`Folded::gaps`].
     gaps: Vec<usize>,
@@ -933,18 +1206,16 @@ impl Folded {
     fn fill(&mut self, haystack: &str, folding: &Folding, max_noise: usize) {
         self.text.clear();
         self.marks.clear();
-        self.pending.clear();
         self.gaps.clear();
         self.text.reserve(haystack.len());
         self.marks.push((0, 0));
+        self.skew = 0;
         if *folding == Folding::none() {
             // Every character folds to itself.
             self.text.push_str(haystack);
             return;
         }
         fold_into(self, haystack, folding, max_noise);
-        // A short run at the very end is dropped too.
-        self.pending.clear();
         // Mark the end, so that `original_offset(len)` is the end of the last
         // folded character's source even when folding changed its length
         // (`Ａ` → `a`, or `釲` → a 4-byte character): without the mark the end
@@ -952,21 +1223,26 @@ impl Folded {
         if let Some((i, _)) = self.text.char_indices().next_back() {
             let start = self.original_offset(i);
             let end = start + haystack[start..].chars().next().map_or(0, char::len_utf8);
-            let &(f, o) = self.marks.last().expect("marks start with (0, 0)");
-            if o + (self.text.len() - f) != end {
-                self.marks.push((self.text.len(), end));
-            }
+            self.align(end);
+        }
+    }
+
+    /// Marks the map if the next folded character, whose source starts at
+    /// original offset `pos`, does not follow on from the last mark.
+    #[inline(always)]
+    fn align(&mut self, pos: usize) {
+        let len = self.text.len();
+        if len.wrapping_add(self.skew) != pos {
+            self.marks.push((len, pos));
+            self.skew = pos.wrapping_sub(len);
         }
     }
 
     /// Copies `haystack[from..to]`, characters that fold to themselves.
-    #[inline]
+    #[inline(always)]
     fn flush(&mut self, haystack: &str, from: usize, to: usize) {
         if from < to {
-            let &(f, o) = self.marks.last().expect("marks start with (0, 0)");
-            if o + (self.text.len() - f) != from {
-                self.marks.push((self.text.len(), from));
-            }
+            self.align(from);
             self.text.push_str(&haystack[from..to]);
         }
     }
@@ -975,10 +1251,7 @@ impl Folded {
     /// marking the map where the two texts stop advancing together.
     #[inline]
     fn push_char(&mut self, pos: usize, out: char) {
-        let &(f, o) = self.marks.last().expect("marks start with (0, 0)");
-        if o + (self.text.len() - f) != pos {
-            self.marks.push((self.text.len(), pos));
-        }
+        self.align(pos);
         self.text.push(out);
     }
 
@@ -1083,7 +1356,6 @@ impl Folded {
     pub fn memory_usage(&self) -> usize {
         self.text.capacity()
             + self.marks.capacity() * std::mem::size_of::<(usize, usize)>()
-            + self.pending.capacity() * std::mem::size_of::<(usize, char)>()
             + self.gaps.capacity() * std::mem::size_of::<usize>()
     }
 }
@@ -1234,6 +1506,319 @@ mod tests {
                     Some(fold_first(c, &all)),
                     "{c:?}"
                 );
+            }
+        }
+    }
+
+    /// The fold one character at a time, from the definitions in the module
+    /// docs: the oracle of [`fold_into`] and its tables. The text, the
+    /// marks (one wherever the two offsets stop advancing together, and
+    /// one for the end) and the gaps.
+    fn reference_fold(
+        haystack: &str,
+        folding: &Folding,
+        max_noise: usize,
+    ) -> (String, Vec<(usize, usize)>, Vec<usize>) {
+        fn emit(text: &mut String, marks: &mut Vec<(usize, usize)>, pos: usize, c: char) {
+            let &(f, o) = marks.last().unwrap();
+            if o + (text.len() - f) != pos {
+                marks.push((text.len(), pos));
+            }
+            text.push(c);
+        }
+        let (mut text, mut marks, mut gaps) = (String::new(), vec![(0, 0)], Vec::new());
+        let mut held: Vec<(usize, char)> = Vec::new();
+        let mut long = false;
+        // The end of the source of the last character written.
+        let mut end = 0;
+        for (pos, c) in haystack.char_indices() {
+            let class = classify(c);
+            if class == Class::Invisible && folding.invisible {
+                continue;
+            }
+            if class == Class::Noise && max_noise > 0 {
+                if !long && held.len() < max_noise {
+                    held.push((pos, c));
+                    continue;
+                }
+                long = true;
+                held.push((pos, c));
+                for (p, h) in held.drain(..) {
+                    emit(&mut text, &mut marks, p, h);
+                    end = p + h.len_utf8();
+                }
+                continue;
+            }
+            let folded: Vec<char> = match fold_width(c).filter(|_| folding.width) {
+                Some(e) => e.bytes[..usize::from(e.len)]
+                    .iter()
+                    .map(|&b| {
+                        let b = b as char;
+                        if folding.case {
+                            b.to_ascii_lowercase()
+                        } else {
+                            b
+                        }
+                    })
+                    .collect(),
+                None => {
+                    let mut f = c;
+                    if folding.case {
+                        f = f.to_ascii_lowercase();
+                    }
+                    if folding.traditional && c >= '\u{3400}' {
+                        f = t2s(f);
+                    }
+                    vec![f]
+                }
+            };
+            if !held.is_empty() {
+                let han_as_is = ('\u{4000}'..='\u{9FFF}').contains(&c) && folded == [c];
+                if !han_as_is {
+                    gaps.push(text.len());
+                }
+                held.clear();
+            }
+            long = false;
+            for f in folded {
+                emit(&mut text, &mut marks, pos, f);
+            }
+            end = pos + c.len_utf8();
+        }
+        let &(f, o) = marks.last().unwrap();
+        if !text.is_empty() && o + (text.len() - f) != end {
+            marks.push((text.len(), end));
+        }
+        (text, marks, gaps)
+    }
+
+    /// Pieces of hostile text: Han (simplified and traditional, with
+    /// traditional ones that fold to four bytes), full-width and enclosed
+    /// forms, ASCII of every class, noise of one to four bytes, invisible
+    /// characters of two to four bytes, sentence enders and line breaks,
+    /// other scripts.
+    const PIECES: &[&str] = &[
+        "金",
+        "博",
+        "体育",
+        "中文网",
+        "體",
+        "網運",
+        "釲",
+        "俓",
+        "㑯",
+        "\u{3400}",
+        "\u{4DC0}",
+        "\u{9FFF}",
+        "\u{A000}",
+        "ＡＢ",
+        "ｋ",
+        "１２",
+        "！",
+        "？",
+        "，",
+        "．",
+        "①",
+        "⑩",
+        "⒈",
+        "❶",
+        "ⓐ",
+        "Ⓐ",
+        "⓿",
+        "a",
+        "Z",
+        "7",
+        " ",
+        "*",
+        "-",
+        "_",
+        "\t",
+        ".",
+        "!",
+        "?",
+        "\n",
+        "\r",
+        "、",
+        "。",
+        "·",
+        "—",
+        "…",
+        "※",
+        "《",
+        "》",
+        "\u{3000}",
+        "🎰",
+        "🀄",
+        "€",
+        "×",
+        "é",
+        "Ж",
+        "\u{200b}",
+        "\u{feff}",
+        "\u{ad}",
+        "\u{34f}",
+        "\u{fe0f}",
+        "\u{e0020}",
+        "\u{e0100}",
+        "\u{2060}",
+        "\u{85}",
+        "\u{2028}",
+        "‼",
+        "﹗",
+        "｡",
+        "𠀀",
+        "𪚏",
+        "ア",
+        "한",
+    ];
+
+    /// Every combination of the four on-off folds, with noise runs of
+    /// every length up to past the longest held back here.
+    fn every_folding() -> Vec<Folding> {
+        let mut all = Vec::new();
+        for bits in 0..16 {
+            for n in [0, 1, 2, 3, 4, 7, 255, 300] {
+                let mut f = Folding::none();
+                f.width(bits & 1 != 0)
+                    .case(bits & 2 != 0)
+                    .traditional(bits & 4 != 0)
+                    .invisible(bits & 8 != 0)
+                    .max_noise(n);
+                all.push(f);
+            }
+        }
+        all
+    }
+
+    /// Compares the fold of `hay` with [`reference_fold`] under every
+    /// setting, for documents and for dictionary entries, and the folded
+    /// length with [`folded_len`].
+    fn check_against_reference(hay: &str) {
+        let mut reused = Folded::default();
+        for folding in every_folding() {
+            let limit = folding.max_noise.min(MAX_NOISE_LIMIT);
+            let (text, marks, gaps) = reference_fold(hay, &folding, limit);
+            let f = fold(hay, &folding);
+            assert_eq!(f.as_str(), text, "text of {hay:?} {folding:?}");
+            assert_eq!(f.marks(), &marks[..], "marks of {hay:?} {folding:?}");
+            assert_eq!(f.gaps(), &gaps[..], "gaps of {hay:?} {folding:?}");
+            reused.refill(hay, &folding);
+            assert_eq!(reused.as_str(), text, "refilled {hay:?} {folding:?}");
+            assert_eq!(reused.marks(), &marks[..], "refilled {hay:?} {folding:?}");
+            assert_eq!(reused.gaps(), &gaps[..], "refilled {hay:?} {folding:?}");
+            assert_eq!(
+                folded_len(hay, &folding),
+                text.len(),
+                "len of {hay:?} {folding:?}"
+            );
+            let keyword = reference_fold(hay, &folding, if limit > 0 { usize::MAX } else { 0 });
+            assert_eq!(
+                fold_keyword(hay, &folding),
+                keyword.0,
+                "keyword {hay:?} {folding:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn fold_equals_reference_on_named_cases() {
+        for hay in [
+            "",
+            "金",
+            "金，博",
+            "金，，，，博",
+            "體育，體育",
+            "，體",
+            "a，b",
+            "，\n",
+            "金 \u{200b} \u{200b} 博",
+            "金\u{200b}博",
+            "ＡＢ，①⑩",
+            "俓，釲",
+            "金  \u{200b}  -  博",
+            "𠀀，𠀀🎰🎰🎰🎰a",
+            "中文网\u{e0020}，\u{e0100}中",
+        ] {
+            check_against_reference(hay);
+            // Shifted by multi-byte text on both sides.
+            check_against_reference(&format!("中文{hay}體育"));
+            check_against_reference(&format!("ａ{hay}，"));
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+        /// The fast fold equals the character-by-character one: text, marks
+        /// and gaps, under every folding, on text mixing every kind of
+        /// character, with runs of noise of every length.
+        #[test]
+        fn fold_equals_reference(
+            parts in proptest::collection::vec((0..PIECES.len(), 1..6usize), 0..40),
+        ) {
+            let mut hay = String::new();
+            for (i, n) in parts {
+                // Noise (and everything else) repeated up to five times,
+                // so that runs of every length around `max_noise` occur.
+                for _ in 0..if i % 3 == 0 { n } else { 1 } {
+                    hay.push_str(PIECES[i]);
+                }
+            }
+            check_against_reference(&hay);
+        }
+    }
+
+    /// The bit sets the fold's tables are made of agree with the functions
+    /// they tabulate.
+    #[test]
+    fn bit_sets_equal_their_functions() {
+        for c in (0..=0xFFFF).filter_map(char::from_u32) {
+            let u = c as u32;
+            assert_eq!(
+                has_bit(&NOISE_BITS, u),
+                classify(c) == Class::Noise,
+                "{c:?}"
+            );
+            assert_eq!(
+                has_bit(&INVISIBLE_BITS, u),
+                classify(c) == Class::Invisible,
+                "{c:?}"
+            );
+            assert_eq!(has_bit(&WIDTH_BITS, u), fold_width(c).is_some(), "{c:?}");
+            assert_eq!(
+                has_bit(traditional_bits(), u),
+                u >= 0x3400 && t2s(c) != c,
+                "{c:?}"
+            );
+        }
+    }
+
+    /// The rows of [`plain_rows`] say, for every three-byte character, what
+    /// [`folds_to_itself`] says, and are 0 for every other leading byte.
+    #[test]
+    fn plain_rows_equal_folds_to_itself() {
+        for key in 0..16 {
+            let folding = Folding {
+                width: key & 1 != 0,
+                case: true,
+                traditional: key & 2 != 0,
+                invisible: key & 4 != 0,
+                max_noise: 0,
+            };
+            let rows = plain_rows(key);
+            for c in ('\u{800}'..='\u{FFFF}').filter(|c| !c.is_ascii()) {
+                let mut b = [0; 4];
+                let b = c.encode_utf8(&mut b).as_bytes();
+                let bit = (rows[usize::from(u16::from_le_bytes([b[0], b[1]]))] >> (b[2] & 63)) & 1;
+                assert_eq!(
+                    bit != 0,
+                    folds_to_itself(c, classify(c), &folding, key & 8 != 0),
+                    "{c:?} key {key}"
+                );
+            }
+            for b0 in (0..=0xFFu8).filter(|b| !(0xE0..=0xEF).contains(b)) {
+                for b1 in 0..=0xFFu8 {
+                    assert_eq!(rows[usize::from(u16::from_le_bytes([b0, b1]))], 0);
+                }
             }
         }
     }
