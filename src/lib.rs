@@ -50,9 +50,14 @@
 //!
 //! # Crate features
 //!
-//! The default build depends only on `aho-corasick`, `unicode-segmentation`
-//! and `thiserror`. The feature `jsonl` adds JSONL input and output to
-//! the `scan` module through `serde_json`.
+//! The default build depends only on `aho-corasick` (matching),
+//! `unicode-segmentation` (word boundaries), `thiserror` (the error type) and
+//! `simdutf8` (checking that scanned text files are UTF-8: std's check runs
+//! at about 10 instructions a byte of Chinese text, a sixth of a scan, and
+//! safe code in the crate cannot do better, since a `String` can only be
+//! made from bytes std has checked; `simdutf8` is safe to call, has no
+//! dependencies and picks SSE4.2 or AVX2 at run time). The feature `jsonl`
+//! adds JSONL input and output to the `scan` module through `serde_json`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

@@ -220,11 +220,6 @@ static BMP_CLASSES: [Class; 0x10000] = {
     t
 };
 
-/// [`BMP_CLASSES`], as a slice.
-fn bmp_classes() -> &'static [Class] {
-    &BMP_CLASSES
-}
-
 /// Classifies a character of the original text.
 #[inline]
 pub(crate) fn classify(c: char) -> Class {
@@ -341,26 +336,6 @@ const fn fold_width(c: char) -> Option<Expansion> {
     })
 }
 
-/// The first code point of the main Han block, U+4E00..=U+9FFF.
-const HAN_FIRST: u32 = 0x4E00;
-
-/// One bit per character of the main Han block, set when the traditional
-/// fold changes it: 2.6 KB that stay in cache, where the mapping table
-/// itself is 42 KB. Most Han text is already simplified.
-fn han_changes() -> &'static [u64; 328] {
-    static BITS: OnceLock<[u64; 328]> = OnceLock::new();
-    BITS.get_or_init(|| {
-        let mut bits = [0u64; 328];
-        for i in 0..328 * 64 {
-            let c = char::from_u32(HAN_FIRST + i).unwrap_or_default();
-            if t2s(c) != c {
-                bits[(i >> 6) as usize] |= 1 << (i & 63);
-            }
-        }
-        bits
-    })
-}
-
 /// At most two ASCII characters that one character folds to.
 #[derive(Clone, Copy, Debug)]
 struct Expansion {
@@ -391,8 +366,10 @@ impl Expansion {
     }
 }
 
-/// Where a fold writes: the folded text with its offset map ([`Folded`]), or
-/// only its length ([`Counter`]).
+/// Where a fold writes: the folded text with its offset map ([`Folded`]).
+/// (A second sink once counted the fold's length for the keyword detector's
+/// counting skip, which is gone: the lazy search no longer reports folded
+/// offsets.)
 trait Sink {
     /// Appends `haystack[from..to]`, characters that fold to themselves.
     fn copy(&mut self, haystack: &str, from: usize, to: usize);
@@ -419,305 +396,6 @@ impl Sink for Folded {
         // Nothing is copied while a run is held back, so the character
         // about to be written starts at `text.len()`.
         self.gaps.push(self.text.len());
-    }
-}
-
-/// Counts the bytes of a fold without writing it.
-#[derive(Default)]
-struct Counter {
-    len: usize,
-}
-
-impl Sink for Counter {
-    #[inline]
-    fn copy(&mut self, _haystack: &str, from: usize, to: usize) {
-        self.len += to - from;
-    }
-
-    #[inline]
-    fn push(&mut self, _pos: usize, c: char) {
-        self.len += c.len_utf8();
-    }
-
-    #[inline]
-    fn gap(&mut self) {}
-}
-
-/// The length in bytes of `fold(haystack, folding)`, counted without
-/// building the folded text or its map.
-///
-/// With the invisible and noise folds on (the default) it runs a loop of its
-/// own that only tracks the length of the current noise run: it reaches the
-/// same count as the fold (a run of at most `max_noise` noise characters,
-/// invisible ones not counted, is removed; a longer one is kept unchanged;
-/// invisible characters are removed; every other character becomes its fold),
-/// as a test checks. Other settings run the fold itself, writing nothing.
-pub(crate) fn folded_len(haystack: &str, folding: &Folding) -> usize {
-    if *folding == Folding::none() {
-        return haystack.len();
-    }
-    let changes = han_changes();
-    // Only characters of the main Han block that the traditional fold
-    // leaves alone are plain.
-    let special = |u: u32| {
-        !(HAN_FIRST..=0x9FFF).contains(&u) || {
-            let i = (u - HAN_FIRST) as usize;
-            changes.get(i >> 6).is_none_or(|w| (w >> (i & 63)) & 1 != 0)
-        }
-    };
-    match count_until(haystack, folding, |_| false, special) {
-        Some((len, _)) => len,
-        None => {
-            let mut counter = Counter::default();
-            fold_into(
-                &mut counter,
-                haystack,
-                folding,
-                folding.max_noise.min(MAX_NOISE_LIMIT),
-            );
-            counter.len
-        }
-    }
-}
-
-/// Counts the fold of `haystack` up to the first character `c` of class
-/// `Text` or `Barrier` with `stop(c)`: its offset, and the folded offset of
-/// its fold (a noise run before it is resolved, as it ends the run), or the
-/// length of the whole fold and `None`. `None` for the settings [`folded_len`]
-/// counts with the fold itself (invisible or noise fold off).
-///
-/// Three-byte characters (Han and CJK punctuation, most of Chinese text) go
-/// through a tight loop that counts each one as three bytes of text or of
-/// noise unless `special(u)`: `special` must hold for every one that `stop`
-/// holds for, that is of class `Invisible`, or that is of class `Text` or
-/// `Barrier` and folds to other than three bytes.
-pub(crate) fn count_until(
-    haystack: &str,
-    folding: &Folding,
-    stop: impl Fn(char) -> bool,
-    special: impl Fn(u32) -> bool,
-) -> Option<(usize, Option<usize>)> {
-    let max_noise = folding.max_noise.min(MAX_NOISE_LIMIT);
-    if max_noise == 0 || !folding.invisible {
-        return None;
-    }
-    let bytes = haystack.as_bytes();
-    let classes = bmp_classes();
-    let mut len = 0;
-    // The current run of noise: its characters and their bytes.
-    let (mut run, mut run_bytes) = (0usize, 0usize);
-    let mut pos = 0;
-    while pos < bytes.len() {
-        while let Some(&[b0, b1, b2]) = bytes.get(pos..pos + 3) {
-            if b0 & 0xF0 != 0xE0 {
-                break;
-            }
-            let u =
-                (u32::from(b0 & 0x0F) << 12) | (u32::from(b1 & 0x3F) << 6) | u32::from(b2 & 0x3F);
-            if !special(u) {
-                // Plain text, or noise: without branches, as punctuation
-                // comes every few characters and would be mispredicted.
-                let noise = usize::from(classes[u as usize] == Class::Noise);
-                let resolved = usize::from(run > max_noise) * run_bytes;
-                len += (1 - noise) * (resolved + 3);
-                run = noise * (run + 1);
-                run_bytes = noise * (run_bytes + 3);
-                pos += 3;
-                continue;
-            }
-            let c = char::from_u32(u).unwrap_or_default();
-            match classes.get(u as usize).copied().unwrap_or(Class::Text) {
-                Class::Invisible => {}
-                Class::Noise => {
-                    run += 1;
-                    run_bytes += 3;
-                }
-                Class::Text | Class::Barrier => {
-                    if run > 0 {
-                        if run > max_noise {
-                            len += run_bytes;
-                        }
-                        (run, run_bytes) = (0, 0);
-                    }
-                    if stop(c) {
-                        return Some((len, Some(pos)));
-                    }
-                    len += kept_char_len(c, folding);
-                }
-            }
-            pos += 3;
-        }
-        let Some(&b) = bytes.get(pos) else {
-            break;
-        };
-        let (class, width) = if b < 0x80 {
-            (ASCII_CLASS[b as usize], 1)
-        } else {
-            let c = haystack[pos..].chars().next().unwrap_or_default();
-            let class = classes
-                .get(c as usize)
-                .copied()
-                .unwrap_or_else(|| classify(c));
-            (class, c.len_utf8())
-        };
-        match class {
-            Class::Invisible => {}
-            Class::Noise => {
-                run += 1;
-                run_bytes += width;
-            }
-            Class::Text | Class::Barrier => {
-                if run > 0 {
-                    if run > max_noise {
-                        len += run_bytes;
-                    }
-                    (run, run_bytes) = (0, 0);
-                }
-                let c = haystack[pos..].chars().next().unwrap_or_default();
-                if stop(c) {
-                    return Some((len, Some(pos)));
-                }
-                len += if b < 0x80 {
-                    1
-                } else {
-                    kept_char_len(c, folding)
-                };
-            }
-        }
-        pos += width;
-    }
-    if run > max_noise {
-        len += run_bytes;
-    }
-    Some((len, None))
-}
-
-/// Skips from `from`, a point where the fold of `haystack` holds no pending
-/// noise (its start, or right after a character of class `Text` or
-/// `Barrier`), to the first character `c` with `candidate(c)`: its offset
-/// and `folded_len(&haystack[from..offset])`, counted on the way; `None`
-/// when there is none. Any [`Folding`].
-///
-/// Three-byte characters (Han, most of Chinese text) go through a tight
-/// loop, four at a time, that only asks `stop(u)` of each, as the plain
-/// skip does: `stop` must hold for every three-byte character that
-/// `candidate` holds for and for every one that is not kept with a fold of
-/// three bytes ([`skip_passes`]): those that the loop passes change nothing
-/// but end a noise run. The others (punctuation, ASCII, ...) are looked at
-/// one by one and their effect on the length is kept as two sums, so the
-/// count is `offset - from + gained - lost`, plus the bytes of a pending
-/// noise run that has turned out long.
-#[inline]
-pub(crate) fn skip_counting(
-    haystack: &str,
-    from: usize,
-    folding: &Folding,
-    stop: impl Fn(u32) -> bool,
-    candidate: impl Fn(char) -> bool,
-) -> Option<(usize, usize)> {
-    let bytes = haystack.as_bytes();
-    let max_noise = folding.max_noise.min(MAX_NOISE_LIMIT);
-    let classes = bmp_classes();
-    let decode = |b0: u8, b1: u8, b2: u8| {
-        (u32::from(b0 & 0x0F) << 12) | (u32::from(b1 & 0x3F) << 6) | u32::from(b2 & 0x3F)
-    };
-    // Bytes the fold added and removed so far.
-    let (mut gained, mut lost) = (0usize, 0usize);
-    // The current run of noise: its characters and their bytes (counted in
-    // `lost` until the run turns out to be long).
-    let (mut run, mut run_bytes) = (0usize, 0usize);
-    let mut pos = from;
-    loop {
-        let start = pos;
-        while let Some(c) = bytes.get(pos..).and_then(<[u8]>::first_chunk::<12>) {
-            // The four leading bytes, in one test.
-            let leads = u32::from_le_bytes([c[0], c[3], c[6], c[9]]);
-            if leads & 0xF0F0_F0F0 != 0xE0E0_E0E0
-                || stop(decode(c[0], c[1], c[2]))
-                    | stop(decode(c[3], c[4], c[5]))
-                    | stop(decode(c[6], c[7], c[8]))
-                    | stop(decode(c[9], c[10], c[11]))
-            {
-                break;
-            }
-            pos += 12;
-        }
-        while let Some(&[b0, b1, b2]) = bytes.get(pos..).and_then(<[u8]>::first_chunk::<3>) {
-            if b0 & 0xF0 != 0xE0 || stop(decode(b0, b1, b2)) {
-                break;
-            }
-            pos += 3;
-        }
-        if pos != start && run > 0 {
-            // A character the loops passed ended the run.
-            if run > max_noise {
-                gained += run_bytes;
-            }
-            (run, run_bytes) = (0, 0);
-        }
-        let &b = bytes.get(pos)?;
-        let c = if b < 0x80 {
-            char::from(b)
-        } else {
-            haystack[pos..].chars().next().unwrap_or_default()
-        };
-        if candidate(c) {
-            let pending = if run > max_noise { run_bytes } else { 0 };
-            return Some((pos, pos - from + gained + pending - lost));
-        }
-        let width = c.len_utf8();
-        let class = if b < 0x80 {
-            ASCII_CLASS[b as usize]
-        } else {
-            classes
-                .get(c as usize)
-                .copied()
-                .unwrap_or_else(|| classify(c))
-        };
-        match class {
-            Class::Invisible if folding.invisible => lost += width,
-            Class::Noise if max_noise > 0 => {
-                run += 1;
-                run_bytes += width;
-                lost += width;
-            }
-            _ => {
-                if run > max_noise {
-                    gained += run_bytes;
-                }
-                (run, run_bytes) = (0, 0);
-                if b >= 0x80 {
-                    gained += kept_char_len(c, folding);
-                    lost += width;
-                }
-            }
-        }
-        pos += width;
-    }
-}
-
-/// For [`skip_counting`] under `folding`: whether the three-byte character
-/// `c` is kept with a fold of three bytes, so that the tight loop may pass
-/// it.
-pub(crate) fn skip_passes(c: char, folding: &Folding) -> bool {
-    match classify(c) {
-        Class::Noise if folding.max_noise > 0 => false,
-        Class::Invisible if folding.invisible => false,
-        _ => kept_char_len(c, folding) == 3,
-    }
-}
-
-/// The length in bytes of the fold of `c`, a character that is kept.
-pub(crate) fn kept_char_len(c: char, folding: &Folding) -> usize {
-    if folding.width {
-        if let Some(e) = fold_width(c) {
-            return e.len as usize;
-        }
-    }
-    if folding.traditional && (c as u32) >= 0x3400 {
-        t2s(c).len_utf8()
-    } else {
-        c.len_utf8()
     }
 }
 
@@ -1428,46 +1106,6 @@ mod tests {
         assert_eq!(fold_keyword("金 博", &Folding::none()), "金 博");
     }
 
-    #[test]
-    fn bmp_classes_equal_classify() {
-        for c in (0..=0xFFFF).filter_map(char::from_u32) {
-            assert_eq!(bmp_classes()[c as usize], classify(c), "{c:?}");
-        }
-    }
-
-    #[test]
-    fn folded_len_equals_fold_len() {
-        let pieces = [
-            "金", "體", "ＡＢ", "⑩", " ", "*", "，", "\u{200b}", "。", "a", "B", "🎰", "釲", "\n",
-            "    ",
-        ];
-        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-        for _ in 0..2000 {
-            let mut hay = String::new();
-            for _ in 0..(seed % 24) {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                hay.push_str(pieces[(seed % pieces.len() as u64) as usize]);
-            }
-            for n in 0..7 {
-                let mut folding = Folding::default();
-                folding
-                    .max_noise(n % 5)
-                    .traditional(n != 1)
-                    .width(n != 2)
-                    .invisible(n != 5)
-                    .case(n != 6);
-                assert_eq!(
-                    folded_len(&hay, &folding),
-                    fold(&hay, &folding).len(),
-                    "{hay:?} {folding:?}"
-                );
-            }
-            assert_eq!(folded_len(&hay, &Folding::none()), hay.len());
-        }
-    }
-
     /// The detector looks for characters outside the BMP that fold to a
     /// keyword's first character only in planes 2 and 3.
     #[test]
@@ -1691,8 +1329,7 @@ mod tests {
     }
 
     /// Compares the fold of `hay` with [`reference_fold`] under every
-    /// setting, for documents and for dictionary entries, and the folded
-    /// length with [`folded_len`].
+    /// setting, for documents and for dictionary entries.
     fn check_against_reference(hay: &str) {
         let mut reused = Folded::default();
         for folding in every_folding() {
@@ -1706,11 +1343,6 @@ mod tests {
             assert_eq!(reused.as_str(), text, "refilled {hay:?} {folding:?}");
             assert_eq!(reused.marks(), &marks[..], "refilled {hay:?} {folding:?}");
             assert_eq!(reused.gaps(), &gaps[..], "refilled {hay:?} {folding:?}");
-            assert_eq!(
-                folded_len(hay, &folding),
-                text.len(),
-                "len of {hay:?} {folding:?}"
-            );
             let keyword = reference_fold(hay, &folding, if limit > 0 { usize::MAX } else { 0 });
             assert_eq!(
                 fold_keyword(hay, &folding),
