@@ -1,7 +1,9 @@
 //! The high-level near-duplicate finder: paragraphs in, duplicates and
 //! clusters out, incrementally.
 
+use std::collections::hash_map::Entry;
 use std::ops::Range;
+use std::sync::Arc;
 
 use super::cluster::{Cluster, Location, Representative, UnionFind, components};
 use super::fingerprint::{
@@ -9,7 +11,7 @@ use super::fingerprint::{
     Fingerprinter, FingerprinterBuilder, sketch_jaccard, to_folded,
 };
 use super::index::Index;
-use super::pairs::{Candidates, KeyMap};
+use super::pairs::{Candidates, KeyMap, NearHub};
 use crate::text::{Folded, Folding, ParagraphMode, paragraphs};
 
 /// The default Hamming distance `k`: keys within `distance <= 3` are candidates.
@@ -368,16 +370,50 @@ impl Finder {
 
     /// A read-only copy of the stored keys, to [`probe`](Snapshot::probe)
     /// paragraphs with on other threads while this finder goes on adding.
-    /// Cheap: the indexes' sorted runs are shared, not copied.
+    /// Cheap: the indexes' sorted runs are shared, not copied. (Scans use
+    /// [`Finder::share`]; tests compare the two.)
+    #[cfg(test)]
     pub(crate) fn snapshot(&self) -> Snapshot {
         Snapshot {
             min_units: self.fingerprinter.min_units(),
             chunks_exact: self.chunks_exact,
             candidates: self.candidates.snapshot(),
-            candidates_len: self.candidates.index_len(),
             chunk_candidates: self.chunk_candidates.snapshot(),
-            chunk_candidates_len: self.chunk_candidates.index_len(),
         }
+    }
+
+    /// Hands the upkeep of the Hamming indexes to other threads: from now on
+    /// this finder only appends the keys it stores to lists, which
+    /// [`publish`](Self::publish) hands to the returned [`Hub`], and the
+    /// threads holding the hub sort them into the indexes
+    /// ([`Hub::maintain`]) and probe paragraphs in its snapshots
+    /// ([`Hub::snapshot`]). The answers stay those of a finder that keeps
+    /// its indexes itself (see `pairs::SharedNear`).
+    pub(crate) fn share(&mut self) -> Hub {
+        self.share_keeping(None)
+    }
+
+    fn share_keeping(&mut self, keep: Option<usize>) -> Hub {
+        let share = |c: &mut Candidates| match keep {
+            Some(keep) => c.share_keeping(keep),
+            None => c.share(),
+        };
+        Hub {
+            min_units: self.fingerprinter.min_units(),
+            chunks_exact: self.chunks_exact,
+            candidates: share(&mut self.candidates),
+            chunk_candidates: share(&mut self.chunk_candidates),
+        }
+    }
+
+    /// After [`share`](Self::share): hands the keys stored since the last
+    /// call to the hub, and takes up its latest snapshot for look-ups of
+    /// probes older than the keys it keeps. Call it now and then, after
+    /// every batch of paragraphs, say: until then the hub does not see the
+    /// keys, and this finder keeps them.
+    pub(crate) fn publish(&mut self) {
+        self.candidates.publish();
+        self.chunk_candidates.publish();
     }
 
     /// [`add_analyzed`](Self::add_analyzed), given what a [`Snapshot`] of
@@ -397,64 +433,88 @@ impl Finder {
         let mut first: Option<u32> = None;
         if a.units() == 0 {
             // Nothing to compare: never a duplicate.
-        } else if let Some(&other) = self.exact.get(&a.exact()) {
-            // An exact copy (after folding and masking) of an earlier
-            // paragraph is that paragraph's duplicate, and stands for nothing
-            // new: its keys are not stored, so a flood of identical
-            // paragraphs costs one hash look-up each instead of verifying
-            // every earlier copy (which was quadratic).
-            self.uf.union(id, other);
-            first = Some(other);
-        } else if a.units() < self.fingerprinter.min_units() {
-            self.exact.insert(a.exact(), id);
         } else {
-            self.exact.insert(a.exact(), id);
-            self.sketches.extend_from_slice(a.sketch());
-            let mut found = std::mem::take(&mut self.found);
-            found.clear();
-            // A paragraph's key can equal a chunk key of another paragraph
-            // (a short paragraph is a single chunk), so every key is looked
-            // up among the keys of both kinds; see `near_keys`.
-            let mut keys = std::mem::take(&mut self.keys);
-            keys.clear();
-            keys.extend(a.keys());
-            let near = near_keys(&keys, self.chunks_exact);
-            match probe {
-                Some(p) => {
-                    // The snapshot answered for the keys stored before it;
-                    // what came since is a suffix of each index.
-                    found.extend_from_slice(&p.found);
-                    self.candidates
-                        .query_since(p.candidates_len, near, &mut found);
-                    self.chunk_candidates
-                        .query_since(p.chunk_candidates_len, &keys, &mut found);
-                }
-                None => {
-                    self.candidates.query(near, &mut found);
-                    self.chunk_candidates.query(&keys, &mut found);
-                }
-            }
-            self.keys = keys;
-            found.sort_unstable();
-            found.dedup();
-            let k = self.fingerprinter.sketch_len();
-            for &other in &found {
-                let j = sketch_jaccard(a.sketch(), self.sketch(other), k);
-                if j >= self.min_jaccard {
+            // One hash operation finds an earlier exact copy or stores this
+            // paragraph as the first with its exact hash.
+            match self.exact.entry(a.exact()) {
+                Entry::Occupied(e) => {
+                    // An exact copy (after folding and masking) of an earlier
+                    // paragraph is that paragraph's duplicate, and stands for
+                    // nothing new: its keys are not stored, so a flood of
+                    // identical paragraphs costs one hash look-up each instead
+                    // of verifying every earlier copy (which was quadratic).
+                    let other = *e.get();
                     self.uf.union(id, other);
-                    first = Some(first.map_or(other, |f| f.min(other)));
+                    first = Some(other);
+                }
+                Entry::Vacant(e) => {
+                    e.insert(id);
+                    if a.units() >= self.fingerprinter.min_units() {
+                        first = self.add_keys(id, a, probe);
+                    }
                 }
             }
-            self.candidates.insert(a.fingerprint(), id);
-            if self.chunks_exact {
-                self.chunk_candidates.insert(a.fingerprint(), id);
+        }
+        first.map(|f| self.locations[f as usize].clone())
+    }
+
+    /// Stores the keys and sketch of paragraph `id`, not an exact copy of an
+    /// earlier one and not short, and returns the earliest paragraph before
+    /// it whose keys are near and whose sketch confirms it.
+    fn add_keys(&mut self, id: u32, a: &Analysis, probe: Option<&Probe>) -> Option<u32> {
+        self.sketches.extend_from_slice(a.sketch());
+        let mut found = std::mem::take(&mut self.found);
+        found.clear();
+        // A paragraph's key can equal a chunk key of another paragraph
+        // (a short paragraph is a single chunk), so every key is looked
+        // up among the keys of both kinds; see `near_keys`.
+        let mut keys = std::mem::take(&mut self.keys);
+        keys.clear();
+        keys.extend(a.keys());
+        let near = near_keys(&keys, self.chunks_exact);
+        // The snapshot answered for the keys stored before it; what came
+        // since is a suffix of each index.
+        let (since, chunk_since) = match probe {
+            Some(p) => {
+                found.extend_from_slice(&p.found);
+                (p.candidates_len, p.chunk_candidates_len)
             }
+            None => (0, 0),
+        };
+        self.candidates.query_since(since, near, &mut found);
+        self.candidates.insert(a.fingerprint(), id);
+        if self.chunks_exact {
+            // The chunk-key map stores the paragraph key too, so the keys
+            // stored are the keys looked up: each is looked up and stored in
+            // one hash operation.
+            self.chunk_candidates
+                .query_since_then_insert(chunk_since, &keys, id, &mut found);
+        } else {
+            self.chunk_candidates
+                .query_since(chunk_since, &keys, &mut found);
             for &key in a.chunks() {
                 self.chunk_candidates.insert(key, id);
             }
-            self.found = found;
         }
-        first.map(|f| self.locations[f as usize].clone())
+        self.keys = keys;
+        found.sort_unstable();
+        found.dedup();
+        let k = self.fingerprinter.sketch_len();
+        let mut first: Option<u32> = None;
+        for &other in &found {
+            // Storing a key before looking up the next may find the
+            // paragraph itself (were two of its keys equal or near).
+            if other == id {
+                continue;
+            }
+            let j = sketch_jaccard(a.sketch(), self.sketch(other), k);
+            if j >= self.min_jaccard {
+                self.uf.union(id, other);
+                first = Some(first.map_or(other, |f| f.min(other)));
+            }
+        }
+        self.found = found;
+        first
     }
 
     fn sketch(&self, id: u32) -> &[u32] {
@@ -532,10 +592,43 @@ impl Finder {
 pub(crate) struct Snapshot {
     min_units: usize,
     chunks_exact: bool,
-    candidates: Option<Index>,
-    candidates_len: usize,
-    chunk_candidates: Option<Index>,
-    chunk_candidates_len: usize,
+    candidates: Option<Arc<Index>>,
+    chunk_candidates: Option<Arc<Index>>,
+}
+
+/// A [`Finder`]'s indexes as other threads see them after
+/// [`Finder::share`]: they keep them up to date and probe paragraphs in
+/// snapshots of them.
+#[derive(Clone, Debug)]
+pub(crate) struct Hub {
+    min_units: usize,
+    chunks_exact: bool,
+    candidates: Option<Arc<NearHub>>,
+    chunk_candidates: Option<Arc<NearHub>>,
+}
+
+impl Hub {
+    /// Sorts the keys the finder published into the indexes and publishes
+    /// snapshots of them; returns at once when there are none, or when
+    /// another thread is at it.
+    pub(crate) fn maintain(&self) {
+        for hub in [&self.candidates, &self.chunk_candidates]
+            .into_iter()
+            .flatten()
+        {
+            hub.maintain();
+        }
+    }
+
+    /// The latest snapshot of the indexes, to [`probe`](Snapshot::probe) with.
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            min_units: self.min_units,
+            chunks_exact: self.chunks_exact,
+            candidates: self.candidates.as_ref().map(|h| h.published()),
+            chunk_candidates: self.chunk_candidates.as_ref().map(|h| h.published()),
+        }
+    }
 }
 
 /// What a [`Snapshot`] found for one paragraph.
@@ -549,6 +642,14 @@ pub(crate) struct Probe {
 }
 
 impl Snapshot {
+    fn candidates_len(&self) -> usize {
+        self.candidates.as_ref().map_or(0, |i| i.len())
+    }
+
+    fn chunk_candidates_len(&self) -> usize {
+        self.chunk_candidates.as_ref().map_or(0, |i| i.len())
+    }
+
     /// Looks up the keys of a paragraph analysed with the finder's
     /// fingerprinter; `None` when the finder would not look it up (a short
     /// paragraph, matched only by its exact hash).
@@ -574,8 +675,8 @@ impl Snapshot {
         found.sort_unstable();
         found.dedup();
         Some(Probe {
-            candidates_len: self.candidates_len,
-            chunk_candidates_len: self.chunk_candidates_len,
+            candidates_len: self.candidates_len(),
+            chunk_candidates_len: self.chunk_candidates_len(),
             found,
         })
     }
@@ -605,8 +706,8 @@ impl Snapshot {
                 keys.push(a.fingerprint());
                 at.push(out.len());
                 out.push(Some(Probe {
-                    candidates_len: self.candidates_len,
-                    chunk_candidates_len: self.chunk_candidates_len,
+                    candidates_len: self.candidates_len(),
+                    chunk_candidates_len: self.chunk_candidates_len(),
                     found: Vec::new(),
                 }));
             }
@@ -723,6 +824,89 @@ mod tests {
                     }
                 }
                 assert_eq!(probed.clusters(), plain.clusters(), "{name}: lag {lag}");
+            }
+        }
+    }
+
+    /// A finder whose indexes other threads keep ([`Finder::share`])
+    /// answers what a plain one does, whenever keys are handed over,
+    /// indexed and snapshotted, for probes of every age (older than the
+    /// recent keys it keeps too, when it keeps few) and without a probe.
+    #[test]
+    fn shared_adds_equal_plain_adds() {
+        let paras = paragraphs_with_copies();
+        let mut only_paragraphs = Finder::builder();
+        only_paragraphs.chunk_len(0);
+        let mut near_chunks = Finder::builder();
+        near_chunks.chunk_max_distance(2).max_distance(4);
+        for (name, builder) in [
+            ("defaults", Finder::builder()),
+            ("paragraph keys only", only_paragraphs),
+            ("near chunk keys", near_chunks),
+        ] {
+            let mut plain = builder.build().unwrap();
+            let analyses: Vec<Analysis> = paras
+                .iter()
+                .map(|p| plain.fingerprinter().analyze(p, &[]))
+                .collect();
+            let want: Vec<Option<Location>> = analyses
+                .iter()
+                .enumerate()
+                .map(|(i, a)| plain.add_analyzed(loc(i), a))
+                .collect();
+            for keep in [0usize, 3, 100, super::super::pairs::RECENT_KEEP] {
+                let mut shared = builder.build().unwrap();
+                let hub = shared.share_keeping(Some(keep));
+                let mut snapshots = vec![hub.snapshot()];
+                let mut state = 0x5eed_u64 ^ keep as u64;
+                let mut fallbacks = 0;
+                for (i, a) in analyses.iter().enumerate() {
+                    state = super::super::fmix64(state.wrapping_add(i as u64));
+                    if state % 5 == 0 {
+                        shared.publish();
+                    }
+                    if state % 7 < 3 {
+                        hub.maintain();
+                    }
+                    if state % 3 == 0 {
+                        snapshots.push(hub.snapshot());
+                    }
+                    // Mostly a recent snapshot, sometimes the oldest kept
+                    // (up to 60 back), sometimes none.
+                    let back = match (state >> 8) % 8 {
+                        0 => snapshots.len() - 1,
+                        1..=3 => ((state >> 16) as usize % 4).min(snapshots.len() - 1),
+                        _ => 0,
+                    };
+                    let probe = if (state >> 24) % 50 == 0 {
+                        None
+                    } else {
+                        snapshots[snapshots.len() - 1 - back].probe(a)
+                    };
+                    if let (Some(p), Candidates::Shared(s)) = (&probe, &shared.candidates) {
+                        fallbacks += usize::from(p.candidates_len < s.recent_start());
+                    }
+                    let got = shared.add_probed(loc(i), a, probe.as_ref());
+                    assert_eq!(got, want[i], "{name}: paragraph {i}, keep {keep}");
+                    if snapshots.len() > 60 {
+                        snapshots.remove(0);
+                    }
+                }
+                if keep < 100 {
+                    assert!(fallbacks > 100, "{name}, keep {keep}: {fallbacks} fallbacks");
+                }
+                assert_eq!(shared.clusters(), plain.clusters(), "{name}: keep {keep}");
+                // A clone keeps its own index and goes on answering alike.
+                let mut copy = shared.clone();
+                let mut plain_copy = plain.clone();
+                for (i, a) in analyses.iter().enumerate().take(300) {
+                    let at = analyses.len() + i;
+                    assert_eq!(
+                        copy.add_analyzed(loc(at), a),
+                        plain_copy.add_analyzed(loc(at), a),
+                        "{name}: clone, paragraph {i}"
+                    );
+                }
             }
         }
     }

@@ -4,9 +4,11 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use super::fmix64;
-use super::index::Index;
+use super::index::{Index, Item, scan_fingerprints};
 
 /// A hash map keyed by a fingerprint or hash, with [`KeyHasher`].
 pub(crate) type KeyMap<V> = HashMap<u64, V, KeyHasher>;
@@ -66,7 +68,7 @@ impl Hasher for KeyHash {
 const BUFFER_CAP: usize = 256;
 
 /// Stored keys with the paragraph id each belongs to.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub(crate) enum Candidates {
     /// `distance <= k` for `k >= 1`.
     Near(Index),
@@ -74,6 +76,217 @@ pub(crate) enum Candidates {
     /// index's unsorted buffer and probing every sorted run, which is what
     /// the default chunk keys (`k = 0`) spent most of the finder's time on.
     Exact(ExactKeys),
+    /// `distance <= k` for `k >= 1`, with the index kept by other threads
+    /// (see [`SharedNear`]).
+    Shared(SharedNear),
+}
+
+impl Clone for Candidates {
+    /// A clone keeps its own index: a shared one is copied out of its hub,
+    /// since two writers feeding one hub would mix their keys.
+    fn clone(&self) -> Candidates {
+        match self {
+            Candidates::Near(index) => Candidates::Near(index.clone()),
+            Candidates::Exact(keys) => Candidates::Exact(keys.clone()),
+            Candidates::Shared(shared) => Candidates::Near(shared.to_index()),
+        }
+    }
+}
+
+/// Locks a mutex whether or not a thread panicked while holding it: every
+/// value guarded here is valid between any two of its operations, and a
+/// panicking worker fails the scan anyway.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// How many of the latest keys a [`SharedNear`] keeps in its own list, at
+/// least: probes are made from snapshots a few batches old, and every key
+/// since is scanned linearly; older snapshots fall back to a published index.
+pub(crate) const RECENT_KEEP: usize = 1 << 12;
+
+/// A Hamming index of keys that one thread adds to and other threads
+/// maintain: the adding thread (a scan's collector, which must add in input
+/// order) only appends keys to two lists, and the costly part, sorting them
+/// into the runs of an [`Index`] and merging runs, runs on whichever thread
+/// calls [`NearHub::maintain`], which then publishes a snapshot of it.
+///
+/// Look-ups on the adding thread are for the keys added since a snapshot,
+/// a few batches of a scan: a linear scan of the recent keys, which is also
+/// what an index does with its unsorted buffer. For a snapshot older than
+/// the recent keys it holds, it queries a published index it keeps a hold
+/// of, which covers all but the recent keys. So the answers are those of an
+/// [`Index`] holding every key, whatever the threads do and when.
+#[derive(Debug)]
+pub(crate) struct SharedNear {
+    k: u32,
+    /// Keys added so far.
+    len: usize,
+    /// The keys with insertion numbers `recent_start..len`, in order, and
+    /// their ids: apart, so that the scan reads only keys.
+    recent: Vec<u64>,
+    recent_ids: Vec<u32>,
+    recent_start: usize,
+    /// The fewest keys kept in `recent` (see [`RECENT_KEEP`]).
+    keep: usize,
+    /// Added and not yet handed to the hub.
+    outbox: Vec<Item>,
+    /// A published index holding at least the keys before `recent_start`.
+    fallback: Arc<Index>,
+    hub: Arc<NearHub>,
+}
+
+/// The part of a [`SharedNear`] that other threads see.
+#[derive(Debug)]
+pub(crate) struct NearHub {
+    /// Keys handed over by the adding thread, in order, not yet indexed.
+    inbox: Mutex<Vec<Item>>,
+    /// `inbox.len()`, read without the lock.
+    waiting: AtomicUsize,
+    /// The index and a spare vector to swap with the inbox, so that neither
+    /// side allocates per hand-over.
+    index: Mutex<(Index, Vec<Item>)>,
+    /// The latest snapshot of the index.
+    published: Mutex<Arc<Index>>,
+}
+
+impl NearHub {
+    /// Moves the waiting keys into the index and publishes a snapshot of
+    /// it; does nothing when none are waiting or another thread is at it.
+    /// Keys enter the index in the order they were added, since the inbox
+    /// is only emptied under the index's lock.
+    pub(crate) fn maintain(&self) {
+        if self.waiting.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        let Ok(mut guard) = self.index.try_lock() else {
+            return;
+        };
+        let (index, spare) = &mut *guard;
+        {
+            let mut inbox = lock(&self.inbox);
+            std::mem::swap(&mut *inbox, spare);
+            self.waiting.store(0, Ordering::Relaxed);
+        }
+        if spare.is_empty() {
+            return;
+        }
+        for it in spare.drain(..) {
+            index.insert(it.fingerprint, it.id);
+        }
+        let fresh = Arc::new(index.clone());
+        // The snapshot replaced is dropped here, on the maintaining thread.
+        let _old = std::mem::replace(&mut *lock(&self.published), fresh);
+    }
+
+    /// The latest published snapshot.
+    pub(crate) fn published(&self) -> Arc<Index> {
+        Arc::clone(&lock(&self.published))
+    }
+
+    fn memory_usage(&self) -> usize {
+        let inbox = lock(&self.inbox).capacity() * size_of::<Item>();
+        let index = lock(&self.index);
+        inbox + index.0.memory_usage() + index.1.capacity() * size_of::<Item>()
+    }
+}
+
+impl SharedNear {
+    fn new(index: Index, keep: usize) -> SharedNear {
+        let len = index.len();
+        let snapshot = Arc::new(index.clone());
+        SharedNear {
+            k: index.max_distance(),
+            len,
+            recent: Vec::new(),
+            recent_ids: Vec::new(),
+            recent_start: len,
+            keep,
+            outbox: Vec::new(),
+            fallback: Arc::clone(&snapshot),
+            hub: Arc::new(NearHub {
+                inbox: Mutex::new(Vec::new()),
+                waiting: AtomicUsize::new(0),
+                index: Mutex::new((index, Vec::new())),
+                published: Mutex::new(snapshot),
+            }),
+        }
+    }
+
+    /// The insertion number of the oldest key kept in the recent list.
+    #[cfg(test)]
+    pub(crate) fn recent_start(&self) -> usize {
+        self.recent_start
+    }
+
+    fn insert(&mut self, key: u64, id: u32) {
+        self.recent.push(key);
+        self.recent_ids.push(id);
+        self.outbox.push(Item::new(key, u64::from(id)));
+        self.len += 1;
+    }
+
+    fn query_since(&self, since: usize, keys: &[u64], out: &mut Vec<u32>) {
+        let since = since.min(self.len);
+        let from = if since >= self.recent_start {
+            since
+        } else {
+            // Older than the recent keys: the fallback covers `since` up to
+            // its length (and maybe some keys before, which are matches too).
+            self.fallback
+                .query_keys_since(since, keys, |m| out.push(m.id as u32));
+            self.fallback.len()
+        };
+        let tail = &self.recent[from - self.recent_start..];
+        let ids = &self.recent_ids[from - self.recent_start..];
+        if tail.is_empty() {
+            return;
+        }
+        for &key in keys {
+            scan_fingerprints(tail, key, self.k, |i, _| out.push(ids[i]));
+        }
+    }
+
+    /// Hands the keys added since the last call to the hub, takes the
+    /// latest published snapshot as the fallback and forgets the recent keys
+    /// it covers beyond the `keep` latest.
+    fn publish(&mut self) {
+        if !self.outbox.is_empty() {
+            let mut inbox = lock(&self.hub.inbox);
+            inbox.extend_from_slice(&self.outbox);
+            self.hub.waiting.store(inbox.len(), Ordering::Relaxed);
+            drop(inbox);
+            self.outbox.clear();
+        }
+        let published = self.hub.published();
+        if published.len() > self.fallback.len() {
+            self.fallback = published;
+        }
+        let start = self.fallback.len().min(self.len.saturating_sub(self.keep));
+        // Forget in steps of `keep`, so that the copy is amortised.
+        if start >= self.recent_start + self.keep.max(1) {
+            self.recent.drain(..start - self.recent_start);
+            self.recent_ids.drain(..start - self.recent_start);
+            self.recent_start = start;
+        }
+    }
+
+    /// An index of every key added, on this thread.
+    fn to_index(&self) -> Index {
+        let mut index = (*self.fallback).clone();
+        let from = self.fallback.len() - self.recent_start;
+        for (&key, &id) in self.recent[from..].iter().zip(&self.recent_ids[from..]) {
+            index.insert(key, u64::from(id));
+        }
+        index
+    }
+
+    fn memory_usage(&self) -> usize {
+        self.recent.capacity() * 8
+            + self.recent_ids.capacity() * 4
+            + self.outbox.capacity() * size_of::<Item>()
+            + self.hub.memory_usage()
+    }
 }
 
 /// Keys mapped to the ids stored under them, as linked lists through one
@@ -95,7 +308,20 @@ impl ExactKeys {
     }
 
     fn query(&self, key: u64, out: &mut Vec<u32>) {
-        let mut at = self.heads.get(&key).copied().unwrap_or(u32::MAX);
+        self.walk(self.heads.get(&key).copied().unwrap_or(u32::MAX), out);
+    }
+
+    /// [`query`](Self::query), then [`insert`](Self::insert), in one hash
+    /// operation.
+    fn query_then_insert(&mut self, key: u64, id: u32, out: &mut Vec<u32>) {
+        let at = self.entries.len() as u32;
+        let prev = self.heads.insert(key, at).unwrap_or(u32::MAX);
+        self.entries.push((id, prev));
+        self.walk(prev, out);
+    }
+
+    /// Appends the ids of the entry `at` and those before it with its key.
+    fn walk(&self, mut at: u32, out: &mut Vec<u32>) {
         while at != u32::MAX {
             let (id, prev) = self.entries[at as usize];
             out.push(id);
@@ -131,11 +357,41 @@ impl Candidates {
         match self {
             Candidates::Near(index) => index.insert(key, id as u64),
             Candidates::Exact(keys) => keys.insert(key, id),
+            Candidates::Shared(shared) => shared.insert(key, id),
+        }
+    }
+
+    /// Hands the upkeep of a Hamming index to other threads (see
+    /// [`SharedNear`]) and returns the hub they maintain it through; `None`
+    /// for the hash map, which stays with its owner.
+    pub(crate) fn share(&mut self) -> Option<Arc<NearHub>> {
+        self.share_keeping(RECENT_KEEP)
+    }
+
+    /// [`share`](Self::share), keeping at least `keep` recent keys (tests
+    /// make it small to exercise the fallback).
+    pub(crate) fn share_keeping(&mut self, keep: usize) -> Option<Arc<NearHub>> {
+        let shared = match self {
+            Candidates::Exact(_) => return None,
+            Candidates::Shared(shared) => return Some(Arc::clone(&shared.hub)),
+            Candidates::Near(index) => SharedNear::new(std::mem::replace(index, index.emptied()), keep),
+        };
+        let hub = Arc::clone(&shared.hub);
+        *self = Candidates::Shared(shared);
+        Some(hub)
+    }
+
+    /// For a shared index, hands the latest keys to its hub and takes its
+    /// latest snapshot (see [`SharedNear`]); nothing otherwise.
+    pub(crate) fn publish(&mut self) {
+        if let Candidates::Shared(shared) = self {
+            shared.publish();
         }
     }
 
     /// Appends to `out` the ids of every stored key within `distance <= k`
     /// of one of `keys`, in no particular order, possibly repeated.
+    #[cfg(test)]
     pub(crate) fn query(&self, keys: &[u64], out: &mut Vec<u32>) {
         self.query_since(0, keys, out);
     }
@@ -143,18 +399,12 @@ impl Candidates {
     /// A read-only copy for other threads: a clone of the index, which
     /// shares its sorted runs; `None` for the hash map, which the owner
     /// queries in full (it is a single look-up).
-    pub(crate) fn snapshot(&self) -> Option<Index> {
+    #[cfg(test)]
+    pub(crate) fn snapshot(&self) -> Option<Arc<Index>> {
         match self {
-            Candidates::Near(index) => Some(index.clone()),
+            Candidates::Near(index) => Some(Arc::new(index.clone())),
             Candidates::Exact(_) => None,
-        }
-    }
-
-    /// The number of stored keys of the index, for [`query_since`](Self::query_since).
-    pub(crate) fn index_len(&self) -> usize {
-        match self {
-            Candidates::Near(index) => index.len(),
-            Candidates::Exact(_) => 0,
+            Candidates::Shared(shared) => Some(Arc::clone(&shared.fallback)),
         }
     }
 
@@ -171,6 +421,32 @@ impl Candidates {
                     map.query(key, out);
                 }
             }
+            Candidates::Shared(shared) => shared.query_since(since, keys, out),
+        }
+    }
+
+    /// [`query_since`](Self::query_since) for `keys`, then
+    /// [`insert`](Self::insert) of each under `id`; a key may find `id`
+    /// itself when `keys` repeat (or are near, at distance above 0).
+    pub(crate) fn query_since_then_insert(
+        &mut self,
+        since: usize,
+        keys: &[u64],
+        id: u32,
+        out: &mut Vec<u32>,
+    ) {
+        match self {
+            Candidates::Exact(map) => {
+                for &key in keys {
+                    map.query_then_insert(key, id, out);
+                }
+            }
+            _ => {
+                self.query_since(since, keys, out);
+                for &key in keys {
+                    self.insert(key, id);
+                }
+            }
         }
     }
 
@@ -178,6 +454,7 @@ impl Candidates {
         match self {
             Candidates::Near(index) => index.memory_usage(),
             Candidates::Exact(keys) => keys.memory_usage(),
+            Candidates::Shared(shared) => shared.memory_usage(),
         }
     }
 }

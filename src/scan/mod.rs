@@ -81,7 +81,7 @@ pub mod clean {
 use self::engine::{Analyzer, RawParagraph};
 use self::input::{Batch, Item, ReadOptions};
 use crate::injection::{Judge, Reason};
-use crate::neardup::{Finder, FinderBuilder, Fingerprinter, Location, Snapshot};
+use crate::neardup::{Finder, FinderBuilder, Fingerprinter, Hub, Location};
 use crate::{Detector, Error, Result};
 
 pub use crate::neardup::MAX_DISTANCE;
@@ -567,17 +567,18 @@ impl Scanner {
             // and a message per 32 KiB costs next to nothing.
             batch_len: (32 << 10).min(self.part_len.max(1 << 12)),
         };
-        let finder = self.finder.build()?;
-        // The workers look paragraphs up in the latest snapshot of the
-        // finder, which the collector renews after every batch; it then looks
-        // up only what it added since (see `Finder::add_probed`).
-        let snapshot = Mutex::new(Arc::new(finder.snapshot()));
+        let mut finder = self.finder.build()?;
+        // The workers keep the finder's Hamming indexes and look paragraphs
+        // up in their latest snapshot; the collector only appends keys to
+        // lists, hands them over after every batch, and looks up what was
+        // added since a paragraph's snapshot (see `Finder::share`).
+        let hub = finder.share();
         std::thread::scope(|s| {
             let (work_tx, work_rx) = sync_channel::<Batch>(threads * 2);
             let (done_tx, done_rx) = sync_channel::<(u64, Vec<Outcome>)>(threads * 2);
             let work_rx = Arc::new(Mutex::new(work_rx));
             let stop = &stop;
-            let snapshot = &snapshot;
+            let hub = &hub;
             // Named, so that a profiler can tell the roles apart.
             std::thread::Builder::new()
                 .name("spamsift-reader".to_string())
@@ -590,12 +591,12 @@ impl Scanner {
                 let done_tx = done_tx.clone();
                 std::thread::Builder::new()
                     .name(format!("spamsift-worker-{n}"))
-                    .spawn_scoped(s, move || self.work(&work_rx, &done_tx, snapshot))
+                    .spawn_scoped(s, move || self.work(&work_rx, &done_tx, hub))
                     .expect("the system spawns a thread");
             }
             drop(done_tx);
             drop(work_rx);
-            let result = self.collect(finder, done_rx, snapshot, &mut on_event);
+            let result = self.collect(finder, done_rx, &mut on_event);
             // Tell the reader to stop early when the scan failed; the
             // workers stop when they find the result channel closed.
             stop.store(true, Ordering::Relaxed);
@@ -608,7 +609,7 @@ impl Scanner {
         &self,
         rx: &Mutex<Receiver<Batch>>,
         tx: &std::sync::mpsc::SyncSender<(u64, Vec<Outcome>)>,
-        snapshot: &Mutex<Arc<Snapshot>>,
+        hub: &Hub,
     ) {
         let mut analyzer = Analyzer::default();
         loop {
@@ -620,7 +621,7 @@ impl Scanner {
             let outcomes = batch
                 .items
                 .into_iter()
-                .map(|item| self.analyze(&mut analyzer, item, snapshot))
+                .map(|item| self.analyze(&mut analyzer, item, hub))
                 .collect();
             if tx.send((batch.seq, outcomes)).is_err() {
                 return;
@@ -632,7 +633,7 @@ impl Scanner {
         &self,
         analyzer: &mut Analyzer,
         item: Item,
-        snapshot: &Mutex<Arc<Snapshot>>,
+        hub: &Hub,
     ) -> Outcome {
         let input_len = item.input_len();
         let (doc, offset, text, first, last, origin) = match item {
@@ -666,14 +667,15 @@ impl Scanner {
             self.mode,
             &text,
         );
-        // The freshest snapshot, taken after the analysis: the fewer
-        // paragraphs added since, the less the collector looks up.
-        if let Ok(snapshot) = snapshot.lock().map(|s| Arc::clone(&s)) {
-            // All of the part's paragraphs at once: their look-ups overlap.
-            let probes = snapshot.probe_many(raw_paras.iter().map(|p| &p.analysis));
-            for (p, probe) in raw_paras.iter_mut().zip(probes) {
-                p.probe = probe;
-            }
+        // The freshest snapshot, taken after the analysis and after sorting
+        // in what the collector handed over: the fewer paragraphs added
+        // since, the fewer the collector looks up.
+        hub.maintain();
+        let snapshot = hub.snapshot();
+        // All of the part's paragraphs at once: their look-ups overlap.
+        let probes = snapshot.probe_many(raw_paras.iter().map(|p| &p.analysis));
+        for (p, probe) in raw_paras.iter_mut().zip(probes) {
+            p.probe = probe;
         }
         let hits = raw_hits
             .into_iter()
@@ -778,7 +780,6 @@ impl Scanner {
         &self,
         finder: Finder,
         rx: Receiver<(u64, Vec<Outcome>)>,
-        snapshot: &Mutex<Arc<Snapshot>>,
         on_event: &mut F,
     ) -> Result<Summary>
     where
@@ -799,10 +800,7 @@ impl Scanner {
                 for outcome in outcomes {
                     state.handle(outcome, on_event)?;
                 }
-                let fresh = Arc::new(state.finder.snapshot());
-                if let Ok(mut s) = snapshot.lock() {
-                    *s = fresh;
-                }
+                state.finder.publish();
                 on_event(Event::Progress {
                     bytes: state.summary.input_bytes,
                 })?;
