@@ -365,7 +365,7 @@ impl Finder {
     /// on the number of threads. An analysis made with another fingerprinter
     /// gives meaningless answers.
     pub fn add_analyzed(&mut self, location: Location, a: &Analysis) -> Option<Location> {
-        self.add_probed(location, a, None)
+        self.add_probed(location, Keys::of(a), None)
     }
 
     /// A read-only copy of the stored keys, to [`probe`](Snapshot::probe)
@@ -424,19 +424,19 @@ impl Finder {
     pub(crate) fn add_probed(
         &mut self,
         location: Location,
-        a: &Analysis,
-        probe: Option<&Probe>,
+        a: Keys<'_>,
+        probe: Option<ProbeRef<'_>>,
     ) -> Option<Location> {
         let id = self.uf.push();
         self.locations.push(location);
         self.sketch_at.push(self.sketches.len());
         let mut first: Option<u32> = None;
-        if a.units() == 0 {
+        if a.units == 0 {
             // Nothing to compare: never a duplicate.
         } else {
             // One hash operation finds an earlier exact copy or stores this
             // paragraph as the first with its exact hash.
-            match self.exact.entry(a.exact()) {
+            match self.exact.entry(a.exact) {
                 Entry::Occupied(e) => {
                     // An exact copy (after folding and masking) of an earlier
                     // paragraph is that paragraph's duplicate, and stands for
@@ -449,7 +449,7 @@ impl Finder {
                 }
                 Entry::Vacant(e) => {
                     e.insert(id);
-                    if a.units() >= self.fingerprinter.min_units() {
+                    if a.units >= self.fingerprinter.min_units() {
                         first = self.add_keys(id, a, probe);
                     }
                 }
@@ -461,8 +461,8 @@ impl Finder {
     /// Stores the keys and sketch of paragraph `id`, not an exact copy of an
     /// earlier one and not short, and returns the earliest paragraph before
     /// it whose keys are near and whose sketch confirms it.
-    fn add_keys(&mut self, id: u32, a: &Analysis, probe: Option<&Probe>) -> Option<u32> {
-        self.sketches.extend_from_slice(a.sketch());
+    fn add_keys(&mut self, id: u32, a: Keys<'_>, probe: Option<ProbeRef<'_>>) -> Option<u32> {
+        self.sketches.extend_from_slice(a.sketch);
         let mut found = std::mem::take(&mut self.found);
         found.clear();
         // A paragraph's key can equal a chunk key of another paragraph
@@ -476,13 +476,13 @@ impl Finder {
         // since is a suffix of each index.
         let (since, chunk_since) = match probe {
             Some(p) => {
-                found.extend_from_slice(&p.found);
+                found.extend_from_slice(p.found);
                 (p.candidates_len, p.chunk_candidates_len)
             }
             None => (0, 0),
         };
         self.candidates.query_since(since, near, &mut found);
-        self.candidates.insert(a.fingerprint(), id);
+        self.candidates.insert(a.fingerprint, id);
         if self.chunks_exact {
             // The chunk-key map stores the paragraph key too, so the keys
             // stored are the keys looked up: each is looked up and stored in
@@ -492,7 +492,7 @@ impl Finder {
         } else {
             self.chunk_candidates
                 .query_since(chunk_since, &keys, &mut found);
-            for &key in a.chunks() {
+            for &key in a.chunks {
                 self.chunk_candidates.insert(key, id);
             }
         }
@@ -507,7 +507,7 @@ impl Finder {
             if other == id {
                 continue;
             }
-            let j = sketch_jaccard(a.sketch(), self.sketch(other), k);
+            let j = sketch_jaccard(a.sketch, self.sketch(other), k);
             if j >= self.min_jaccard {
                 self.uf.union(id, other);
                 first = Some(first.map_or(other, |f| f.min(other)));
@@ -631,7 +631,9 @@ impl Hub {
     }
 }
 
-/// What a [`Snapshot`] found for one paragraph.
+/// What a [`Snapshot`] found for one paragraph, owned (tests use it; scans
+/// use [`ProbeAt`]).
+#[cfg(test)]
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Probe {
     candidates_len: usize,
@@ -639,6 +641,92 @@ pub(crate) struct Probe {
     /// Ids of the paragraphs with a key near one of the paragraph's keys,
     /// sorted, distinct.
     found: Vec<u32>,
+}
+
+#[cfg(test)]
+impl Probe {
+    /// The probe with its ids borrowed, for [`Finder::add_probed`].
+    pub(crate) fn view(&self) -> ProbeRef<'_> {
+        ProbeRef {
+            candidates_len: self.candidates_len,
+            chunk_candidates_len: self.chunk_candidates_len,
+            found: &self.found,
+        }
+    }
+}
+
+/// A [`Probe`] whose ids are a range of a vector shared by many probes
+/// ([`Snapshot::probe_into`]), so that probing a batch of paragraphs
+/// allocates nothing per paragraph.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ProbeAt {
+    candidates_len: usize,
+    chunk_candidates_len: usize,
+    found: Range<usize>,
+}
+
+impl ProbeAt {
+    /// The probe, its ids borrowed from the vector `probe_into` wrote them to.
+    pub(crate) fn view<'a>(&self, found: &'a [u32]) -> ProbeRef<'a> {
+        ProbeRef {
+            candidates_len: self.candidates_len,
+            chunk_candidates_len: self.chunk_candidates_len,
+            found: &found[self.found.clone()],
+        }
+    }
+}
+
+/// What a [`Snapshot`] found for one paragraph, the ids borrowed.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ProbeRef<'a> {
+    candidates_len: usize,
+    chunk_candidates_len: usize,
+    found: &'a [u32],
+}
+
+/// The parts of a paragraph's [`Analysis`] that the finder reads, borrowed
+/// from an analysis ([`Keys::of`]) or from copies kept elsewhere: a scan
+/// keeps those of a whole batch of paragraphs in a few shared vectors.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Keys<'a> {
+    /// [`Analysis::units`].
+    pub(crate) units: usize,
+    /// [`Analysis::exact`].
+    pub(crate) exact: u64,
+    /// [`Analysis::fingerprint`].
+    pub(crate) fingerprint: u64,
+    /// [`Analysis::chunks`].
+    pub(crate) chunks: &'a [u64],
+    /// [`Analysis::sketch`].
+    pub(crate) sketch: &'a [u32],
+}
+
+impl<'a> Keys<'a> {
+    /// The parts of `a`.
+    pub(crate) fn of(a: &'a Analysis) -> Keys<'a> {
+        Keys {
+            units: a.units(),
+            exact: a.exact(),
+            fingerprint: a.fingerprint(),
+            chunks: a.chunks(),
+            sketch: a.sketch(),
+        }
+    }
+
+    /// The paragraph key followed by the chunk keys, as [`Analysis::keys`].
+    fn keys(&self) -> impl Iterator<Item = u64> + 'a {
+        std::iter::once(self.fingerprint).chain(self.chunks.iter().copied())
+    }
+}
+
+/// Reused buffers of [`Snapshot::probe_into`].
+#[derive(Debug, Default)]
+pub(crate) struct ProbeScratch {
+    keys: Vec<u64>,
+    keys_at: Vec<usize>,
+    /// `(paragraph, id)` pairs found.
+    pairs: Vec<(u32, u32)>,
+    ids: Vec<u32>,
 }
 
 impl Snapshot {
@@ -650,80 +738,128 @@ impl Snapshot {
         self.chunk_candidates.as_ref().map_or(0, |i| i.len())
     }
 
-    /// Looks up the keys of a paragraph analysed with the finder's
-    /// fingerprinter; `None` when the finder would not look it up (a short
-    /// paragraph, matched only by its exact hash).
-    pub(crate) fn probe(&self, a: &Analysis) -> Option<Probe> {
-        if a.units() == 0 || a.units() < self.min_units {
-            return None;
-        }
-        let mut found = Vec::new();
-        if self.chunks_exact {
-            // The common case, without collecting the keys.
-            if let Some(index) = &self.candidates {
-                index.query_since(0, a.fingerprint(), |m| found.push(m.id as u32));
-            }
-        } else {
-            let keys: Vec<u64> = a.keys().collect();
-            for index in [&self.candidates, &self.chunk_candidates]
-                .into_iter()
-                .flatten()
-            {
-                index.query_keys_since(0, &keys, |m| found.push(m.id as u32));
-            }
-        }
-        found.sort_unstable();
-        found.dedup();
-        Some(Probe {
+    fn probe_at(&self, found: Range<usize>) -> ProbeAt {
+        ProbeAt {
             candidates_len: self.candidates_len(),
             chunk_candidates_len: self.chunk_candidates_len(),
             found,
+        }
+    }
+
+    /// Looks up the keys of a paragraph analysed with the finder's
+    /// fingerprinter; `None` when the finder would not look it up (a short
+    /// paragraph, matched only by its exact hash).
+    #[cfg(test)]
+    pub(crate) fn probe(&self, a: &Analysis) -> Option<Probe> {
+        let mut found = Vec::new();
+        let mut out = Vec::new();
+        self.probe_into([Keys::of(a)], &mut found, &mut out, &mut ProbeScratch::default());
+        let at = out.pop().flatten()?;
+        Some(Probe {
+            candidates_len: at.candidates_len,
+            chunk_candidates_len: at.chunk_candidates_len,
+            found,
         })
     }
-}
 
-impl Snapshot {
-    /// [`probe`](Self::probe) for many paragraphs at once, in order: their
-    /// look-ups are interleaved so that their cache misses overlap (see
-    /// [`Index::query_each_since`]).
+    /// [`probe`](Self::probe) for many paragraphs at once, in order.
+    #[cfg(test)]
     pub(crate) fn probe_many<'a, I>(&self, analyses: I) -> Vec<Option<Probe>>
     where
         I: IntoIterator<Item = &'a Analysis>,
     {
-        let analyses = analyses.into_iter();
+        let mut found = Vec::new();
+        let mut out = Vec::new();
+        let keys = analyses.into_iter().map(Keys::of);
+        self.probe_into(keys, &mut found, &mut out, &mut ProbeScratch::default());
+        out.into_iter()
+            .map(|p| {
+                p.map(|p| Probe {
+                    candidates_len: p.candidates_len,
+                    chunk_candidates_len: p.chunk_candidates_len,
+                    found: found[p.found].to_vec(),
+                })
+            })
+            .collect()
+    }
+
+    /// [`probe`](Self::probe) for many paragraphs at once, in order,
+    /// appending a probe per paragraph to `out` and their ids (sorted and
+    /// distinct per paragraph) to `found`. With exact chunk keys the
+    /// look-ups of all the paragraphs are interleaved, so that their cache
+    /// misses overlap (see [`Index::query_each_since`]).
+    pub(crate) fn probe_into<'a, I>(
+        &self,
+        paragraphs: I,
+        found: &mut Vec<u32>,
+        out: &mut Vec<Option<ProbeAt>>,
+        scratch: &mut ProbeScratch,
+    ) where
+        I: IntoIterator<Item = Keys<'a>>,
+    {
+        let short = |k: &Keys<'_>| k.units == 0 || k.units < self.min_units;
         if !self.chunks_exact {
-            return analyses.map(|a| self.probe(a)).collect();
+            let mut keys = std::mem::take(&mut scratch.keys);
+            let mut ids = std::mem::take(&mut scratch.ids);
+            for k in paragraphs {
+                if short(&k) {
+                    out.push(None);
+                    continue;
+                }
+                keys.clear();
+                keys.extend(k.keys());
+                ids.clear();
+                for index in [&self.candidates, &self.chunk_candidates]
+                    .into_iter()
+                    .flatten()
+                {
+                    index.query_keys_since(0, &keys, |m| ids.push(m.id as u32));
+                }
+                ids.sort_unstable();
+                ids.dedup();
+                let start = found.len();
+                found.extend_from_slice(&ids);
+                out.push(Some(self.probe_at(start..found.len())));
+            }
+            scratch.keys = keys;
+            scratch.ids = ids;
+            return;
         }
-        let mut out: Vec<Option<Probe>> = Vec::with_capacity(analyses.size_hint().0);
         // The paragraph key of each paragraph looked up, and where its
         // probe is in `out`.
-        let mut keys = Vec::new();
-        let mut at = Vec::new();
-        for a in analyses {
-            if a.units() == 0 || a.units() < self.min_units {
+        let ProbeScratch {
+            keys,
+            keys_at,
+            pairs,
+            ..
+        } = scratch;
+        keys.clear();
+        keys_at.clear();
+        pairs.clear();
+        for k in paragraphs {
+            if short(&k) {
                 out.push(None);
             } else {
-                keys.push(a.fingerprint());
-                at.push(out.len());
-                out.push(Some(Probe {
-                    candidates_len: self.candidates_len(),
-                    chunk_candidates_len: self.chunk_candidates_len(),
-                    found: Vec::new(),
-                }));
+                keys.push(k.fingerprint);
+                keys_at.push(out.len());
+                out.push(Some(self.probe_at(0..0)));
             }
         }
         if let Some(index) = &self.candidates {
-            index.query_each_since(0, &keys, |i, m| {
-                if let Some(p) = &mut out[at[i]] {
-                    p.found.push(m.id as u32);
-                }
-            });
+            index.query_each_since(0, keys, |i, m| pairs.push((i as u32, m.id as u32)));
         }
-        for p in out.iter_mut().flatten() {
-            p.found.sort_unstable();
-            p.found.dedup();
+        pairs.sort_unstable();
+        pairs.dedup();
+        let mut pairs = pairs.iter().peekable();
+        for (i, &at) in keys_at.iter().enumerate() {
+            let start = found.len();
+            while let Some(&(_, id)) = pairs.next_if(|p| p.0 as usize == i) {
+                found.push(id);
+            }
+            if let Some(p) = &mut out[at] {
+                p.found = start..found.len();
+            }
         }
-        out
     }
 }
 
@@ -817,7 +953,7 @@ mod tests {
                         .map(|(_, s)| s)
                         .expect("the first snapshot is at 0");
                     let probe = s.probe(a);
-                    let got = probed.add_probed(loc(i), a, probe.as_ref());
+                    let got = probed.add_probed(loc(i), Keys::of(a), probe.as_ref().map(Probe::view));
                     assert_eq!(got, want[i], "{name}: paragraph {i} at lag {lag}");
                     if i % 7 == 0 {
                         snapshots.push((i + 1, probed.snapshot()));
@@ -886,7 +1022,7 @@ mod tests {
                     if let (Some(p), Candidates::Shared(s)) = (&probe, &shared.candidates) {
                         fallbacks += usize::from(p.candidates_len < s.recent_start());
                     }
-                    let got = shared.add_probed(loc(i), a, probe.as_ref());
+                    let got = shared.add_probed(loc(i), Keys::of(a), probe.as_ref().map(Probe::view));
                     assert_eq!(got, want[i], "{name}: paragraph {i}, keep {keep}");
                     if snapshots.len() > 60 {
                         snapshots.remove(0);

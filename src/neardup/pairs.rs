@@ -112,8 +112,11 @@ pub(crate) const RECENT_KEEP: usize = 1 << 12;
 /// calls [`NearHub::maintain`], which then publishes a snapshot of it.
 ///
 /// Look-ups on the adding thread are for the keys added since a snapshot,
-/// a few batches of a scan: a linear scan of the recent keys, which is also
-/// what an index does with its unsorted buffer. For a snapshot older than
+/// a few batches of a scan, hundreds of keys with several workers: for
+/// `k <= 3` through chains of the recent keys by each of their four 16-bit
+/// lanes ([`LaneChains`]), otherwise (or for a few keys) a linear scan of
+/// them, which is also what an index does with its unsorted buffer. For a
+/// snapshot older than
 /// the recent keys it holds, it queries a published index it keeps a hold
 /// of, which covers all but the recent keys. So the answers are those of an
 /// [`Index`] holding every key, whatever the threads do and when.
@@ -127,6 +130,8 @@ pub(crate) struct SharedNear {
     recent: Vec<u64>,
     recent_ids: Vec<u32>,
     recent_start: usize,
+    /// The recent keys by lane, for `k <= 3`.
+    chains: Option<LaneChains>,
     /// The fewest keys kept in `recent` (see [`RECENT_KEEP`]).
     keep: usize,
     /// Added and not yet handed to the hub.
@@ -201,6 +206,7 @@ impl SharedNear {
             recent: Vec::new(),
             recent_ids: Vec::new(),
             recent_start: len,
+            chains: (index.max_distance() <= 3).then(LaneChains::new),
             keep,
             outbox: Vec::new(),
             fallback: Arc::clone(&snapshot),
@@ -220,6 +226,9 @@ impl SharedNear {
     }
 
     fn insert(&mut self, key: u64, id: u32) {
+        if let Some(chains) = &mut self.chains {
+            chains.insert(key, self.len);
+        }
         self.recent.push(key);
         self.recent_ids.push(id);
         self.outbox.push(Item::new(key, u64::from(id)));
@@ -239,11 +248,20 @@ impl SharedNear {
         };
         let tail = &self.recent[from - self.recent_start..];
         let ids = &self.recent_ids[from - self.recent_start..];
-        if tail.is_empty() {
-            return;
-        }
-        for &key in keys {
-            scan_fingerprints(tail, key, self.k, |i, _| out.push(ids[i]));
+        match &self.chains {
+            // A few keys are scanned faster than four chains are walked.
+            Some(chains) if tail.len() > LaneChains::MIN_KEYS => {
+                for &key in keys {
+                    chains.query(key, from, self.recent_start, &self.recent, |i| {
+                        out.push(self.recent_ids[i]);
+                    });
+                }
+            }
+            _ => {
+                for &key in keys {
+                    scan_fingerprints(tail, key, self.k, |i, _| out.push(ids[i]));
+                }
+            }
         }
     }
 
@@ -267,6 +285,9 @@ impl SharedNear {
         if start >= self.recent_start + self.keep.max(1) {
             self.recent.drain(..start - self.recent_start);
             self.recent_ids.drain(..start - self.recent_start);
+            if let Some(chains) = &mut self.chains {
+                chains.links.drain(..start - self.recent_start);
+            }
             self.recent_start = start;
         }
     }
@@ -284,8 +305,90 @@ impl SharedNear {
     fn memory_usage(&self) -> usize {
         self.recent.capacity() * 8
             + self.recent_ids.capacity() * 4
+            + self.chains.as_ref().map_or(0, LaneChains::memory_usage)
             + self.outbox.capacity() * size_of::<Item>()
             + self.hub.memory_usage()
+    }
+}
+
+/// The recent keys of a [`SharedNear`] chained by each of their four 16-bit
+/// lanes, for look-ups within `distance <= 3`: a key within 3 of another
+/// agrees with it on a whole lane (pigeonhole), so walking the four chains
+/// of a query's lanes meets every match. A chain holds the keys whose lane
+/// falls in one of 4096 buckets (its low 12 bits), newest first, so a walk
+/// stops at the first key older than the look-up wants: it visits the
+/// matches and about one key in 4096 of the others per lane, instead of
+/// every recent key.
+#[derive(Debug)]
+struct LaneChains {
+    /// The newest insertion number in each lane's bucket, or [`NONE`].
+    heads: Vec<usize>,
+    /// Per recent key (from the owner's `recent_start`), per lane, the
+    /// insertion number of the previous key in its bucket, or [`NONE`].
+    links: Vec<[usize; LANES]>,
+}
+
+/// The 16-bit lanes of a key.
+const LANES: usize = 4;
+/// Buckets per lane: 2^12.
+const BUCKET_BITS: u32 = 12;
+/// The end of a chain.
+const NONE: usize = usize::MAX;
+
+impl LaneChains {
+    /// Look-ups over at most this many keys scan them instead.
+    const MIN_KEYS: usize = 32;
+
+    fn new() -> LaneChains {
+        LaneChains {
+            heads: vec![NONE; LANES << BUCKET_BITS],
+            links: Vec::new(),
+        }
+    }
+
+    #[inline]
+    fn bucket(key: u64, lane: usize) -> usize {
+        (lane << BUCKET_BITS) | ((key >> (16 * lane)) as usize & ((1 << BUCKET_BITS) - 1))
+    }
+
+    /// Chains the key with insertion number `at`, the newest.
+    fn insert(&mut self, key: u64, at: usize) {
+        let mut links = [NONE; LANES];
+        for (lane, link) in links.iter_mut().enumerate() {
+            let head = &mut self.heads[Self::bucket(key, lane)];
+            *link = *head;
+            *head = at;
+        }
+        self.links.push(links);
+    }
+
+    /// Calls `on_match(i)` for the recent keys `recent[i]` (insertion number
+    /// `base + i`) from insertion number `from` on within distance 3 of
+    /// `key`, some of them more than once; `from >= base`.
+    fn query<F: FnMut(usize)>(
+        &self,
+        key: u64,
+        from: usize,
+        base: usize,
+        recent: &[u64],
+        mut on_match: F,
+    ) {
+        for lane in 0..LANES {
+            let mut at = self.heads[Self::bucket(key, lane)];
+            // Chains run newest first; one that reaches below `from` (or
+            // below `base`, keys forgotten) has no more to give.
+            while at != NONE && at >= from {
+                let i = at - base;
+                if (recent[i] ^ key).count_ones() <= 3 {
+                    on_match(i);
+                }
+                at = self.links[i][lane];
+            }
+        }
+    }
+
+    fn memory_usage(&self) -> usize {
+        self.heads.capacity() * size_of::<usize>() + self.links.capacity() * size_of::<[usize; LANES]>()
     }
 }
 

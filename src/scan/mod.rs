@@ -78,7 +78,7 @@ pub mod clean {
     };
 }
 
-use self::engine::{Analyzer, RawParagraph};
+use self::engine::{Analyzer, RawParagraphs};
 use self::input::{Batch, Item, ReadOptions};
 use crate::injection::{Judge, Reason};
 use crate::neardup::{Finder, FinderBuilder, Fingerprinter, Hub, Location};
@@ -498,10 +498,25 @@ pub struct Summary {
     pub clusters: Vec<Cluster>,
 }
 
+/// A worker's results for a batch: the outcome of each item, and the
+/// paragraphs of all its parts.
+struct Done {
+    seq: u64,
+    outcomes: Vec<Outcome>,
+    paras: RawParagraphs,
+}
+
+/// Batches the collector is done with, handed back to the workers: they
+/// reuse the vectors and drop what the parts hold, so that neither
+/// allocating nor freeing them is on the collector.
+type Returns = Mutex<Vec<(Vec<Outcome>, RawParagraphs)>>;
+
 /// A worker's result for one item.
 #[cfg_attr(not(feature = "jsonl"), allow(dead_code))]
 enum Outcome {
-    Part(Box<Part>, Vec<RawParagraph>, usize),
+    /// A part, the range of its paragraphs in its batch's [`RawParagraphs`],
+    /// and the bytes of input it came from.
+    Part(Box<Part>, Range<usize>, usize),
     Bad(Error, Vec<u8>),
     Blank(Vec<u8>),
     Fatal(Error),
@@ -573,12 +588,14 @@ impl Scanner {
         // lists, hands them over after every batch, and looks up what was
         // added since a paragraph's snapshot (see `Finder::share`).
         let hub = finder.share();
+        let returns = Returns::default();
         std::thread::scope(|s| {
             let (work_tx, work_rx) = sync_channel::<Batch>(threads * 2);
-            let (done_tx, done_rx) = sync_channel::<(u64, Vec<Outcome>)>(threads * 2);
+            let (done_tx, done_rx) = sync_channel::<Done>(threads * 2);
             let work_rx = Arc::new(Mutex::new(work_rx));
             let stop = &stop;
             let hub = &hub;
+            let returns = &returns;
             // Named, so that a profiler can tell the roles apart.
             std::thread::Builder::new()
                 .name("spamsift-reader".to_string())
@@ -591,12 +608,12 @@ impl Scanner {
                 let done_tx = done_tx.clone();
                 std::thread::Builder::new()
                     .name(format!("spamsift-worker-{n}"))
-                    .spawn_scoped(s, move || self.work(&work_rx, &done_tx, hub))
+                    .spawn_scoped(s, move || self.work(&work_rx, &done_tx, hub, returns))
                     .expect("the system spawns a thread");
             }
             drop(done_tx);
             drop(work_rx);
-            let result = self.collect(finder, done_rx, &mut on_event);
+            let result = self.collect(finder, done_rx, returns, threads, &mut on_event);
             // Tell the reader to stop early when the scan failed; the
             // workers stop when they find the result channel closed.
             stop.store(true, Ordering::Relaxed);
@@ -608,8 +625,9 @@ impl Scanner {
     fn work(
         &self,
         rx: &Mutex<Receiver<Batch>>,
-        tx: &std::sync::mpsc::SyncSender<(u64, Vec<Outcome>)>,
+        tx: &std::sync::mpsc::SyncSender<Done>,
         hub: &Hub,
+        returns: &Returns,
     ) {
         let mut analyzer = Analyzer::default();
         loop {
@@ -618,12 +636,25 @@ impl Scanner {
                 Err(_) => return,
             };
             let Ok(batch) = batch else { return };
-            let outcomes = batch
-                .items
-                .into_iter()
-                .map(|item| self.analyze(&mut analyzer, item, hub))
-                .collect();
-            if tx.send((batch.seq, outcomes)).is_err() {
+            let (mut outcomes, mut paras) = lock(returns).pop().unwrap_or_default();
+            // Drops the parts of a batch the collector is done with, here.
+            outcomes.clear();
+            paras.clear();
+            for item in batch.items {
+                let outcome = self.analyze(&mut analyzer, item, &mut paras);
+                outcomes.push(outcome);
+            }
+            // The freshest snapshot, taken after the analysis and after
+            // sorting in what the collector handed over: the fewer
+            // paragraphs added since, the fewer the collector looks up.
+            hub.maintain();
+            paras.probe_all(&hub.snapshot());
+            let done = Done {
+                seq: batch.seq,
+                outcomes,
+                paras,
+            };
+            if tx.send(done).is_err() {
                 return;
             }
         }
@@ -633,7 +664,7 @@ impl Scanner {
         &self,
         analyzer: &mut Analyzer,
         item: Item,
-        hub: &Hub,
+        paras: &mut RawParagraphs,
     ) -> Outcome {
         let input_len = item.input_len();
         let (doc, offset, text, first, last, origin) = match item {
@@ -660,23 +691,16 @@ impl Scanner {
                 Err(outcome) => return outcome,
             },
         };
-        let (raw_hits, mut raw_paras) = analyzer.analyze(
+        let first_para = paras.len();
+        let raw_hits = analyzer.analyze(
             &self.detector,
             self.judge.as_ref(),
             &self.fingerprinter,
             self.mode,
             &text,
+            paras,
         );
-        // The freshest snapshot, taken after the analysis and after sorting
-        // in what the collector handed over: the fewer paragraphs added
-        // since, the fewer the collector looks up.
-        hub.maintain();
-        let snapshot = hub.snapshot();
-        // All of the part's paragraphs at once: their look-ups overlap.
-        let probes = snapshot.probe_many(raw_paras.iter().map(|p| &p.analysis));
-        for (p, probe) in raw_paras.iter_mut().zip(probes) {
-            p.probe = probe;
-        }
+        let para_range = first_para..paras.len();
         let hits = raw_hits
             .into_iter()
             .map(|h| Hit {
@@ -697,10 +721,12 @@ impl Scanner {
             first,
             last,
             hits,
-            paragraphs: Vec::new(),
+            // Filled in by the collector; allocated here, so that it is
+            // allocated and freed on a worker.
+            paragraphs: Vec::with_capacity(para_range.len()),
             origin,
         };
-        Outcome::Part(Box::new(part), raw_paras, input_len)
+        Outcome::Part(Box::new(part), para_range, input_len)
     }
 
     #[cfg(feature = "jsonl")]
@@ -779,7 +805,9 @@ impl Scanner {
     fn collect<F>(
         &self,
         finder: Finder,
-        rx: Receiver<(u64, Vec<Outcome>)>,
+        rx: Receiver<Done>,
+        returns: &Returns,
+        threads: usize,
         on_event: &mut F,
     ) -> Result<Summary>
     where
@@ -793,14 +821,27 @@ impl Scanner {
         };
         let mut pending = BTreeMap::new();
         let mut next = 0u64;
-        for (seq, outcomes) in rx.iter() {
-            pending.insert(seq, outcomes);
-            while let Some(outcomes) = pending.remove(&next) {
+        for done in rx.iter() {
+            pending.insert(done.seq, done);
+            while let Some(done) = pending.remove(&next) {
                 next += 1;
-                for outcome in outcomes {
-                    state.handle(outcome, on_event)?;
+                let Done {
+                    mut outcomes,
+                    paras,
+                    ..
+                } = done;
+                for outcome in &mut outcomes {
+                    state.handle(outcome, &paras, on_event)?;
                 }
                 state.finder.publish();
+                {
+                    // Enough for every worker to find one; beyond that
+                    // (workers that stopped early) the batch is dropped here.
+                    let mut returns = lock(returns);
+                    if returns.len() < 2 * threads + 2 {
+                        returns.push((outcomes, paras));
+                    }
+                }
                 on_event(Event::Progress {
                     bytes: state.summary.input_bytes,
                 })?;
@@ -815,6 +856,13 @@ impl Scanner {
     }
 }
 
+/// Locks a mutex whether or not a thread panicked while holding it: the
+/// vectors guarded are valid at all times, and a panicking worker fails the
+/// scan anyway.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// The collector's state: the near-duplicate finder and the documents seen.
 struct Collector {
     finder: Finder,
@@ -825,59 +873,66 @@ struct Collector {
 }
 
 impl Collector {
-    fn handle<F>(&mut self, outcome: Outcome, on_event: &mut F) -> Result<()>
+    /// Handles one item's outcome, leaving what it holds in place (a part
+    /// goes back to a worker to be dropped).
+    fn handle<F>(
+        &mut self,
+        outcome: &mut Outcome,
+        paras: &RawParagraphs,
+        on_event: &mut F,
+    ) -> Result<()>
     where
         F: FnMut(Event<'_>) -> Result<()>,
     {
         match outcome {
-            Outcome::Fatal(e) => Err(e),
+            Outcome::Fatal(e) => Err(std::mem::replace(e, Error::Config(String::new()))),
             Outcome::Bad(error, raw) => {
                 self.summary.bad_lines += 1;
                 self.summary.input_bytes += raw.len() as u64;
-                on_event(Event::BadLine {
-                    error: &error,
-                    raw: &raw,
-                })
+                on_event(Event::BadLine { error, raw })
             }
             Outcome::Blank(raw) => {
                 self.summary.blank_lines += 1;
                 self.summary.input_bytes += raw.len() as u64;
-                on_event(Event::BlankLine { raw: &raw })
+                on_event(Event::BlankLine { raw })
             }
-            Outcome::Part(mut part, raw_paras, input_len) => {
+            Outcome::Part(part, range, input_len) => {
                 if part.first {
                     self.docs.push(Arc::clone(&part.doc));
                     self.doc_paragraphs = 0;
                     self.summary.documents += 1;
                 }
                 part.doc_index = self.docs.len() - 1;
-                self.summary.input_bytes += input_len as u64;
+                self.summary.input_bytes += *input_len as u64;
                 self.summary.bytes += part.text.len() as u64;
                 self.summary.hits += part.hits.len() as u64;
-                self.summary.paragraphs += raw_paras.len() as u64;
-                part.paragraphs = raw_paras
-                    .into_iter()
-                    .map(|p| self.paragraph(&part, p))
-                    .collect();
-                on_event(Event::Part(&part))
+                self.summary.paragraphs += range.len() as u64;
+                let mut reports = std::mem::take(&mut part.paragraphs);
+                for i in range.clone() {
+                    reports.push(self.paragraph(part, paras, i));
+                }
+                part.paragraphs = reports;
+                on_event(Event::Part(part))
             }
         }
     }
 
-    /// Adds a paragraph to the finder, in input order.
-    fn paragraph(&mut self, part: &Part, p: RawParagraph) -> ParagraphReport {
+    /// Adds paragraph `i` of a batch, of `part`, to the finder, in input order.
+    fn paragraph(&mut self, part: &Part, paras: &RawParagraphs, i: usize) -> ParagraphReport {
         let index = self.doc_paragraphs;
         self.doc_paragraphs += 1;
-        let start = part.offset + p.span.start;
-        let end = part.offset + p.span.end;
+        let span = paras.span(i);
+        let start = part.offset + span.start;
+        let end = part.offset + span.end;
         let location = Location {
             doc: part.doc_index as u64,
             paragraph: index,
             span: start..end,
         };
+        let keys = paras.keys(i);
         let duplicate_of = self
             .finder
-            .add_probed(location, &p.analysis, p.probe.as_ref())
+            .add_probed(location, keys, paras.probe(i))
             .map(|l| {
                 self.summary.duplicates += 1;
                 let doc = l.doc as usize;
@@ -891,7 +946,7 @@ impl Collector {
             index,
             start,
             end,
-            fingerprint: (p.analysis.units() > 0).then(|| p.analysis.fingerprint()),
+            fingerprint: (keys.units > 0).then_some(keys.fingerprint),
             duplicate_of,
         }
     }
