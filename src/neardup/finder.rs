@@ -390,12 +390,14 @@ impl Finder {
     /// ([`Hub::snapshot`]). The answers stay those of a finder that keeps
     /// its indexes itself (see `pairs::SharedNear`).
     pub(crate) fn share(&mut self) -> Hub {
-        self.share_keeping(None)
+        self.share_keeping(None, 0)
     }
 
-    fn share_keeping(&mut self, keep: Option<usize>) -> Hub {
+    /// [`share`](Self::share), keeping `keep` recent keys and an index
+    /// buffer of `buffer` keys (see `Candidates::share_keeping`).
+    fn share_keeping(&mut self, keep: Option<usize>, buffer: usize) -> Hub {
         let share = |c: &mut Candidates| match keep {
-            Some(keep) => c.share_keeping(keep),
+            Some(keep) => c.share_keeping(keep, buffer),
             None => c.share(),
         };
         Hub {
@@ -753,7 +755,12 @@ impl Snapshot {
     pub(crate) fn probe(&self, a: &Analysis) -> Option<Probe> {
         let mut found = Vec::new();
         let mut out = Vec::new();
-        self.probe_into([Keys::of(a)], &mut found, &mut out, &mut ProbeScratch::default());
+        self.probe_into(
+            [Keys::of(a)],
+            &mut found,
+            &mut out,
+            &mut ProbeScratch::default(),
+        );
         let at = out.pop().flatten()?;
         Some(Probe {
             candidates_len: at.candidates_len,
@@ -953,7 +960,8 @@ mod tests {
                         .map(|(_, s)| s)
                         .expect("the first snapshot is at 0");
                     let probe = s.probe(a);
-                    let got = probed.add_probed(loc(i), Keys::of(a), probe.as_ref().map(Probe::view));
+                    let got =
+                        probed.add_probed(loc(i), Keys::of(a), probe.as_ref().map(Probe::view));
                     assert_eq!(got, want[i], "{name}: paragraph {i} at lag {lag}");
                     if i % 7 == 0 {
                         snapshots.push((i + 1, probed.snapshot()));
@@ -990,9 +998,14 @@ mod tests {
                 .enumerate()
                 .map(|(i, a)| plain.add_analyzed(loc(i), a))
                 .collect();
-            for keep in [0usize, 3, 100, super::super::pairs::RECENT_KEEP] {
+            for (keep, buffer) in [
+                (0usize, 1),
+                (3, 16),
+                (100, 64),
+                (super::super::pairs::RECENT_KEEP, 256),
+            ] {
                 let mut shared = builder.build().unwrap();
-                let hub = shared.share_keeping(Some(keep));
+                let hub = shared.share_keeping(Some(keep), buffer);
                 let mut snapshots = vec![hub.snapshot()];
                 let mut state = 0x5eed_u64 ^ keep as u64;
                 let mut fallbacks = 0;
@@ -1022,14 +1035,18 @@ mod tests {
                     if let (Some(p), Candidates::Shared(s)) = (&probe, &shared.candidates) {
                         fallbacks += usize::from(p.candidates_len < s.recent_start());
                     }
-                    let got = shared.add_probed(loc(i), Keys::of(a), probe.as_ref().map(Probe::view));
+                    let got =
+                        shared.add_probed(loc(i), Keys::of(a), probe.as_ref().map(Probe::view));
                     assert_eq!(got, want[i], "{name}: paragraph {i}, keep {keep}");
                     if snapshots.len() > 60 {
                         snapshots.remove(0);
                     }
                 }
                 if keep < 100 {
-                    assert!(fallbacks > 100, "{name}, keep {keep}: {fallbacks} fallbacks");
+                    assert!(
+                        fallbacks > 100,
+                        "{name}, keep {keep}: {fallbacks} fallbacks"
+                    );
                 }
                 assert_eq!(shared.clusters(), plain.clusters(), "{name}: keep {keep}");
                 // A clone keeps its own index and goes on answering alike.

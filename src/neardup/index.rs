@@ -806,6 +806,32 @@ impl Index {
         }
     }
 
+    /// A snapshot of the sorted runs only: the items inserted before the
+    /// unsorted buffer's, which a query would scan linearly. Its
+    /// [`len`](Self::len) counts them, so that `query_since(len)` on the
+    /// full index gives what it lacks.
+    pub(crate) fn runs_snapshot(&self) -> Index {
+        Index {
+            plan: self.plan.clone(),
+            threads: self.threads,
+            buffer_capacity: self.buffer_capacity,
+            buffer: Vec::new(),
+            runs: self.runs.clone(),
+            len: self.len - self.buffer.len(),
+        }
+    }
+
+    /// Sets [`IndexBuilder::buffer_capacity`]; at least 1. The buffer is
+    /// sorted into a run when it next fills up.
+    pub(crate) fn set_buffer_capacity(&mut self, items: usize) {
+        self.buffer_capacity = items.max(1);
+    }
+
+    /// The items of the unsorted buffer, the latest inserted, in order.
+    pub(crate) fn buffered(&self) -> &[Item] {
+        &self.buffer
+    }
+
     /// An empty index with the same settings.
     pub(crate) fn emptied(&self) -> Index {
         Index {

@@ -103,7 +103,11 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// How many of the latest keys a [`SharedNear`] keeps in its own list, at
 /// least: probes are made from snapshots a few batches old, and every key
 /// since is scanned linearly; older snapshots fall back to a published index.
-pub(crate) const RECENT_KEEP: usize = 1 << 12;
+pub(crate) const RECENT_KEEP: usize = 1 << 13;
+
+/// The buffer of a shared index (see [`SharedNear`]): its keys are the
+/// recent ones that snapshots lack, so it is well below [`RECENT_KEEP`].
+const SHARED_BUFFER_CAP: usize = 1 << 11;
 
 /// A Hamming index of keys that one thread adds to and other threads
 /// maintain: the adding thread (a scan's collector, which must add in input
@@ -179,7 +183,10 @@ impl NearHub {
         for it in spare.drain(..) {
             index.insert(it.fingerprint, it.id);
         }
-        let fresh = Arc::new(index.clone());
+        // Without the unsorted buffer, which every probe would scan: the
+        // adding thread looks up the keys since the snapshot anyway, and its
+        // cost hardly grows with their number (see `LaneChains`).
+        let fresh = Arc::new(index.runs_snapshot());
         // The snapshot replaced is dropped here, on the maintaining thread.
         let _old = std::mem::replace(&mut *lock(&self.published), fresh);
     }
@@ -198,14 +205,16 @@ impl NearHub {
 
 impl SharedNear {
     fn new(index: Index, keep: usize) -> SharedNear {
-        let len = index.len();
-        let snapshot = Arc::new(index.clone());
-        SharedNear {
+        let snapshot = Arc::new(index.runs_snapshot());
+        // The snapshot lacks the index's buffer: those keys are the recent
+        // ones.
+        let buffered = index.buffered().to_vec();
+        let mut shared = SharedNear {
             k: index.max_distance(),
-            len,
+            len: snapshot.len(),
             recent: Vec::new(),
             recent_ids: Vec::new(),
-            recent_start: len,
+            recent_start: snapshot.len(),
             chains: (index.max_distance() <= 3).then(LaneChains::new),
             keep,
             outbox: Vec::new(),
@@ -216,7 +225,11 @@ impl SharedNear {
                 index: Mutex::new((index, Vec::new())),
                 published: Mutex::new(snapshot),
             }),
+        };
+        for it in buffered {
+            shared.push_recent(it.fingerprint, it.id as u32);
         }
+        shared
     }
 
     /// The insertion number of the oldest key kept in the recent list.
@@ -226,12 +239,16 @@ impl SharedNear {
     }
 
     fn insert(&mut self, key: u64, id: u32) {
+        self.push_recent(key, id);
+        self.outbox.push(Item::new(key, u64::from(id)));
+    }
+
+    fn push_recent(&mut self, key: u64, id: u32) {
         if let Some(chains) = &mut self.chains {
             chains.insert(key, self.len);
         }
         self.recent.push(key);
         self.recent_ids.push(id);
-        self.outbox.push(Item::new(key, u64::from(id)));
         self.len += 1;
     }
 
@@ -252,7 +269,7 @@ impl SharedNear {
             // A few keys are scanned faster than four chains are walked.
             Some(chains) if tail.len() > LaneChains::MIN_KEYS => {
                 for &key in keys {
-                    chains.query(key, from, self.recent_start, &self.recent, |i| {
+                    chains.query(key, self.k, from, self.recent_start, &self.recent, |i| {
                         out.push(self.recent_ids[i]);
                     });
                 }
@@ -323,9 +340,10 @@ impl SharedNear {
 struct LaneChains {
     /// The newest insertion number in each lane's bucket, or [`NONE`].
     heads: Vec<usize>,
-    /// Per recent key (from the owner's `recent_start`), per lane, the
-    /// insertion number of the previous key in its bucket, or [`NONE`].
-    links: Vec<[usize; LANES]>,
+    /// Per recent key (from the owner's `recent_start`), per lane, how many
+    /// keys back the previous key in its bucket is, or [`NO_LINK`]: 16
+    /// bytes a key instead of 32.
+    links: Vec<[u32; LANES]>,
 }
 
 /// The 16-bit lanes of a key.
@@ -334,6 +352,8 @@ const LANES: usize = 4;
 const BUCKET_BITS: u32 = 12;
 /// The end of a chain.
 const NONE: usize = usize::MAX;
+/// The end of a chain in [`LaneChains::links`].
+const NO_LINK: u32 = u32::MAX;
 
 impl LaneChains {
     /// Look-ups over at most this many keys scan them instead.
@@ -353,42 +373,52 @@ impl LaneChains {
 
     /// Chains the key with insertion number `at`, the newest.
     fn insert(&mut self, key: u64, at: usize) {
-        let mut links = [NONE; LANES];
+        let mut links = [NO_LINK; LANES];
         for (lane, link) in links.iter_mut().enumerate() {
             let head = &mut self.heads[Self::bucket(key, lane)];
-            *link = *head;
+            if *head != NONE {
+                // A key over 4 billion back is long forgotten.
+                *link = u32::try_from(at - *head).unwrap_or(NO_LINK);
+            }
             *head = at;
         }
         self.links.push(links);
     }
 
     /// Calls `on_match(i)` for the recent keys `recent[i]` (insertion number
-    /// `base + i`) from insertion number `from` on within distance 3 of
-    /// `key`, some of them more than once; `from >= base`.
+    /// `base + i`) from insertion number `from` on within distance `k <= 3`
+    /// of `key`, some of them more than once; `from >= base`.
     fn query<F: FnMut(usize)>(
         &self,
         key: u64,
+        k: u32,
         from: usize,
         base: usize,
         recent: &[u64],
         mut on_match: F,
     ) {
+        debug_assert!(k <= 3);
         for lane in 0..LANES {
             let mut at = self.heads[Self::bucket(key, lane)];
             // Chains run newest first; one that reaches below `from` (or
             // below `base`, keys forgotten) has no more to give.
             while at != NONE && at >= from {
                 let i = at - base;
-                if (recent[i] ^ key).count_ones() <= 3 {
+                if (recent[i] ^ key).count_ones() <= k {
                     on_match(i);
                 }
-                at = self.links[i][lane];
+                let back = self.links[i][lane];
+                if back == NO_LINK {
+                    break;
+                }
+                at -= back as usize;
             }
         }
     }
 
     fn memory_usage(&self) -> usize {
-        self.heads.capacity() * size_of::<usize>() + self.links.capacity() * size_of::<[usize; LANES]>()
+        self.heads.capacity() * size_of::<usize>()
+            + self.links.capacity() * size_of::<[u32; LANES]>()
     }
 }
 
@@ -468,16 +498,24 @@ impl Candidates {
     /// [`SharedNear`]) and returns the hub they maintain it through; `None`
     /// for the hash map, which stays with its owner.
     pub(crate) fn share(&mut self) -> Option<Arc<NearHub>> {
-        self.share_keeping(RECENT_KEEP)
+        self.share_keeping(RECENT_KEEP, SHARED_BUFFER_CAP)
     }
 
-    /// [`share`](Self::share), keeping at least `keep` recent keys (tests
-    /// make it small to exercise the fallback).
-    pub(crate) fn share_keeping(&mut self, keep: usize) -> Option<Arc<NearHub>> {
+    /// [`share`](Self::share), keeping at least `keep` recent keys, with an
+    /// index buffer of `buffer` keys (tests make both small to exercise the
+    /// fallback).
+    pub(crate) fn share_keeping(&mut self, keep: usize, buffer: usize) -> Option<Arc<NearHub>> {
         let shared = match self {
             Candidates::Exact(_) => return None,
             Candidates::Shared(shared) => return Some(Arc::clone(&shared.hub)),
-            Candidates::Near(index) => SharedNear::new(std::mem::replace(index, index.emptied()), keep),
+            Candidates::Near(index) => {
+                let mut index = std::mem::replace(index, index.emptied());
+                // No probe scans the buffer of a shared index (its
+                // snapshots leave it out), so it can be larger: fewer runs
+                // to sort, merge and probe.
+                index.set_buffer_capacity(buffer);
+                SharedNear::new(index, keep)
+            }
         };
         let hub = Arc::clone(&shared.hub);
         *self = Candidates::Shared(shared);
@@ -565,6 +603,81 @@ impl Candidates {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A shared index answers every key stored since `since` within the
+    /// distance (and nothing farther), through its lane chains, its linear
+    /// scan and its fallback, for near keys differing in any lanes.
+    #[test]
+    fn shared_near_finds_every_key_since() {
+        for (k, keep, buffer) in [
+            (3, 0, 1),
+            (3, 40, 16),
+            (3, 4096, 1024),
+            (2, 8, 8),
+            (1, 100, 64),
+            (4, 50, 32),
+        ] {
+            let mut shared = Candidates::new(k).unwrap();
+            let hub = shared.share_keeping(keep, buffer).unwrap();
+            let mut keys: Vec<u64> = Vec::new();
+            let mut state = 0x0bad_5eed_u64 ^ u64::from(k);
+            let mut next = || {
+                state = fmix64(state.wrapping_add(0x9e37_79b9_7f4a_7c15));
+                state
+            };
+            // Flips `n` bits, each in a lane of its own while there are any.
+            let flip = |key: u64, n: u64, r: u64| -> u64 {
+                let mut x = key;
+                for j in 0..n {
+                    let lane = (r >> (8 * j)) % 4;
+                    x ^= 1 << (16 * lane + (r >> (8 * j + 2)) % 16);
+                }
+                x
+            };
+            let mut checked = 0;
+            for id in 0..3000u32 {
+                let r = next();
+                let key = if keys.is_empty() || r % 3 == 0 {
+                    next()
+                } else {
+                    flip(keys[(r >> 8) as usize % keys.len()], r % 5, next())
+                };
+                shared.insert(key, id);
+                keys.push(key);
+                if r % 7 == 0 {
+                    shared.publish();
+                }
+                if r % 11 < 4 {
+                    hub.maintain();
+                }
+                let q = flip(keys[(next() as usize) % keys.len()], next() % 4, next());
+                let since = [
+                    0,
+                    keys.len() / 2,
+                    keys.len().saturating_sub(200),
+                    keys.len() - 1,
+                ][(r >> 20) as usize % 4];
+                let mut got = Vec::new();
+                shared.query_since(since, &[q], &mut got);
+                got.sort_unstable();
+                got.dedup();
+                let near = |i: usize| (keys[i] ^ q).count_ones() <= k;
+                for i in since..keys.len() {
+                    if near(i) {
+                        checked += 1;
+                        assert!(
+                            got.binary_search(&(i as u32)).is_ok(),
+                            "k {k}: key {i} missing since {since}"
+                        );
+                    }
+                }
+                for &i in &got {
+                    assert!(near(i as usize), "k {k}: key {i} is not near");
+                }
+            }
+            assert!(checked > 500, "k {k}: only {checked} near keys");
+        }
+    }
 
     /// The hash-map path answers what the index at `k = 0` answers.
     #[test]

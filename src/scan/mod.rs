@@ -660,12 +660,7 @@ impl Scanner {
         }
     }
 
-    fn analyze(
-        &self,
-        analyzer: &mut Analyzer,
-        item: Item,
-        paras: &mut RawParagraphs,
-    ) -> Outcome {
+    fn analyze(&self, analyzer: &mut Analyzer, item: Item, paras: &mut RawParagraphs) -> Outcome {
         let input_len = item.input_len();
         let (doc, offset, text, first, last, origin) = match item {
             Item::Fatal(e) => return Outcome::Fatal(e),
