@@ -576,11 +576,12 @@ impl Scanner {
         let read_opts = ReadOptions {
             mode: self.mode,
             part_len: self.part_len,
-            // Small batches keep the workers' snapshots of the finder fresh:
-            // the collector looks up what was added since, about a batch or
-            // two (40 keys on the bench corpus at 32 KiB, 300 at 256 KiB),
-            // and a message per 32 KiB costs next to nothing.
-            batch_len: (32 << 10).min(self.part_len.max(1 << 12)),
+            // A batch costs a few thread wake-ups (the reader's send, the
+            // workers' turn at the queue, the result's send): 128 KiB makes
+            // them rare (a third of the context switches of 32 KiB on two
+            // workers) without making the collector's look-ups of the keys
+            // since a snapshot dearer (see `Finder::share`).
+            batch_len: (128 << 10).min(self.part_len.max(1 << 12)),
         };
         let mut finder = self.finder.build()?;
         // The workers keep the finder's Hamming indexes and look paragraphs
