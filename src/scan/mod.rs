@@ -717,9 +717,8 @@ impl Scanner {
             first,
             last,
             hits,
-            // Filled in by the collector; allocated here, so that it is
-            // allocated and freed on a worker.
-            paragraphs: Vec::with_capacity(para_range.len()),
+            // Filled in by the collector, in a vector of its own.
+            paragraphs: Vec::new(),
             origin,
         };
         Outcome::Part(Box::new(part), para_range, input_len)
@@ -814,6 +813,7 @@ impl Scanner {
             docs: Vec::new(),
             doc_paragraphs: 0,
             summary: Summary::default(),
+            spare_reports: Vec::new(),
         };
         let mut pending = BTreeMap::new();
         let mut next = 0u64;
@@ -828,6 +828,15 @@ impl Scanner {
                 } = done;
                 for outcome in &mut outcomes {
                     state.handle(outcome, &paras, on_event)?;
+                }
+                // The reports' vectors stay with the collector, warm in its
+                // cache, for the next batch's parts.
+                for outcome in &mut outcomes {
+                    if let Outcome::Part(part, ..) = outcome {
+                        let mut reports = std::mem::take(&mut part.paragraphs);
+                        reports.clear();
+                        state.spare_reports.push(reports);
+                    }
                 }
                 state.finder.publish();
                 {
@@ -866,6 +875,8 @@ struct Collector {
     /// Paragraphs of the current document so far.
     doc_paragraphs: usize,
     summary: Summary,
+    /// Emptied [`Part::paragraphs`] vectors to fill again.
+    spare_reports: Vec<Vec<ParagraphReport>>,
 }
 
 impl Collector {
@@ -903,9 +914,9 @@ impl Collector {
                 self.summary.bytes += part.text.len() as u64;
                 self.summary.hits += part.hits.len() as u64;
                 self.summary.paragraphs += range.len() as u64;
-                let mut reports = std::mem::take(&mut part.paragraphs);
+                let mut reports = self.spare_reports.pop().unwrap_or_default();
                 for i in range.clone() {
-                    reports.push(self.paragraph(part, paras, i));
+                    self.paragraph(part, paras, i, &mut reports);
                 }
                 part.paragraphs = reports;
                 on_event(Event::Part(part))
@@ -913,8 +924,15 @@ impl Collector {
         }
     }
 
-    /// Adds paragraph `i` of a batch, of `part`, to the finder, in input order.
-    fn paragraph(&mut self, part: &Part, paras: &RawParagraphs, i: usize) -> ParagraphReport {
+    /// Adds paragraph `i` of a batch, of `part`, to the finder, in input
+    /// order, and its report to `reports`.
+    fn paragraph(
+        &mut self,
+        part: &Part,
+        paras: &RawParagraphs,
+        i: usize,
+        reports: &mut Vec<ParagraphReport>,
+    ) {
         let index = self.doc_paragraphs;
         self.doc_paragraphs += 1;
         let span = paras.span(i);
@@ -938,13 +956,13 @@ impl Collector {
                     paragraph: l.paragraph,
                 }
             });
-        ParagraphReport {
+        reports.push(ParagraphReport {
             index,
             start,
             end,
             fingerprint: (keys.units > 0).then_some(keys.fingerprint),
             duplicate_of,
-        }
+        });
     }
 
     /// The totals and the finder's clusters.
