@@ -33,19 +33,37 @@
 //! Inputs are streamed, never loaded whole. One reader thread cuts them into
 //! items: a JSONL line, or a part of a text document of about
 //! [`ScannerBuilder::part_len`] bytes cut after a line break (a single line
-//! longer than that is one part). Worker threads take batches of items, check
-//! that text is UTF-8 (so that the single reader does not), parse JSONL, fold
-//! and run both detectors: the CPU-heavy part. The calling thread
-//! puts the results back in input order, adds every paragraph to the finder
-//! and calls the callback, so the results are the same whatever the
-//! number of threads. The costly part of adding a paragraph, looking its keys
-//! up among all the paragraphs before it, also runs on the workers: they
-//! look them up in a snapshot of the finder that the calling thread renews
-//! after every batch (a clone sharing the sorted runs of its index), and the
-//! calling thread looks up only the keys it added since, then confirms and
-//! stores in order. Channels are bounded, so a slow callback slows the
-//! reader instead of filling memory; memory grows with the finder (at most
-//! about 370 bytes per paragraph, see [`crate::neardup`]), not with the corpus.
+//! longer than that is one part), and sends them in batches of about
+//! 128 KiB. Worker threads take batches, check that text is UTF-8 (so that
+//! the single reader does not), parse JSONL, fold and run both detectors:
+//! the CPU-heavy part. The calling thread (the collector) puts the results
+//! back in input order, adds every paragraph to the finder and calls the
+//! callback, so the results are the same whatever the number of threads.
+//!
+//! Adding a paragraph must happen in input order, one at a time, so the
+//! collector's share bounds the speed-up from more workers; it does as
+//! little as it can (see `Finder::share`):
+//!
+//! - The finder's Hamming index is kept by the workers. The collector only
+//!   appends the keys it stores to a list and hands them over after every
+//!   batch; a worker, after analysing a batch, sorts them into the index's
+//!   runs and publishes a snapshot of the sorted runs, then looks all of
+//!   the batch's paragraphs up in the latest snapshot at once (their cache
+//!   misses overlap).
+//! - The collector then looks up only the keys stored since that snapshot
+//!   (a batch or two), through chains of its recent keys by each 16-bit
+//!   lane, checks the exact hash and the exact chunk keys (a hash map, one
+//!   operation per key), confirms candidates by their sketches and joins
+//!   clusters.
+//! - A batch's paragraphs travel in a few vectors shared by the batch, and
+//!   the collector hands finished batches back to the workers, which reuse
+//!   the vectors and drop the parts: the collector neither allocates nor
+//!   frees per paragraph.
+//!
+//! Channels are bounded, so a slow callback slows the reader instead of
+//! filling memory; memory grows with the finder (at most about 370 bytes per
+//! paragraph, see [`crate::neardup`], plus about 0.6 MB for the recent keys
+//! and the index's buffer), not with the corpus.
 
 mod clean_impl;
 mod engine;
