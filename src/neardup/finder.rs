@@ -529,6 +529,19 @@ impl Finder {
         &self.sketches[start..end]
     }
 
+    /// The ids of the members of each cluster, as [`clusters`](Self::clusters)
+    /// orders them, without copying a location: see
+    /// [`location`](Self::location).
+    pub(crate) fn cluster_ids(&self) -> Vec<Vec<u32>> {
+        components(&mut self.uf.clone())
+    }
+
+    /// The location of the paragraph with id `id` (ids count the paragraphs
+    /// added, from 0).
+    pub(crate) fn location(&self, id: u32) -> &Location {
+        &self.locations[id as usize]
+    }
+
     /// The clusters found so far: connected components of the verified pairs,
     /// numbered in the order their first member was added.
     pub fn clusters(&self) -> Vec<Cluster> {

@@ -209,13 +209,17 @@ impl SharedNear {
         // The snapshot lacks the index's buffer: those keys are the recent
         // ones.
         let buffered = index.buffered().to_vec();
+        // Reserved for the most the recent lists hold between two trims, so
+        // that they never grow by copying (the memory is not touched before
+        // it is used).
+        let most = 2 * keep + SHARED_BUFFER_CAP;
         let mut shared = SharedNear {
             k: index.max_distance(),
             len: snapshot.len(),
-            recent: Vec::new(),
-            recent_ids: Vec::new(),
+            recent: Vec::with_capacity(most),
+            recent_ids: Vec::with_capacity(most),
             recent_start: snapshot.len(),
-            chains: (index.max_distance() <= 3).then(LaneChains::new),
+            chains: (index.max_distance() <= 3).then(|| LaneChains::new(most)),
             keep,
             outbox: Vec::new(),
             fallback: Arc::clone(&snapshot),
@@ -359,10 +363,10 @@ impl LaneChains {
     /// Look-ups over at most this many keys scan them instead.
     const MIN_KEYS: usize = 32;
 
-    fn new() -> LaneChains {
+    fn new(capacity: usize) -> LaneChains {
         LaneChains {
             heads: vec![NONE; LANES << BUCKET_BITS],
-            links: Vec::new(),
+            links: Vec::with_capacity(capacity),
         }
     }
 

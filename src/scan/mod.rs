@@ -985,15 +985,15 @@ impl Collector {
 
     /// The totals and the finder's clusters.
     fn finish(mut self, max_distance: u32) -> Summary {
-        self.summary.clusters = self
-            .finder
-            .clusters()
+        let finder = &self.finder;
+        self.summary.clusters = finder
+            .cluster_ids()
             .into_iter()
-            .map(|c| Cluster {
-                members: c
-                    .members
+            .map(|ids| Cluster {
+                members: ids
                     .into_iter()
-                    .map(|m| {
+                    .map(|id| {
+                        let m = finder.location(id);
                         let doc = m.doc as usize;
                         Member {
                             doc: Arc::clone(&self.docs[doc]),
