@@ -36,7 +36,7 @@
 //!
 //! | | before | after |
 //! |---|---|---|
-//! | collector (`Scanner::scan`) | 52.4 M | 21.1 M |
+//! | collector (`Scanner::scan`) | 52.4 M | 20.3 M |
 //! | of it: index flush and merges / look-ups since the snapshot | 16.5 M / 10.9 M | 0 / 1.6 M |
 //! | of it: frees of worker allocations | 3.8 M | 0.5 M |
 //! | worker (`Scanner::work`) | 613 M | 589-593 M |
@@ -53,21 +53,23 @@
 //! workers, `perf stat -e context-switches`: 12,042 to 3,724 over five
 //! 16 MiB scans). Same digests on 1, 2 and 4 workers.
 //!
-//! `cargo bench --bench scan` (16 MiB), this build and the one before it
-//! back to back, on a machine that was never quiet (`uptime` load average
-//! 2.7 to 4.5 on 2 cores: other sessions' builds), so the wall-clock figures
-//! mean little; the CPU report is steadier:
+//! `cargo bench --bench scan scan/text` (16 MiB), this build and the one
+//! before it back to back, twice in alternating order, when the machine was
+//! quietest (`uptime` load average 0.9 to 1.8 on 2 cores; an hour earlier
+//! it was 3 to 8, and then the CPU report's 2-worker wall figure of the
+//! build before ranged from 44 to 84 MB/s):
 //!
 //! | | before | after |
 //! |---|---|---|
-//! | MB per CPU second, 1 / 2 workers | 55-63 / 55-59 | 66-67 / 65-66 |
-//! | collector's share of CPU, 1 / 2 workers | 15-17% / 16-19% | 10-12% / 11-12% |
-//! | `scan/text/1` (criterion) | 60.8 MiB/s | 62.2 MiB/s |
-//! | `scan/text/2` (criterion, loaded) | 76.9 MiB/s | 54.1 MiB/s |
+//! | `scan/text/1` | 61.0 / 61.6 MiB/s | 69.5 / 69.5 MiB/s |
+//! | `scan/text/2` | 91.4 / 89.0 MiB/s | 115.7 / 117.7 MiB/s |
+//! | 1 to 2 workers | 1.50x / 1.44x | 1.66x / 1.69x |
+//! | MB per CPU second, 1 / 2 workers (CPU report) | 51-53 / 52-54 | 63-65 / 65 |
+//! | collector's share of CPU, 1 / 2 workers | 18% / 18-19% | 10-12% / 9% |
 //!
-//! Under that load the CPU report's 2-worker wall figure of the build before
-//! ranged from 44 to 84 MB/s over three runs (this build: 47 to 53), so the
-//! wall-clock scaling needs a quiet machine to be measured at all.
+//! The collector's CPU share is about three times its instruction share
+//! (about 3%); likely causes, not measured: its hash-table and sketch reads
+//! miss the cache, and blocking on the result channel costs it system time.
 
 mod corpus;
 
