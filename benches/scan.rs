@@ -70,6 +70,12 @@
 //! | MB per CPU second, 1 / 2 workers (CPU report) | 51-53 / 52-54 | 63-65 / 65 |
 //! | collector's share of CPU, 1 / 2 workers | 18% / 18-19% | 10-12% / 9% |
 //!
+//! Those figures predate the reader change (the last commit of the
+//! session). With it, under load 3.7 to 3.9 again, the CPU report gave
+//! 66-68 MB per CPU second on 1 and 2 workers and the collector 10% of CPU
+//! (the build before, in the same minutes: 56-59 and 15-17%); the
+//! criterion wall figures of that run swung by 30% and are not recorded.
+//!
 //! The collector's CPU share is about three times its instruction share
 //! (about 3%); likely causes, not measured: its hash-table and sketch reads
 //! miss the cache, and blocking on the result channel costs it system time.
