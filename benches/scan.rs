@@ -24,6 +24,61 @@
 //! Throughput is in bytes of document text per second. The counts of hits and
 //! duplicate paragraphs are asserted once, outside the timed loop, against the
 //! corpus's ground truth.
+//!
+//! # Session 4: the collector and the workers' overheads (issue #4)
+//!
+//! Instruction counts, `SPAMSIFT_BENCH_MIB=4 SPAMSIFT_SCAN_ONCE=1 valgrind
+//! --tool=callgrind target/release/deps/scan-<hash> --bench`, then
+//! `callgrind_annotate --inclusive=yes` (the collector is `Scanner::scan`
+//! inclusive, the worker `Scanner::work`; `--toggle-collect='*Scanner::scan*'`
+//! counts the collector alone). Counts of the threads' share vary by a few
+//! percent with how valgrind schedules them.
+//!
+//! | | before | after |
+//! |---|---|---|
+//! | collector (`Scanner::scan`) | 52.4 M | 20.3 M |
+//! | of it: index flush and merges / look-ups since the snapshot | 16.5 M / 10.9 M | 0 / 1.6 M |
+//! | of it: frees of worker allocations | 3.8 M | 0.5 M |
+//! | worker (`Scanner::work`) | 613 M | 589-593 M |
+//! | worker: probing snapshots / keeping the index | 33.1 M / 0 | 10.6 M / 7.5-10.9 M |
+//! | worker: line starts (`match_indices`) | 5.6 M | under 1 M |
+//! | worker allocations (`__rdl_alloc` calls) | 115,001 | 93,085 |
+//! | reader (`input::read_all`, `--toggle-collect`) | 9.4 M | 1.5 M |
+//!
+//! What changed: the workers keep the finder's Hamming index (the collector
+//! appends keys and hands them over per batch, `Finder::share`), snapshots
+//! hold the sorted runs only, the collector looks up the keys since a
+//! snapshot through lane chains instead of index runs, a batch's paragraphs
+//! travel in shared vectors that the collector hands back for reuse, and
+//! the reader reads text straight into each part's buffer (no `BufReader`
+//! copy, 16 KiB reserved up front instead of growing by copying), and
+//! batches are 128 KiB instead of 32 (a third of the context switches at 2
+//! workers, `perf stat -e context-switches`: 12,042 to 3,724 over five
+//! 16 MiB scans). Same digests on 1, 2 and 4 workers.
+//!
+//! `cargo bench --bench scan scan/text` (16 MiB), this build and the one
+//! before it back to back, twice in alternating order, when the machine was
+//! quietest (`uptime` load average 0.9 to 1.8 on 2 cores; an hour earlier
+//! it was 3 to 8, and then the CPU report's 2-worker wall figure of the
+//! build before ranged from 44 to 84 MB/s):
+//!
+//! | | before | after |
+//! |---|---|---|
+//! | `scan/text/1` | 61.0 / 61.6 MiB/s | 69.5 / 69.5 MiB/s |
+//! | `scan/text/2` | 91.4 / 89.0 MiB/s | 115.7 / 117.7 MiB/s |
+//! | 1 to 2 workers | 1.50x / 1.44x | 1.66x / 1.69x |
+//! | MB per CPU second, 1 / 2 workers (CPU report) | 51-53 / 52-54 | 63-65 / 65 |
+//! | collector's share of CPU, 1 / 2 workers | 18% / 18-19% | 10-12% / 9% |
+//!
+//! Those figures predate the reader change (the last commit of the
+//! session). With it, under load 3.7 to 3.9 again, the CPU report gave
+//! 66-68 MB per CPU second on 1 and 2 workers and the collector 10% of CPU
+//! (the build before, in the same minutes: 56-59 and 15-17%); the
+//! criterion wall figures of that run swung by 30% and are not recorded.
+//!
+//! The collector's CPU share is about three times its instruction share
+//! (about 3%); likely causes, not measured: its hash-table and sketch reads
+//! miss the cache, and blocking on the result channel costs it system time.
 
 mod corpus;
 

@@ -1,7 +1,9 @@
 //! The high-level near-duplicate finder: paragraphs in, duplicates and
 //! clusters out, incrementally.
 
+use std::collections::hash_map::Entry;
 use std::ops::Range;
+use std::sync::Arc;
 
 use super::cluster::{Cluster, Location, Representative, UnionFind, components};
 use super::fingerprint::{
@@ -9,7 +11,7 @@ use super::fingerprint::{
     Fingerprinter, FingerprinterBuilder, sketch_jaccard, to_folded,
 };
 use super::index::Index;
-use super::pairs::{Candidates, KeyMap};
+use super::pairs::{Candidates, KeyMap, NearHub};
 use crate::text::{Folded, Folding, ParagraphMode, paragraphs};
 
 /// The default Hamming distance `k`: keys within `distance <= 3` are candidates.
@@ -363,21 +365,57 @@ impl Finder {
     /// on the number of threads. An analysis made with another fingerprinter
     /// gives meaningless answers.
     pub fn add_analyzed(&mut self, location: Location, a: &Analysis) -> Option<Location> {
-        self.add_probed(location, a, None)
+        self.add_probed(location, Keys::of(a), None)
     }
 
     /// A read-only copy of the stored keys, to [`probe`](Snapshot::probe)
     /// paragraphs with on other threads while this finder goes on adding.
-    /// Cheap: the indexes' sorted runs are shared, not copied.
+    /// Cheap: the indexes' sorted runs are shared, not copied. (Scans use
+    /// [`Finder::share`]; tests compare the two.)
+    #[cfg(test)]
     pub(crate) fn snapshot(&self) -> Snapshot {
         Snapshot {
             min_units: self.fingerprinter.min_units(),
             chunks_exact: self.chunks_exact,
             candidates: self.candidates.snapshot(),
-            candidates_len: self.candidates.index_len(),
             chunk_candidates: self.chunk_candidates.snapshot(),
-            chunk_candidates_len: self.chunk_candidates.index_len(),
         }
+    }
+
+    /// Hands the upkeep of the Hamming indexes to other threads: from now on
+    /// this finder only appends the keys it stores to lists, which
+    /// [`publish`](Self::publish) hands to the returned [`Hub`], and the
+    /// threads holding the hub sort them into the indexes
+    /// ([`Hub::maintain`]) and probe paragraphs in its snapshots
+    /// ([`Hub::snapshot`]). The answers stay those of a finder that keeps
+    /// its indexes itself (see `pairs::SharedNear`).
+    pub(crate) fn share(&mut self) -> Hub {
+        self.share_keeping(None, 0)
+    }
+
+    /// [`share`](Self::share), keeping `keep` recent keys and an index
+    /// buffer of `buffer` keys (see `Candidates::share_keeping`).
+    fn share_keeping(&mut self, keep: Option<usize>, buffer: usize) -> Hub {
+        let share = |c: &mut Candidates| match keep {
+            Some(keep) => c.share_keeping(keep, buffer),
+            None => c.share(),
+        };
+        Hub {
+            min_units: self.fingerprinter.min_units(),
+            chunks_exact: self.chunks_exact,
+            candidates: share(&mut self.candidates),
+            chunk_candidates: share(&mut self.chunk_candidates),
+        }
+    }
+
+    /// After [`share`](Self::share): hands the keys stored since the last
+    /// call to the hub, and takes up its latest snapshot for look-ups of
+    /// probes older than the keys it keeps. Call it now and then, after
+    /// every batch of paragraphs, say: until then the hub does not see the
+    /// keys, and this finder keeps them.
+    pub(crate) fn publish(&mut self) {
+        self.candidates.publish();
+        self.chunk_candidates.publish();
     }
 
     /// [`add_analyzed`](Self::add_analyzed), given what a [`Snapshot`] of
@@ -388,73 +426,97 @@ impl Finder {
     pub(crate) fn add_probed(
         &mut self,
         location: Location,
-        a: &Analysis,
-        probe: Option<&Probe>,
+        a: Keys<'_>,
+        probe: Option<ProbeRef<'_>>,
     ) -> Option<Location> {
         let id = self.uf.push();
         self.locations.push(location);
         self.sketch_at.push(self.sketches.len());
         let mut first: Option<u32> = None;
-        if a.units() == 0 {
+        if a.units == 0 {
             // Nothing to compare: never a duplicate.
-        } else if let Some(&other) = self.exact.get(&a.exact()) {
-            // An exact copy (after folding and masking) of an earlier
-            // paragraph is that paragraph's duplicate, and stands for nothing
-            // new: its keys are not stored, so a flood of identical
-            // paragraphs costs one hash look-up each instead of verifying
-            // every earlier copy (which was quadratic).
-            self.uf.union(id, other);
-            first = Some(other);
-        } else if a.units() < self.fingerprinter.min_units() {
-            self.exact.insert(a.exact(), id);
         } else {
-            self.exact.insert(a.exact(), id);
-            self.sketches.extend_from_slice(a.sketch());
-            let mut found = std::mem::take(&mut self.found);
-            found.clear();
-            // A paragraph's key can equal a chunk key of another paragraph
-            // (a short paragraph is a single chunk), so every key is looked
-            // up among the keys of both kinds; see `near_keys`.
-            let mut keys = std::mem::take(&mut self.keys);
-            keys.clear();
-            keys.extend(a.keys());
-            let near = near_keys(&keys, self.chunks_exact);
-            match probe {
-                Some(p) => {
-                    // The snapshot answered for the keys stored before it;
-                    // what came since is a suffix of each index.
-                    found.extend_from_slice(&p.found);
-                    self.candidates
-                        .query_since(p.candidates_len, near, &mut found);
-                    self.chunk_candidates
-                        .query_since(p.chunk_candidates_len, &keys, &mut found);
-                }
-                None => {
-                    self.candidates.query(near, &mut found);
-                    self.chunk_candidates.query(&keys, &mut found);
-                }
-            }
-            self.keys = keys;
-            found.sort_unstable();
-            found.dedup();
-            let k = self.fingerprinter.sketch_len();
-            for &other in &found {
-                let j = sketch_jaccard(a.sketch(), self.sketch(other), k);
-                if j >= self.min_jaccard {
+            // One hash operation finds an earlier exact copy or stores this
+            // paragraph as the first with its exact hash.
+            match self.exact.entry(a.exact) {
+                Entry::Occupied(e) => {
+                    // An exact copy (after folding and masking) of an earlier
+                    // paragraph is that paragraph's duplicate, and stands for
+                    // nothing new: its keys are not stored, so a flood of
+                    // identical paragraphs costs one hash look-up each instead
+                    // of verifying every earlier copy (which was quadratic).
+                    let other = *e.get();
                     self.uf.union(id, other);
-                    first = Some(first.map_or(other, |f| f.min(other)));
+                    first = Some(other);
+                }
+                Entry::Vacant(e) => {
+                    e.insert(id);
+                    if a.units >= self.fingerprinter.min_units() {
+                        first = self.add_keys(id, a, probe);
+                    }
                 }
             }
-            self.candidates.insert(a.fingerprint(), id);
-            if self.chunks_exact {
-                self.chunk_candidates.insert(a.fingerprint(), id);
-            }
-            for &key in a.chunks() {
-                self.chunk_candidates.insert(key, id);
-            }
-            self.found = found;
         }
         first.map(|f| self.locations[f as usize].clone())
+    }
+
+    /// Stores the keys and sketch of paragraph `id`, not an exact copy of an
+    /// earlier one and not short, and returns the earliest paragraph before
+    /// it whose keys are near and whose sketch confirms it.
+    fn add_keys(&mut self, id: u32, a: Keys<'_>, probe: Option<ProbeRef<'_>>) -> Option<u32> {
+        self.sketches.extend_from_slice(a.sketch);
+        let mut found = std::mem::take(&mut self.found);
+        found.clear();
+        // A paragraph's key can equal a chunk key of another paragraph
+        // (a short paragraph is a single chunk), so every key is looked
+        // up among the keys of both kinds; see `near_keys`.
+        let mut keys = std::mem::take(&mut self.keys);
+        keys.clear();
+        keys.extend(a.keys());
+        let near = near_keys(&keys, self.chunks_exact);
+        // The snapshot answered for the keys stored before it; what came
+        // since is a suffix of each index.
+        let (since, chunk_since) = match probe {
+            Some(p) => {
+                found.extend_from_slice(p.found);
+                (p.candidates_len, p.chunk_candidates_len)
+            }
+            None => (0, 0),
+        };
+        self.candidates.query_since(since, near, &mut found);
+        self.candidates.insert(a.fingerprint, id);
+        if self.chunks_exact {
+            // The chunk-key map stores the paragraph key too, so the keys
+            // stored are the keys looked up: each is looked up and stored in
+            // one hash operation.
+            self.chunk_candidates
+                .query_since_then_insert(chunk_since, &keys, id, &mut found);
+        } else {
+            self.chunk_candidates
+                .query_since(chunk_since, &keys, &mut found);
+            for &key in a.chunks {
+                self.chunk_candidates.insert(key, id);
+            }
+        }
+        self.keys = keys;
+        found.sort_unstable();
+        found.dedup();
+        let k = self.fingerprinter.sketch_len();
+        let mut first: Option<u32> = None;
+        for &other in &found {
+            // Storing a key before looking up the next may find the
+            // paragraph itself (were two of its keys equal or near).
+            if other == id {
+                continue;
+            }
+            let j = sketch_jaccard(a.sketch, self.sketch(other), k);
+            if j >= self.min_jaccard {
+                self.uf.union(id, other);
+                first = Some(first.map_or(other, |f| f.min(other)));
+            }
+        }
+        self.found = found;
+        first
     }
 
     fn sketch(&self, id: u32) -> &[u32] {
@@ -465,6 +527,19 @@ impl Finder {
             .copied()
             .unwrap_or(self.sketches.len());
         &self.sketches[start..end]
+    }
+
+    /// The ids of the members of each cluster, as [`clusters`](Self::clusters)
+    /// orders them, without copying a location: see
+    /// [`location`](Self::location).
+    pub(crate) fn cluster_ids(&self) -> Vec<Vec<u32>> {
+        components(&mut self.uf.clone())
+    }
+
+    /// The location of the paragraph with id `id` (ids count the paragraphs
+    /// added, from 0).
+    pub(crate) fn location(&self, id: u32) -> &Location {
+        &self.locations[id as usize]
     }
 
     /// The clusters found so far: connected components of the verified pairs,
@@ -532,13 +607,48 @@ impl Finder {
 pub(crate) struct Snapshot {
     min_units: usize,
     chunks_exact: bool,
-    candidates: Option<Index>,
-    candidates_len: usize,
-    chunk_candidates: Option<Index>,
-    chunk_candidates_len: usize,
+    candidates: Option<Arc<Index>>,
+    chunk_candidates: Option<Arc<Index>>,
 }
 
-/// What a [`Snapshot`] found for one paragraph.
+/// A [`Finder`]'s indexes as other threads see them after
+/// [`Finder::share`]: they keep them up to date and probe paragraphs in
+/// snapshots of them.
+#[derive(Clone, Debug)]
+pub(crate) struct Hub {
+    min_units: usize,
+    chunks_exact: bool,
+    candidates: Option<Arc<NearHub>>,
+    chunk_candidates: Option<Arc<NearHub>>,
+}
+
+impl Hub {
+    /// Sorts the keys the finder published into the indexes and publishes
+    /// snapshots of them; returns at once when there are none, or when
+    /// another thread is at it.
+    pub(crate) fn maintain(&self) {
+        for hub in [&self.candidates, &self.chunk_candidates]
+            .into_iter()
+            .flatten()
+        {
+            hub.maintain();
+        }
+    }
+
+    /// The latest snapshot of the indexes, to [`probe`](Snapshot::probe) with.
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            min_units: self.min_units,
+            chunks_exact: self.chunks_exact,
+            candidates: self.candidates.as_ref().map(|h| h.published()),
+            chunk_candidates: self.chunk_candidates.as_ref().map(|h| h.published()),
+        }
+    }
+}
+
+/// What a [`Snapshot`] found for one paragraph, owned (tests use it; scans
+/// use [`ProbeAt`]).
+#[cfg(test)]
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Probe {
     candidates_len: usize,
@@ -548,81 +658,228 @@ pub(crate) struct Probe {
     found: Vec<u32>,
 }
 
-impl Snapshot {
-    /// Looks up the keys of a paragraph analysed with the finder's
-    /// fingerprinter; `None` when the finder would not look it up (a short
-    /// paragraph, matched only by its exact hash).
-    pub(crate) fn probe(&self, a: &Analysis) -> Option<Probe> {
-        if a.units() == 0 || a.units() < self.min_units {
-            return None;
-        }
-        let mut found = Vec::new();
-        if self.chunks_exact {
-            // The common case, without collecting the keys.
-            if let Some(index) = &self.candidates {
-                index.query_since(0, a.fingerprint(), |m| found.push(m.id as u32));
-            }
-        } else {
-            let keys: Vec<u64> = a.keys().collect();
-            for index in [&self.candidates, &self.chunk_candidates]
-                .into_iter()
-                .flatten()
-            {
-                index.query_keys_since(0, &keys, |m| found.push(m.id as u32));
-            }
-        }
-        found.sort_unstable();
-        found.dedup();
-        Some(Probe {
+#[cfg(test)]
+impl Probe {
+    /// The probe with its ids borrowed, for [`Finder::add_probed`].
+    pub(crate) fn view(&self) -> ProbeRef<'_> {
+        ProbeRef {
             candidates_len: self.candidates_len,
             chunk_candidates_len: self.chunk_candidates_len,
-            found,
-        })
+            found: &self.found,
+        }
     }
 }
 
+/// A [`Probe`] whose ids are a range of a vector shared by many probes
+/// ([`Snapshot::probe_into`]), so that probing a batch of paragraphs
+/// allocates nothing per paragraph.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ProbeAt {
+    candidates_len: usize,
+    chunk_candidates_len: usize,
+    found: Range<usize>,
+}
+
+impl ProbeAt {
+    /// The probe, its ids borrowed from the vector `probe_into` wrote them to.
+    pub(crate) fn view<'a>(&self, found: &'a [u32]) -> ProbeRef<'a> {
+        ProbeRef {
+            candidates_len: self.candidates_len,
+            chunk_candidates_len: self.chunk_candidates_len,
+            found: &found[self.found.clone()],
+        }
+    }
+}
+
+/// What a [`Snapshot`] found for one paragraph, the ids borrowed.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ProbeRef<'a> {
+    candidates_len: usize,
+    chunk_candidates_len: usize,
+    found: &'a [u32],
+}
+
+/// The parts of a paragraph's [`Analysis`] that the finder reads, borrowed
+/// from an analysis ([`Keys::of`]) or from copies kept elsewhere: a scan
+/// keeps those of a whole batch of paragraphs in a few shared vectors.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Keys<'a> {
+    /// [`Analysis::units`].
+    pub(crate) units: usize,
+    /// [`Analysis::exact`].
+    pub(crate) exact: u64,
+    /// [`Analysis::fingerprint`].
+    pub(crate) fingerprint: u64,
+    /// [`Analysis::chunks`].
+    pub(crate) chunks: &'a [u64],
+    /// [`Analysis::sketch`].
+    pub(crate) sketch: &'a [u32],
+}
+
+impl<'a> Keys<'a> {
+    /// The parts of `a`.
+    pub(crate) fn of(a: &'a Analysis) -> Keys<'a> {
+        Keys {
+            units: a.units(),
+            exact: a.exact(),
+            fingerprint: a.fingerprint(),
+            chunks: a.chunks(),
+            sketch: a.sketch(),
+        }
+    }
+
+    /// The paragraph key followed by the chunk keys, as [`Analysis::keys`].
+    fn keys(&self) -> impl Iterator<Item = u64> + 'a {
+        std::iter::once(self.fingerprint).chain(self.chunks.iter().copied())
+    }
+}
+
+/// Reused buffers of [`Snapshot::probe_into`].
+#[derive(Debug, Default)]
+pub(crate) struct ProbeScratch {
+    keys: Vec<u64>,
+    keys_at: Vec<usize>,
+    /// `(paragraph, id)` pairs found.
+    pairs: Vec<(u32, u32)>,
+    ids: Vec<u32>,
+}
+
 impl Snapshot {
-    /// [`probe`](Self::probe) for many paragraphs at once, in order: their
-    /// look-ups are interleaved so that their cache misses overlap (see
-    /// [`Index::query_each_since`]).
+    fn candidates_len(&self) -> usize {
+        self.candidates.as_ref().map_or(0, |i| i.len())
+    }
+
+    fn chunk_candidates_len(&self) -> usize {
+        self.chunk_candidates.as_ref().map_or(0, |i| i.len())
+    }
+
+    fn probe_at(&self, found: Range<usize>) -> ProbeAt {
+        ProbeAt {
+            candidates_len: self.candidates_len(),
+            chunk_candidates_len: self.chunk_candidates_len(),
+            found,
+        }
+    }
+
+    /// Looks up the keys of a paragraph analysed with the finder's
+    /// fingerprinter; `None` when the finder would not look it up (a short
+    /// paragraph, matched only by its exact hash).
+    #[cfg(test)]
+    pub(crate) fn probe(&self, a: &Analysis) -> Option<Probe> {
+        let mut found = Vec::new();
+        let mut out = Vec::new();
+        self.probe_into(
+            [Keys::of(a)],
+            &mut found,
+            &mut out,
+            &mut ProbeScratch::default(),
+        );
+        let at = out.pop().flatten()?;
+        Some(Probe {
+            candidates_len: at.candidates_len,
+            chunk_candidates_len: at.chunk_candidates_len,
+            found,
+        })
+    }
+
+    /// [`probe`](Self::probe) for many paragraphs at once, in order.
+    #[cfg(test)]
     pub(crate) fn probe_many<'a, I>(&self, analyses: I) -> Vec<Option<Probe>>
     where
         I: IntoIterator<Item = &'a Analysis>,
     {
-        let analyses = analyses.into_iter();
+        let mut found = Vec::new();
+        let mut out = Vec::new();
+        let keys = analyses.into_iter().map(Keys::of);
+        self.probe_into(keys, &mut found, &mut out, &mut ProbeScratch::default());
+        out.into_iter()
+            .map(|p| {
+                p.map(|p| Probe {
+                    candidates_len: p.candidates_len,
+                    chunk_candidates_len: p.chunk_candidates_len,
+                    found: found[p.found].to_vec(),
+                })
+            })
+            .collect()
+    }
+
+    /// [`probe`](Self::probe) for many paragraphs at once, in order,
+    /// appending a probe per paragraph to `out` and their ids (sorted and
+    /// distinct per paragraph) to `found`. With exact chunk keys the
+    /// look-ups of all the paragraphs are interleaved, so that their cache
+    /// misses overlap (see [`Index::query_each_since`]).
+    pub(crate) fn probe_into<'a, I>(
+        &self,
+        paragraphs: I,
+        found: &mut Vec<u32>,
+        out: &mut Vec<Option<ProbeAt>>,
+        scratch: &mut ProbeScratch,
+    ) where
+        I: IntoIterator<Item = Keys<'a>>,
+    {
+        let short = |k: &Keys<'_>| k.units == 0 || k.units < self.min_units;
         if !self.chunks_exact {
-            return analyses.map(|a| self.probe(a)).collect();
+            let mut keys = std::mem::take(&mut scratch.keys);
+            let mut ids = std::mem::take(&mut scratch.ids);
+            for k in paragraphs {
+                if short(&k) {
+                    out.push(None);
+                    continue;
+                }
+                keys.clear();
+                keys.extend(k.keys());
+                ids.clear();
+                for index in [&self.candidates, &self.chunk_candidates]
+                    .into_iter()
+                    .flatten()
+                {
+                    index.query_keys_since(0, &keys, |m| ids.push(m.id as u32));
+                }
+                ids.sort_unstable();
+                ids.dedup();
+                let start = found.len();
+                found.extend_from_slice(&ids);
+                out.push(Some(self.probe_at(start..found.len())));
+            }
+            scratch.keys = keys;
+            scratch.ids = ids;
+            return;
         }
-        let mut out: Vec<Option<Probe>> = Vec::with_capacity(analyses.size_hint().0);
         // The paragraph key of each paragraph looked up, and where its
         // probe is in `out`.
-        let mut keys = Vec::new();
-        let mut at = Vec::new();
-        for a in analyses {
-            if a.units() == 0 || a.units() < self.min_units {
+        let ProbeScratch {
+            keys,
+            keys_at,
+            pairs,
+            ..
+        } = scratch;
+        keys.clear();
+        keys_at.clear();
+        pairs.clear();
+        for k in paragraphs {
+            if short(&k) {
                 out.push(None);
             } else {
-                keys.push(a.fingerprint());
-                at.push(out.len());
-                out.push(Some(Probe {
-                    candidates_len: self.candidates_len,
-                    chunk_candidates_len: self.chunk_candidates_len,
-                    found: Vec::new(),
-                }));
+                keys.push(k.fingerprint);
+                keys_at.push(out.len());
+                out.push(Some(self.probe_at(0..0)));
             }
         }
         if let Some(index) = &self.candidates {
-            index.query_each_since(0, &keys, |i, m| {
-                if let Some(p) = &mut out[at[i]] {
-                    p.found.push(m.id as u32);
-                }
-            });
+            index.query_each_since(0, keys, |i, m| pairs.push((i as u32, m.id as u32)));
         }
-        for p in out.iter_mut().flatten() {
-            p.found.sort_unstable();
-            p.found.dedup();
+        pairs.sort_unstable();
+        pairs.dedup();
+        let mut pairs = pairs.iter().peekable();
+        for (i, &at) in keys_at.iter().enumerate() {
+            let start = found.len();
+            while let Some(&(_, id)) = pairs.next_if(|p| p.0 as usize == i) {
+                found.push(id);
+            }
+            if let Some(p) = &mut out[at] {
+                p.found = start..found.len();
+            }
         }
-        out
     }
 }
 
@@ -716,13 +973,106 @@ mod tests {
                         .map(|(_, s)| s)
                         .expect("the first snapshot is at 0");
                     let probe = s.probe(a);
-                    let got = probed.add_probed(loc(i), a, probe.as_ref());
+                    let got =
+                        probed.add_probed(loc(i), Keys::of(a), probe.as_ref().map(Probe::view));
                     assert_eq!(got, want[i], "{name}: paragraph {i} at lag {lag}");
                     if i % 7 == 0 {
                         snapshots.push((i + 1, probed.snapshot()));
                     }
                 }
                 assert_eq!(probed.clusters(), plain.clusters(), "{name}: lag {lag}");
+            }
+        }
+    }
+
+    /// A finder whose indexes other threads keep ([`Finder::share`])
+    /// answers what a plain one does, whenever keys are handed over,
+    /// indexed and snapshotted, for probes of every age (older than the
+    /// recent keys it keeps too, when it keeps few) and without a probe.
+    #[test]
+    fn shared_adds_equal_plain_adds() {
+        let paras = paragraphs_with_copies();
+        let mut only_paragraphs = Finder::builder();
+        only_paragraphs.chunk_len(0);
+        let mut near_chunks = Finder::builder();
+        near_chunks.chunk_max_distance(2).max_distance(4);
+        for (name, builder) in [
+            ("defaults", Finder::builder()),
+            ("paragraph keys only", only_paragraphs),
+            ("near chunk keys", near_chunks),
+        ] {
+            let mut plain = builder.build().unwrap();
+            let analyses: Vec<Analysis> = paras
+                .iter()
+                .map(|p| plain.fingerprinter().analyze(p, &[]))
+                .collect();
+            let want: Vec<Option<Location>> = analyses
+                .iter()
+                .enumerate()
+                .map(|(i, a)| plain.add_analyzed(loc(i), a))
+                .collect();
+            for (keep, buffer) in [
+                (0usize, 1),
+                (3, 16),
+                (100, 64),
+                (super::super::pairs::RECENT_KEEP, 256),
+            ] {
+                let mut shared = builder.build().unwrap();
+                let hub = shared.share_keeping(Some(keep), buffer);
+                let mut snapshots = vec![hub.snapshot()];
+                let mut state = 0x5eed_u64 ^ keep as u64;
+                let mut fallbacks = 0;
+                for (i, a) in analyses.iter().enumerate() {
+                    state = super::super::fmix64(state.wrapping_add(i as u64));
+                    if state % 5 == 0 {
+                        shared.publish();
+                    }
+                    if state % 7 < 3 {
+                        hub.maintain();
+                    }
+                    if state % 3 == 0 {
+                        snapshots.push(hub.snapshot());
+                    }
+                    // Mostly a recent snapshot, sometimes the oldest kept
+                    // (up to 60 back), sometimes none.
+                    let back = match (state >> 8) % 8 {
+                        0 => snapshots.len() - 1,
+                        1..=3 => ((state >> 16) as usize % 4).min(snapshots.len() - 1),
+                        _ => 0,
+                    };
+                    let probe = if (state >> 24) % 50 == 0 {
+                        None
+                    } else {
+                        snapshots[snapshots.len() - 1 - back].probe(a)
+                    };
+                    if let (Some(p), Candidates::Shared(s)) = (&probe, &shared.candidates) {
+                        fallbacks += usize::from(p.candidates_len < s.recent_start());
+                    }
+                    let got =
+                        shared.add_probed(loc(i), Keys::of(a), probe.as_ref().map(Probe::view));
+                    assert_eq!(got, want[i], "{name}: paragraph {i}, keep {keep}");
+                    if snapshots.len() > 60 {
+                        snapshots.remove(0);
+                    }
+                }
+                if keep < 100 {
+                    assert!(
+                        fallbacks > 100,
+                        "{name}, keep {keep}: {fallbacks} fallbacks"
+                    );
+                }
+                assert_eq!(shared.clusters(), plain.clusters(), "{name}: keep {keep}");
+                // A clone keeps its own index and goes on answering alike.
+                let mut copy = shared.clone();
+                let mut plain_copy = plain.clone();
+                for (i, a) in analyses.iter().enumerate().take(300) {
+                    let at = analyses.len() + i;
+                    assert_eq!(
+                        copy.add_analyzed(loc(at), a),
+                        plain_copy.add_analyzed(loc(at), a),
+                        "{name}: clone, paragraph {i}"
+                    );
+                }
             }
         }
     }

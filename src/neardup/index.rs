@@ -456,27 +456,25 @@ impl Run {
 /// has no vector instruction on the baseline x86-64 target. Four 16-bit
 /// lanes serve `k <= 3`, eight bytes `k <= 7`; larger `k` counts bits.
 #[inline]
-fn scan_buffer<F: FnMut(Match)>(buffer: &[Item], fingerprint: u64, k: u32, on_match: &mut F) {
-    const BLOCK: usize = 16;
-    let (ones, highs) = match k {
-        0..=3 => (0x0001_0001_0001_0001u64, 0x8000_8000_8000_8000u64),
-        4..=7 => (0x0101_0101_0101_0101, 0x8080_8080_8080_8080),
-        _ => (0, 0),
-    };
-    for block in buffer.chunks(BLOCK) {
-        let mut any = false;
+pub(crate) fn scan_buffer<F: FnMut(Match)>(
+    buffer: &[Item],
+    fingerprint: u64,
+    k: u32,
+    on_match: &mut F,
+) {
+    let (ones, highs) = lanes(k);
+    for block in buffer.chunks(SCAN_BLOCK) {
         if ones != 0 {
+            // The lane test of every item OR-ed, masked once: no compare
+            // and no branch per item.
+            let mut any = 0;
             for it in block {
                 let x = it.fingerprint ^ fingerprint;
-                any |= x.wrapping_sub(ones) & !x & highs != 0;
+                any |= x.wrapping_sub(ones) & !x;
             }
-        } else {
-            for it in block {
-                any |= (it.fingerprint ^ fingerprint).count_ones() <= k;
+            if any & highs == 0 {
+                continue;
             }
-        }
-        if !any {
-            continue;
         }
         for it in block {
             let d = (it.fingerprint ^ fingerprint).count_ones();
@@ -486,6 +484,52 @@ fn scan_buffer<F: FnMut(Match)>(buffer: &[Item], fingerprint: u64, k: u32, on_ma
                     fingerprint: it.fingerprint,
                     distance: d,
                 });
+            }
+        }
+    }
+}
+
+/// Items per block of the buffer scan's filter.
+const SCAN_BLOCK: usize = 16;
+
+/// The lane constants of the buffer scan's pigeonhole filter for distance
+/// `k` (see [`scan_buffer`]): `(0, 0)` when `k` is too large for one.
+#[inline]
+fn lanes(k: u32) -> (u64, u64) {
+    match k {
+        0..=3 => (0x0001_0001_0001_0001u64, 0x8000_8000_8000_8000u64),
+        4..=7 => (0x0101_0101_0101_0101, 0x8080_8080_8080_8080),
+        _ => (0, 0),
+    }
+}
+
+/// [`scan_buffer`] over bare fingerprints: calls `on_match(i, distance)`
+/// for every `fingerprints[i]` within distance `k` of `fingerprint`. Kept
+/// apart from the ids, the fingerprints are contiguous, and the filter runs
+/// over them as vector code two or four at a time.
+#[inline]
+pub(crate) fn scan_fingerprints<F: FnMut(usize, u32)>(
+    fingerprints: &[u64],
+    fingerprint: u64,
+    k: u32,
+    mut on_match: F,
+) {
+    let (ones, highs) = lanes(k);
+    for (b, block) in fingerprints.chunks(SCAN_BLOCK).enumerate() {
+        if ones != 0 {
+            let mut any = 0;
+            for &f in block {
+                let x = f ^ fingerprint;
+                any |= x.wrapping_sub(ones) & !x;
+            }
+            if any & highs == 0 {
+                continue;
+            }
+        }
+        for (j, &f) in block.iter().enumerate() {
+            let d = (f ^ fingerprint).count_ones();
+            if d <= k {
+                on_match(b * SCAN_BLOCK + j, d);
             }
         }
     }
@@ -759,6 +803,44 @@ impl Index {
                 }
             }
             lo = hi;
+        }
+    }
+
+    /// A snapshot of the sorted runs only: the items inserted before the
+    /// unsorted buffer's, which a query would scan linearly. Its
+    /// [`len`](Self::len) counts them, so that `query_since(len)` on the
+    /// full index gives what it lacks.
+    pub(crate) fn runs_snapshot(&self) -> Index {
+        Index {
+            plan: self.plan.clone(),
+            threads: self.threads,
+            buffer_capacity: self.buffer_capacity,
+            buffer: Vec::new(),
+            runs: self.runs.clone(),
+            len: self.len - self.buffer.len(),
+        }
+    }
+
+    /// Sets [`IndexBuilder::buffer_capacity`]; at least 1. The buffer is
+    /// sorted into a run when it next fills up.
+    pub(crate) fn set_buffer_capacity(&mut self, items: usize) {
+        self.buffer_capacity = items.max(1);
+    }
+
+    /// The items of the unsorted buffer, the latest inserted, in order.
+    pub(crate) fn buffered(&self) -> &[Item] {
+        &self.buffer
+    }
+
+    /// An empty index with the same settings.
+    pub(crate) fn emptied(&self) -> Index {
+        Index {
+            plan: self.plan.clone(),
+            threads: self.threads,
+            buffer_capacity: self.buffer_capacity,
+            buffer: Vec::new(),
+            runs: Vec::new(),
+            len: 0,
         }
     }
 

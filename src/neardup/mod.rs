@@ -161,5 +161,5 @@ pub use finder::{
     DEFAULT_CHUNK_MAX_DISTANCE, DEFAULT_MAX_DISTANCE, DEFAULT_MIN_JACCARD, Finder, FinderBuilder,
     Outcome,
 };
-pub(crate) use finder::{Probe, Snapshot};
+pub(crate) use finder::{Hub, Keys, ProbeAt, ProbeRef, ProbeScratch, Snapshot};
 pub use fingerprint::{Analysis, Fingerprinter, FingerprinterBuilder, fmix64, sketch_jaccard};

@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-use crate::neardup::{Analysis, Fingerprinter, Probe};
+use crate::neardup::{Analysis, Fingerprinter, Keys, ProbeAt, ProbeRef, ProbeScratch, Snapshot};
 use crate::text::{Folded, paragraphs};
 
 use crate::injection::{HitSpan, Judge, Reason};
@@ -23,14 +23,110 @@ pub(crate) struct RawHit {
 }
 
 /// A paragraph as the worker found it: offsets into the part's text, and
-/// what the near-duplicate finder needs to place it.
+/// what the near-duplicate finder needs to place it, whose variable-length
+/// parts are in the [`RawParagraphs`] of its batch.
 #[derive(Debug)]
 pub(crate) struct RawParagraph {
     pub(crate) span: Range<usize>,
-    pub(crate) analysis: Analysis,
+    units: usize,
+    exact: u64,
+    fingerprint: u64,
+    chunks: Range<usize>,
+    sketch: Range<usize>,
     /// The finder's candidates as of a recent snapshot, looked up on the
     /// worker (see [`crate::neardup::Snapshot`]).
-    pub(crate) probe: Option<Probe>,
+    probe: Option<ProbeAt>,
+}
+
+/// The paragraphs of a batch: a fixed-size record each, and their chunk
+/// keys, sketches and probed ids in vectors shared by the batch, so that a
+/// batch costs a few allocations instead of three per paragraph, and none
+/// once the collector hands it back to be reused.
+#[derive(Debug, Default)]
+pub(crate) struct RawParagraphs {
+    records: Vec<RawParagraph>,
+    chunks: Vec<u64>,
+    sketches: Vec<u32>,
+    found: Vec<u32>,
+    probes: Vec<Option<ProbeAt>>,
+    scratch: ProbeScratch,
+}
+
+impl RawParagraphs {
+    pub(crate) fn clear(&mut self) {
+        self.records.clear();
+        self.chunks.clear();
+        self.sketches.clear();
+        self.found.clear();
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    fn push(&mut self, span: Range<usize>, a: &Analysis) {
+        let chunks = self.chunks.len()..self.chunks.len() + a.chunks().len();
+        self.chunks.extend_from_slice(a.chunks());
+        let sketch = self.sketches.len()..self.sketches.len() + a.sketch().len();
+        self.sketches.extend_from_slice(a.sketch());
+        self.records.push(RawParagraph {
+            span,
+            units: a.units(),
+            exact: a.exact(),
+            fingerprint: a.fingerprint(),
+            chunks,
+            sketch,
+            probe: None,
+        });
+    }
+
+    /// The span of paragraph `i` in its part's text.
+    pub(crate) fn span(&self, i: usize) -> Range<usize> {
+        self.records[i].span.clone()
+    }
+
+    /// What the finder reads of paragraph `i`.
+    pub(crate) fn keys(&self, i: usize) -> Keys<'_> {
+        let r = &self.records[i];
+        Keys {
+            units: r.units,
+            exact: r.exact,
+            fingerprint: r.fingerprint,
+            chunks: &self.chunks[r.chunks.clone()],
+            sketch: &self.sketches[r.sketch.clone()],
+        }
+    }
+
+    /// What the snapshot found for paragraph `i`, if it was probed.
+    pub(crate) fn probe(&self, i: usize) -> Option<ProbeRef<'_>> {
+        self.records[i].probe.as_ref().map(|p| p.view(&self.found))
+    }
+
+    /// Probes every paragraph in `snapshot`, all at once: their look-ups
+    /// overlap.
+    pub(crate) fn probe_all(&mut self, snapshot: &Snapshot) {
+        let RawParagraphs {
+            records,
+            chunks,
+            sketches,
+            found,
+            probes,
+            scratch,
+        } = self;
+        found.clear();
+        probes.clear();
+        let keys = records.iter().map(|r| Keys {
+            units: r.units,
+            exact: r.exact,
+            fingerprint: r.fingerprint,
+            chunks: &chunks[r.chunks.clone()],
+            sketch: &sketches[r.sketch.clone()],
+        });
+        snapshot.probe_into(keys, found, probes, scratch);
+        for (r, p) in records.iter_mut().zip(probes.drain(..)) {
+            r.probe = p;
+        }
+    }
 }
 
 /// Whether each hit was spliced in by a spammer rather than mentioned in
@@ -68,8 +164,9 @@ pub(crate) struct Analyzer {
 }
 
 impl Analyzer {
-    /// Folds `text` once and runs both detectors over it: the keyword hits,
-    /// and each paragraph's fingerprints with the hits masked out.
+    /// Folds `text` once and runs both detectors over it: returns the
+    /// keyword hits, and appends each paragraph with its fingerprints (the
+    /// hits masked out) to `paras`.
     pub(crate) fn analyze(
         &mut self,
         detector: &Detector,
@@ -77,7 +174,8 @@ impl Analyzer {
         fingerprinter: &Fingerprinter,
         mode: ParagraphMode,
         text: &str,
-    ) -> (Vec<RawHit>, Vec<RawParagraph>) {
+        paras: &mut RawParagraphs,
+    ) -> Vec<RawHit> {
         self.folded.refill(text, detector.folding());
         let folded = &self.folded;
         self.masks.clear();
@@ -101,10 +199,7 @@ impl Analyzer {
         let ftext = folded.as_str();
         self.line_starts.clear();
         self.line_starts.push(0);
-        // `match_indices` of a char finds it with `memchr`, many bytes a step.
-        self.line_starts
-            .extend(ftext.match_indices('\n').map(|(i, _)| i + 1));
-        let mut paras = Vec::new();
+        line_starts(ftext.as_bytes(), &mut self.line_starts);
         for p in paragraphs(text, mode) {
             let fstart = self.line_starts[p.lines.start];
             let fend = self
@@ -118,8 +213,7 @@ impl Analyzer {
             let hi = lo + self.masks[lo..].partition_point(|m| m.start < fend);
             // Into a reused scratch analysis, whose vectors have grown to
             // their largest already (it gathers every chunk key before it
-            // keeps a few), then copied at the exact size: two allocations
-            // per paragraph instead of a chain of reallocations.
+            // keeps a few), then copied into the batch's shared vectors.
             fingerprinter.analyze_folded(
                 text,
                 folded,
@@ -127,12 +221,74 @@ impl Analyzer {
                 &self.masks[lo..hi],
                 &mut self.scratch,
             );
-            paras.push(RawParagraph {
-                span: p.span,
-                analysis: self.scratch.clone(),
-                probe: None,
-            });
+            paras.push(p.span, &self.scratch);
         }
-        (hits, paras)
+        hits
+    }
+}
+
+/// Appends to `out` the offset just after every `\n` in `haystack`.
+///
+/// A block of bytes is first asked whether it holds a line break at all,
+/// by OR-ing a comparison per byte (vector code, no branch per byte), and
+/// searched byte by byte only when it does: lines are hundreds of bytes
+/// long, and `str::match_indices` spent several instructions a byte.
+fn line_starts(haystack: &[u8], out: &mut Vec<usize>) {
+    const BLOCK: usize = 32;
+    let mut blocks = haystack.chunks_exact(BLOCK);
+    let mut base = 0;
+    for block in &mut blocks {
+        let any = block.iter().fold(0u8, |a, &b| a | u8::from(b == b'\n'));
+        if any != 0 {
+            for (i, &b) in block.iter().enumerate() {
+                if b == b'\n' {
+                    out.push(base + i + 1);
+                }
+            }
+        }
+        base += BLOCK;
+    }
+    for (i, &b) in blocks.remainder().iter().enumerate() {
+        if b == b'\n' {
+            out.push(base + i + 1);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn naive_line_starts(haystack: &str) -> Vec<usize> {
+        haystack.match_indices('\n').map(|(i, _)| i + 1).collect()
+    }
+
+    #[test]
+    fn line_starts_at_block_edges() {
+        for len in 0..100 {
+            for at in 0..len {
+                let mut text = vec![b'a'; len];
+                text[at] = b'\n';
+                if at + 33 < len {
+                    text[at + 33] = b'\n';
+                }
+                let text = String::from_utf8(text).unwrap();
+                let mut got = Vec::new();
+                line_starts(text.as_bytes(), &mut got);
+                assert_eq!(got, naive_line_starts(&text), "len {len}, at {at}");
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn line_starts_equal_match_indices(text in "(\\PC|\n|\n\n|成都){0,200}") {
+            let mut got = vec![0];
+            line_starts(text.as_bytes(), &mut got);
+            let mut want = vec![0];
+            want.extend(naive_line_starts(&text));
+            prop_assert_eq!(got, want);
+        }
     }
 }

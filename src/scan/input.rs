@@ -253,13 +253,17 @@ pub(crate) fn read_all(
         batch_len: opts.batch_len,
     };
     for input in inputs {
-        let result = input.open().and_then(|(reader, name, format)| {
-            let reader = BufReader::with_capacity(1 << 16, reader);
-            match format {
+        let result = input
+            .open()
+            .and_then(|(reader, name, format)| match format {
+                // Text is read in parts of `part_len` straight into the part's
+                // buffer: a buffered reader would copy every byte once more.
                 Format::Text => read_text(reader, name, opts, &mut batcher),
-                Format::Jsonl => read_jsonl(reader, name, &mut batcher),
-            }
-        });
+                Format::Jsonl => {
+                    let reader = BufReader::with_capacity(1 << 16, reader);
+                    read_jsonl(reader, name, &mut batcher)
+                }
+            });
         match result {
             Ok(Ok(())) => {}
             Ok(Err(Hangup)) => return,
@@ -306,6 +310,12 @@ fn read_text<R: Read>(
         let mut eof = false;
         while buf.len() < opts.part_len {
             let want = (opts.part_len - buf.len()).max(1 << 16) as u64;
+            // Room for a typical page at once: `read_to_end` through `take`
+            // would start small and grow by copying. Not the whole part: a
+            // part's text keeps its buffer until the scan is done with it.
+            if buf.is_empty() {
+                buf.reserve((want as usize).min(16 << 10));
+            }
             let n = (&mut reader).take(want).read_to_end(&mut buf).map_err(io)?;
             if n == 0 {
                 eof = true;

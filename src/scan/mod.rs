@@ -33,19 +33,37 @@
 //! Inputs are streamed, never loaded whole. One reader thread cuts them into
 //! items: a JSONL line, or a part of a text document of about
 //! [`ScannerBuilder::part_len`] bytes cut after a line break (a single line
-//! longer than that is one part). Worker threads take batches of items, check
-//! that text is UTF-8 (so that the single reader does not), parse JSONL, fold
-//! and run both detectors: the CPU-heavy part. The calling thread
-//! puts the results back in input order, adds every paragraph to the finder
-//! and calls the callback, so the results are the same whatever the
-//! number of threads. The costly part of adding a paragraph, looking its keys
-//! up among all the paragraphs before it, also runs on the workers: they
-//! look them up in a snapshot of the finder that the calling thread renews
-//! after every batch (a clone sharing the sorted runs of its index), and the
-//! calling thread looks up only the keys it added since, then confirms and
-//! stores in order. Channels are bounded, so a slow callback slows the
-//! reader instead of filling memory; memory grows with the finder (at most
-//! about 370 bytes per paragraph, see [`crate::neardup`]), not with the corpus.
+//! longer than that is one part), and sends them in batches of about
+//! 128 KiB. Worker threads take batches, check that text is UTF-8 (so that
+//! the single reader does not), parse JSONL, fold and run both detectors:
+//! the CPU-heavy part. The calling thread (the collector) puts the results
+//! back in input order, adds every paragraph to the finder and calls the
+//! callback, so the results are the same whatever the number of threads.
+//!
+//! Adding a paragraph must happen in input order, one at a time, so the
+//! collector's share bounds the speed-up from more workers; it does as
+//! little as it can (see `Finder::share`):
+//!
+//! - The finder's Hamming index is kept by the workers. The collector only
+//!   appends the keys it stores to a list and hands them over after every
+//!   batch; a worker, after analysing a batch, sorts them into the index's
+//!   runs and publishes a snapshot of the sorted runs, then looks all of
+//!   the batch's paragraphs up in the latest snapshot at once (their cache
+//!   misses overlap).
+//! - The collector then looks up only the keys stored since that snapshot
+//!   (a batch or two), through chains of its recent keys by each 16-bit
+//!   lane, checks the exact hash and the exact chunk keys (a hash map, one
+//!   operation per key), confirms candidates by their sketches and joins
+//!   clusters.
+//! - A batch's paragraphs travel in a few vectors shared by the batch, and
+//!   the collector hands finished batches back to the workers, which reuse
+//!   the vectors and drop the parts: the collector neither allocates nor
+//!   frees per paragraph.
+//!
+//! Channels are bounded, so a slow callback slows the reader instead of
+//! filling memory; memory grows with the finder (at most about 370 bytes per
+//! paragraph, see [`crate::neardup`], plus about 0.6 MB for the recent keys
+//! and the index's buffer), not with the corpus.
 
 mod clean_impl;
 mod engine;
@@ -78,10 +96,10 @@ pub mod clean {
     };
 }
 
-use self::engine::{Analyzer, RawParagraph};
+use self::engine::{Analyzer, RawParagraphs};
 use self::input::{Batch, Item, ReadOptions};
 use crate::injection::{Judge, Reason};
-use crate::neardup::{Finder, FinderBuilder, Fingerprinter, Location, Snapshot};
+use crate::neardup::{Finder, FinderBuilder, Fingerprinter, Hub, Location};
 use crate::{Detector, Error, Result};
 
 pub use crate::neardup::MAX_DISTANCE;
@@ -498,10 +516,25 @@ pub struct Summary {
     pub clusters: Vec<Cluster>,
 }
 
+/// A worker's results for a batch: the outcome of each item, and the
+/// paragraphs of all its parts.
+struct Done {
+    seq: u64,
+    outcomes: Vec<Outcome>,
+    paras: RawParagraphs,
+}
+
+/// Batches the collector is done with, handed back to the workers: they
+/// reuse the vectors and drop what the parts hold, so that neither
+/// allocating nor freeing them is on the collector.
+type Returns = Mutex<Vec<(Vec<Outcome>, RawParagraphs)>>;
+
 /// A worker's result for one item.
 #[cfg_attr(not(feature = "jsonl"), allow(dead_code))]
 enum Outcome {
-    Part(Box<Part>, Vec<RawParagraph>, usize),
+    /// A part, the range of its paragraphs in its batch's [`RawParagraphs`],
+    /// and the bytes of input it came from.
+    Part(Box<Part>, Range<usize>, usize),
     Bad(Error, Vec<u8>),
     Blank(Vec<u8>),
     Fatal(Error),
@@ -561,23 +594,27 @@ impl Scanner {
         let read_opts = ReadOptions {
             mode: self.mode,
             part_len: self.part_len,
-            // Small batches keep the workers' snapshots of the finder fresh:
-            // the collector looks up what was added since, about a batch or
-            // two (40 keys on the bench corpus at 32 KiB, 300 at 256 KiB),
-            // and a message per 32 KiB costs next to nothing.
-            batch_len: (32 << 10).min(self.part_len.max(1 << 12)),
+            // A batch costs a few thread wake-ups (the reader's send, the
+            // workers' turn at the queue, the result's send): 128 KiB makes
+            // them rare (a third of the context switches of 32 KiB on two
+            // workers) without making the collector's look-ups of the keys
+            // since a snapshot dearer (see `Finder::share`).
+            batch_len: (128 << 10).min(self.part_len.max(1 << 12)),
         };
-        let finder = self.finder.build()?;
-        // The workers look paragraphs up in the latest snapshot of the
-        // finder, which the collector renews after every batch; it then looks
-        // up only what it added since (see `Finder::add_probed`).
-        let snapshot = Mutex::new(Arc::new(finder.snapshot()));
+        let mut finder = self.finder.build()?;
+        // The workers keep the finder's Hamming indexes and look paragraphs
+        // up in their latest snapshot; the collector only appends keys to
+        // lists, hands them over after every batch, and looks up what was
+        // added since a paragraph's snapshot (see `Finder::share`).
+        let hub = finder.share();
+        let returns = Returns::default();
         std::thread::scope(|s| {
             let (work_tx, work_rx) = sync_channel::<Batch>(threads * 2);
-            let (done_tx, done_rx) = sync_channel::<(u64, Vec<Outcome>)>(threads * 2);
+            let (done_tx, done_rx) = sync_channel::<Done>(threads * 2);
             let work_rx = Arc::new(Mutex::new(work_rx));
             let stop = &stop;
-            let snapshot = &snapshot;
+            let hub = &hub;
+            let returns = &returns;
             // Named, so that a profiler can tell the roles apart.
             std::thread::Builder::new()
                 .name("spamsift-reader".to_string())
@@ -590,12 +627,12 @@ impl Scanner {
                 let done_tx = done_tx.clone();
                 std::thread::Builder::new()
                     .name(format!("spamsift-worker-{n}"))
-                    .spawn_scoped(s, move || self.work(&work_rx, &done_tx, snapshot))
+                    .spawn_scoped(s, move || self.work(&work_rx, &done_tx, hub, returns))
                     .expect("the system spawns a thread");
             }
             drop(done_tx);
             drop(work_rx);
-            let result = self.collect(finder, done_rx, snapshot, &mut on_event);
+            let result = self.collect(finder, done_rx, returns, threads, &mut on_event);
             // Tell the reader to stop early when the scan failed; the
             // workers stop when they find the result channel closed.
             stop.store(true, Ordering::Relaxed);
@@ -607,8 +644,9 @@ impl Scanner {
     fn work(
         &self,
         rx: &Mutex<Receiver<Batch>>,
-        tx: &std::sync::mpsc::SyncSender<(u64, Vec<Outcome>)>,
-        snapshot: &Mutex<Arc<Snapshot>>,
+        tx: &std::sync::mpsc::SyncSender<Done>,
+        hub: &Hub,
+        returns: &Returns,
     ) {
         let mut analyzer = Analyzer::default();
         loop {
@@ -617,23 +655,31 @@ impl Scanner {
                 Err(_) => return,
             };
             let Ok(batch) = batch else { return };
-            let outcomes = batch
-                .items
-                .into_iter()
-                .map(|item| self.analyze(&mut analyzer, item, snapshot))
-                .collect();
-            if tx.send((batch.seq, outcomes)).is_err() {
+            let (mut outcomes, mut paras) = lock(returns).pop().unwrap_or_default();
+            // Drops the parts of a batch the collector is done with, here.
+            outcomes.clear();
+            paras.clear();
+            for item in batch.items {
+                let outcome = self.analyze(&mut analyzer, item, &mut paras);
+                outcomes.push(outcome);
+            }
+            // The freshest snapshot, taken after the analysis and after
+            // sorting in what the collector handed over: the fewer
+            // paragraphs added since, the fewer the collector looks up.
+            hub.maintain();
+            paras.probe_all(&hub.snapshot());
+            let done = Done {
+                seq: batch.seq,
+                outcomes,
+                paras,
+            };
+            if tx.send(done).is_err() {
                 return;
             }
         }
     }
 
-    fn analyze(
-        &self,
-        analyzer: &mut Analyzer,
-        item: Item,
-        snapshot: &Mutex<Arc<Snapshot>>,
-    ) -> Outcome {
+    fn analyze(&self, analyzer: &mut Analyzer, item: Item, paras: &mut RawParagraphs) -> Outcome {
         let input_len = item.input_len();
         let (doc, offset, text, first, last, origin) = match item {
             Item::Fatal(e) => return Outcome::Fatal(e),
@@ -659,22 +705,16 @@ impl Scanner {
                 Err(outcome) => return outcome,
             },
         };
-        let (raw_hits, mut raw_paras) = analyzer.analyze(
+        let first_para = paras.len();
+        let raw_hits = analyzer.analyze(
             &self.detector,
             self.judge.as_ref(),
             &self.fingerprinter,
             self.mode,
             &text,
+            paras,
         );
-        // The freshest snapshot, taken after the analysis: the fewer
-        // paragraphs added since, the less the collector looks up.
-        if let Ok(snapshot) = snapshot.lock().map(|s| Arc::clone(&s)) {
-            // All of the part's paragraphs at once: their look-ups overlap.
-            let probes = snapshot.probe_many(raw_paras.iter().map(|p| &p.analysis));
-            for (p, probe) in raw_paras.iter_mut().zip(probes) {
-                p.probe = probe;
-            }
-        }
+        let para_range = first_para..paras.len();
         let hits = raw_hits
             .into_iter()
             .map(|h| Hit {
@@ -695,10 +735,11 @@ impl Scanner {
             first,
             last,
             hits,
+            // Filled in by the collector, in a vector of its own.
             paragraphs: Vec::new(),
             origin,
         };
-        Outcome::Part(Box::new(part), raw_paras, input_len)
+        Outcome::Part(Box::new(part), para_range, input_len)
     }
 
     #[cfg(feature = "jsonl")]
@@ -777,8 +818,9 @@ impl Scanner {
     fn collect<F>(
         &self,
         finder: Finder,
-        rx: Receiver<(u64, Vec<Outcome>)>,
-        snapshot: &Mutex<Arc<Snapshot>>,
+        rx: Receiver<Done>,
+        returns: &Returns,
+        threads: usize,
         on_event: &mut F,
     ) -> Result<Summary>
     where
@@ -789,19 +831,39 @@ impl Scanner {
             docs: Vec::new(),
             doc_paragraphs: 0,
             summary: Summary::default(),
+            spare_reports: Vec::new(),
         };
         let mut pending = BTreeMap::new();
         let mut next = 0u64;
-        for (seq, outcomes) in rx.iter() {
-            pending.insert(seq, outcomes);
-            while let Some(outcomes) = pending.remove(&next) {
+        for done in rx.iter() {
+            pending.insert(done.seq, done);
+            while let Some(done) = pending.remove(&next) {
                 next += 1;
-                for outcome in outcomes {
-                    state.handle(outcome, on_event)?;
+                let Done {
+                    mut outcomes,
+                    paras,
+                    ..
+                } = done;
+                for outcome in &mut outcomes {
+                    state.handle(outcome, &paras, on_event)?;
                 }
-                let fresh = Arc::new(state.finder.snapshot());
-                if let Ok(mut s) = snapshot.lock() {
-                    *s = fresh;
+                // The reports' vectors stay with the collector, warm in its
+                // cache, for the next batch's parts.
+                for outcome in &mut outcomes {
+                    if let Outcome::Part(part, ..) = outcome {
+                        let mut reports = std::mem::take(&mut part.paragraphs);
+                        reports.clear();
+                        state.spare_reports.push(reports);
+                    }
+                }
+                state.finder.publish();
+                {
+                    // Enough for every worker to find one; beyond that
+                    // (workers that stopped early) the batch is dropped here.
+                    let mut returns = lock(returns);
+                    if returns.len() < 2 * threads + 2 {
+                        returns.push((outcomes, paras));
+                    }
                 }
                 on_event(Event::Progress {
                     bytes: state.summary.input_bytes,
@@ -817,6 +879,13 @@ impl Scanner {
     }
 }
 
+/// Locks a mutex whether or not a thread panicked while holding it: the
+/// vectors guarded are valid at all times, and a panicking worker fails the
+/// scan anyway.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// The collector's state: the near-duplicate finder and the documents seen.
 struct Collector {
     finder: Finder,
@@ -824,62 +893,78 @@ struct Collector {
     /// Paragraphs of the current document so far.
     doc_paragraphs: usize,
     summary: Summary,
+    /// Emptied [`Part::paragraphs`] vectors to fill again.
+    spare_reports: Vec<Vec<ParagraphReport>>,
 }
 
 impl Collector {
-    fn handle<F>(&mut self, outcome: Outcome, on_event: &mut F) -> Result<()>
+    /// Handles one item's outcome, leaving what it holds in place (a part
+    /// goes back to a worker to be dropped).
+    fn handle<F>(
+        &mut self,
+        outcome: &mut Outcome,
+        paras: &RawParagraphs,
+        on_event: &mut F,
+    ) -> Result<()>
     where
         F: FnMut(Event<'_>) -> Result<()>,
     {
         match outcome {
-            Outcome::Fatal(e) => Err(e),
+            Outcome::Fatal(e) => Err(std::mem::replace(e, Error::Config(String::new()))),
             Outcome::Bad(error, raw) => {
                 self.summary.bad_lines += 1;
                 self.summary.input_bytes += raw.len() as u64;
-                on_event(Event::BadLine {
-                    error: &error,
-                    raw: &raw,
-                })
+                on_event(Event::BadLine { error, raw })
             }
             Outcome::Blank(raw) => {
                 self.summary.blank_lines += 1;
                 self.summary.input_bytes += raw.len() as u64;
-                on_event(Event::BlankLine { raw: &raw })
+                on_event(Event::BlankLine { raw })
             }
-            Outcome::Part(mut part, raw_paras, input_len) => {
+            Outcome::Part(part, range, input_len) => {
                 if part.first {
                     self.docs.push(Arc::clone(&part.doc));
                     self.doc_paragraphs = 0;
                     self.summary.documents += 1;
                 }
                 part.doc_index = self.docs.len() - 1;
-                self.summary.input_bytes += input_len as u64;
+                self.summary.input_bytes += *input_len as u64;
                 self.summary.bytes += part.text.len() as u64;
                 self.summary.hits += part.hits.len() as u64;
-                self.summary.paragraphs += raw_paras.len() as u64;
-                part.paragraphs = raw_paras
-                    .into_iter()
-                    .map(|p| self.paragraph(&part, p))
-                    .collect();
-                on_event(Event::Part(&part))
+                self.summary.paragraphs += range.len() as u64;
+                let mut reports = self.spare_reports.pop().unwrap_or_default();
+                for i in range.clone() {
+                    self.paragraph(part, paras, i, &mut reports);
+                }
+                part.paragraphs = reports;
+                on_event(Event::Part(part))
             }
         }
     }
 
-    /// Adds a paragraph to the finder, in input order.
-    fn paragraph(&mut self, part: &Part, p: RawParagraph) -> ParagraphReport {
+    /// Adds paragraph `i` of a batch, of `part`, to the finder, in input
+    /// order, and its report to `reports`.
+    fn paragraph(
+        &mut self,
+        part: &Part,
+        paras: &RawParagraphs,
+        i: usize,
+        reports: &mut Vec<ParagraphReport>,
+    ) {
         let index = self.doc_paragraphs;
         self.doc_paragraphs += 1;
-        let start = part.offset + p.span.start;
-        let end = part.offset + p.span.end;
+        let span = paras.span(i);
+        let start = part.offset + span.start;
+        let end = part.offset + span.end;
         let location = Location {
             doc: part.doc_index as u64,
             paragraph: index,
             span: start..end,
         };
+        let keys = paras.keys(i);
         let duplicate_of = self
             .finder
-            .add_probed(location, &p.analysis, p.probe.as_ref())
+            .add_probed(location, keys, paras.probe(i))
             .map(|l| {
                 self.summary.duplicates += 1;
                 let doc = l.doc as usize;
@@ -889,26 +974,26 @@ impl Collector {
                     paragraph: l.paragraph,
                 }
             });
-        ParagraphReport {
+        reports.push(ParagraphReport {
             index,
             start,
             end,
-            fingerprint: (p.analysis.units() > 0).then(|| p.analysis.fingerprint()),
+            fingerprint: (keys.units > 0).then_some(keys.fingerprint),
             duplicate_of,
-        }
+        });
     }
 
     /// The totals and the finder's clusters.
     fn finish(mut self, max_distance: u32) -> Summary {
-        self.summary.clusters = self
-            .finder
-            .clusters()
+        let finder = &self.finder;
+        self.summary.clusters = finder
+            .cluster_ids()
             .into_iter()
-            .map(|c| Cluster {
-                members: c
-                    .members
+            .map(|ids| Cluster {
+                members: ids
                     .into_iter()
-                    .map(|m| {
+                    .map(|id| {
+                        let m = finder.location(id);
                         let doc = m.doc as usize;
                         Member {
                             doc: Arc::clone(&self.docs[doc]),
