@@ -5,8 +5,8 @@ use std::ops::Range;
 
 use super::cluster::{Cluster, Location, Representative, UnionFind, components};
 use super::fingerprint::{
-    Analysis, DEFAULT_CHUNK_LEN, DEFAULT_MIN_UNITS, DEFAULT_SHINGLE_LEN, DEFAULT_SKETCH_LEN,
-    Fingerprinter, FingerprinterBuilder, sketch_jaccard, to_folded,
+    Analysis, ChunkKeys, DEFAULT_CHUNK_LEN, DEFAULT_MIN_UNITS, DEFAULT_SHINGLE_LEN,
+    DEFAULT_SKETCH_LEN, Fingerprinter, FingerprinterBuilder, sketch_jaccard, to_folded,
 };
 use super::index::Index;
 use super::pairs::{Candidates, KeyMap};
@@ -143,7 +143,17 @@ impl FinderBuilder {
     /// An [`Error::Config`](crate::Error::Config) naming the value when a
     /// setting is out of range.
     pub fn build(&self) -> crate::Result<Finder> {
-        let fingerprinter = self.fingerprinter.build()?;
+        // Exact look-ups need only equal keys for equal chunks: the sums of
+        // `ChunkKeys::Exact`, far cheaper than SimHashes.
+        let fingerprinter = self
+            .fingerprinter
+            .clone()
+            .chunk_keys(if self.chunk_max_distance == 0 {
+                ChunkKeys::Exact
+            } else {
+                ChunkKeys::SimHash
+            })
+            .build()?;
         if !(0.0..=1.0).contains(&self.min_jaccard) {
             return Err(crate::Error::Config(format!(
                 "min_jaccard {} is outside 0.0 to 1.0",
@@ -213,7 +223,7 @@ pub struct Finder {
     /// Exact key of a short paragraph → the first paragraph with it.
     exact: KeyMap<u32>,
     locations: Vec<Location>,
-    sketches: Vec<u32>,
+    sketches: Vec<u16>,
     /// Where each paragraph's sketch starts in `sketches`.
     sketch_at: Vec<usize>,
     uf: UnionFind,
@@ -230,8 +240,9 @@ pub struct Finder {
 /// The keys of a paragraph (its own first, then its chunks') to search among
 /// the stored paragraph keys by Hamming distance.
 ///
-/// With exact chunk keys (the default), that is the paragraph key alone: the
-/// chunk-key hash map also stores every paragraph key, so a chunk key equal
+/// With exact chunk keys (the default), that is the paragraph fingerprint
+/// alone: the
+/// chunk-key hash map also stores every paragraph's [`Analysis::key`], so a chunk key equal
 /// to an earlier paragraph key, or a paragraph key equal to an earlier chunk
 /// key, is found there by one look-up. What this drops is a chunk key within
 /// distance 1 to `max_distance`, but not 0, of a paragraph key: such a pair
@@ -241,8 +252,8 @@ pub struct Finder {
 /// recall on the quality test and the same clusters on the bench corpus and
 /// the seed page. With chunk keys at a distance above 0 every key is
 /// searched in both indexes, as before.
-fn near_keys(keys: &[u64], chunks_exact: bool) -> &[u64] {
-    if chunks_exact { &keys[..1] } else { keys }
+fn near_keys<'a>(fingerprint: &'a [u64; 1], keys: &'a [u64], chunks_exact: bool) -> &'a [u64] {
+    if chunks_exact { fingerprint } else { keys }
 }
 
 impl Default for Finder {
@@ -418,7 +429,8 @@ impl Finder {
             let mut keys = std::mem::take(&mut self.keys);
             keys.clear();
             keys.extend(a.keys());
-            let near = near_keys(&keys, self.chunks_exact);
+            let fingerprint = [a.fingerprint()];
+            let near = near_keys(&fingerprint, &keys, self.chunks_exact);
             match probe {
                 Some(p) => {
                     // The snapshot answered for the keys stored before it;
@@ -437,9 +449,8 @@ impl Finder {
             self.keys = keys;
             found.sort_unstable();
             found.dedup();
-            let k = self.fingerprinter.sketch_len();
             for &other in &found {
-                let j = sketch_jaccard(a.sketch(), self.sketch(other), k);
+                let j = sketch_jaccard(a.sketch(), self.sketch(other));
                 if j >= self.min_jaccard {
                     self.uf.union(id, other);
                     first = Some(first.map_or(other, |f| f.min(other)));
@@ -447,7 +458,7 @@ impl Finder {
             }
             self.candidates.insert(a.fingerprint(), id);
             if self.chunks_exact {
-                self.chunk_candidates.insert(a.fingerprint(), id);
+                self.chunk_candidates.insert(a.key(), id);
             }
             for &key in a.chunks() {
                 self.chunk_candidates.insert(key, id);
@@ -457,7 +468,7 @@ impl Finder {
         first.map(|f| self.locations[f as usize].clone())
     }
 
-    fn sketch(&self, id: u32) -> &[u32] {
+    fn sketch(&self, id: u32) -> &[u16] {
         let start = self.sketch_at[id as usize];
         let end = self
             .sketch_at
@@ -506,7 +517,7 @@ impl Finder {
             + self.chunk_candidates.memory_usage()
             + self.exact.capacity() * 16
             + self.locations.capacity() * std::mem::size_of::<Location>()
-            + self.sketches.capacity() * 4
+            + self.sketches.capacity() * 2
             + self.sketch_at.capacity() * 8
             + self.uf.memory_usage()
             + self.folded.memory_usage()

@@ -106,12 +106,27 @@ pub const DEFAULT_MIN_UNITS: usize = 12;
 pub const DEFAULT_CHUNK_LEN: usize = 8;
 /// The default most chunk keys per paragraph.
 pub const DEFAULT_MAX_CHUNKS: usize = 4;
-/// The default number of values kept in a paragraph's bottom-k sketch.
+/// The default number of bins of a paragraph's sketch.
 pub const DEFAULT_SKETCH_LEN: usize = 32;
 /// The largest supported shingle length.
 pub const MAX_SHINGLE_LEN: usize = 8;
-/// The largest supported sketch length.
+/// The largest supported sketch length (number of bins).
 pub const MAX_SKETCH_LEN: usize = 256;
+
+/// What a chunk key is ([`FingerprinterBuilder::chunk_keys`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ChunkKeys {
+    /// The sum of the chunk's shingle hashes, modulo `2^64`: equal for
+    /// chunks of the same shingles, unrelated for any others, for exact
+    /// look-ups (the [`Finder`](super::Finder)'s chunk keys at distance 0,
+    /// its default). One addition a shingle.
+    #[default]
+    Exact,
+    /// The SimHash of the chunk's shingle hashes (as the paragraph
+    /// fingerprint is of all of them): near for chunks of nearly the same
+    /// shingles, for look-ups within a Hamming distance above 0.
+    SimHash,
+}
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
@@ -151,6 +166,7 @@ pub struct Fingerprinter {
     chunk_len: usize,
     max_chunks: usize,
     sketch_len: usize,
+    chunk_keys: ChunkKeys,
     folding: Folding,
     /// Cut a chunk after a shingle whose low 32 bits are below this.
     chunk_cut: u32,
@@ -164,6 +180,7 @@ pub struct FingerprinterBuilder {
     chunk_len: usize,
     max_chunks: usize,
     sketch_len: usize,
+    chunk_keys: ChunkKeys,
     folding: Folding,
 }
 
@@ -175,6 +192,7 @@ impl Default for FingerprinterBuilder {
             chunk_len: DEFAULT_CHUNK_LEN,
             max_chunks: DEFAULT_MAX_CHUNKS,
             sketch_len: DEFAULT_SKETCH_LEN,
+            chunk_keys: ChunkKeys::default(),
             folding: Folding::default(),
         }
     }
@@ -215,10 +233,20 @@ impl FingerprinterBuilder {
         self
     }
 
-    /// The number of shingle hashes kept in the bottom-k sketch, 1 to 256.
-    /// Each costs 4 bytes per paragraph. Default: 32.
+    /// The number of bins of the sketch ([`Analysis::sketch`]), 1 to 256.
+    /// Each costs 2 bytes per paragraph. Default: 32.
     pub fn sketch_len(&mut self, n: usize) -> &mut Self {
         self.sketch_len = n;
+        self
+    }
+
+    /// What the chunk keys are: sums of their shingle hashes for exact
+    /// look-ups, or SimHashes for look-ups by Hamming distance. The
+    /// [`Finder`](super::Finder) sets this from its
+    /// [`chunk_max_distance`](super::FinderBuilder::chunk_max_distance).
+    /// Default: [`ChunkKeys::Exact`].
+    pub fn chunk_keys(&mut self, kind: ChunkKeys) -> &mut Self {
+        self.chunk_keys = kind;
         self
     }
 
@@ -276,6 +304,7 @@ impl FingerprinterBuilder {
             chunk_len: self.chunk_len,
             max_chunks: self.max_chunks,
             sketch_len: self.sketch_len,
+            chunk_keys: self.chunk_keys,
             folding: self.folding,
             chunk_cut,
         })
@@ -296,9 +325,10 @@ pub struct Analysis {
     units: usize,
     shingles: usize,
     fingerprint: u64,
+    key: u64,
     exact: u64,
     chunks: Vec<u64>,
-    sketch: Vec<u32>,
+    sketch: Vec<u16>,
 }
 
 impl Analysis {
@@ -317,6 +347,15 @@ impl Analysis {
         self.fingerprint
     }
 
+    /// The paragraph's key among chunk keys: the key a chunk of all its
+    /// shingles would get, so that a paragraph that equals a chunk of
+    /// another finds it. With [`ChunkKeys::Exact`] the sum of all its
+    /// shingle hashes modulo `2^64` (0 without shingles); with
+    /// [`ChunkKeys::SimHash`] the [`fingerprint`](Self::fingerprint).
+    pub fn key(&self) -> u64 {
+        self.key
+    }
+
     /// The exact hash of the paragraph's units (its folded text without
     /// whitespace, punctuation and masked spans): `x = 0xcbf29ce484222325`,
     /// `x = (x ^ u) * 0x100000001b3` for each unit value `u`, then
@@ -325,53 +364,66 @@ impl Analysis {
         self.exact
     }
 
-    /// The SimHashes of the chunks, distinct and different from the paragraph
-    /// fingerprint: in text order, or when there are more than `max_chunks`,
-    /// the `max_chunks` with the smallest [`fmix64`] value in that order.
-    /// Empty when the paragraph is one chunk.
+    /// The chunk keys ([`ChunkKeys`]), distinct and different from the
+    /// paragraph's [`key`](Self::key): in text order, or when there are more
+    /// than `max_chunks`, the `max_chunks` chosen by a rule two copies apply
+    /// alike to the chunks they share (the smallest keys for
+    /// [`ChunkKeys::Exact`], the smallest [`fmix64`] values of the keys for
+    /// [`ChunkKeys::SimHash`]), in that order. Empty when the paragraph is
+    /// one chunk.
     pub fn chunks(&self) -> &[u64] {
         &self.chunks
     }
 
-    /// The paragraph fingerprint followed by the chunk fingerprints.
+    /// The paragraph's [`key`](Self::key) followed by the chunk keys: what
+    /// is looked up among the chunk keys of other paragraphs.
     pub fn keys(&self) -> impl Iterator<Item = u64> + '_ {
-        std::iter::once(self.fingerprint).chain(self.chunks.iter().copied())
+        std::iter::once(self.key).chain(self.chunks.iter().copied())
     }
 
-    /// The bottom-k sketch: the smallest distinct values of the shingle hashes'
-    /// upper 32 bits, ascending.
-    pub fn sketch(&self) -> &[u32] {
+    /// The one-permutation MinHash sketch of the shingle set, `sketch_len`
+    /// bins (empty without shingles): see [`sketch_jaccard`] for the
+    /// definition.
+    pub fn sketch(&self) -> &[u16] {
         &self.sketch
     }
 }
 
-/// Estimates the Jaccard similarity of two shingle sets from their bottom-k
-/// sketches (as in [`Analysis::sketch`]), each holding the `k` smallest values
-/// of its set or the whole set when it is smaller.
+/// Estimates the Jaccard similarity of two shingle sets from their sketches
+/// ([`Analysis::sketch`]): the share of bins where the two hold the same
+/// value.
 ///
-/// The estimate is the share of the `k` smallest values of the union that
-/// are in both sketches; it is exact when the union has at most `k` values.
-/// Two empty sets have similarity 1.
-pub fn sketch_jaccard(a: &[u32], b: &[u32], k: usize) -> f64 {
-    let (mut i, mut j, mut seen, mut both) = (0, 0, 0usize, 0usize);
-    while seen < k && (i < a.len() || j < b.len()) {
-        match (a.get(i), b.get(j)) {
-            (Some(x), Some(y)) if x == y => {
-                both += 1;
-                i += 1;
-                j += 1;
-            }
-            (Some(x), Some(y)) if x < y => i += 1,
-            (Some(_), None) => i += 1,
-            _ => j += 1,
-        }
-        seen += 1;
+/// The sketch is one-permutation MinHash (Li, Owen and Zhang, 2012) with
+/// optimal densification (Shrivastava, 2017). A shingle hash `h` falls in
+/// bin `((h >> 32) * k) >> 32` of the `k` bins (its top bits when `k` is a
+/// power of two) with the value `(h >> 16) as u32`; a bin keeps its
+/// smallest value. An empty bin `i` (when some bin is not) takes the value
+/// of the first non-empty bin among `d(i, 1)`, `d(i, 2)`, ... `d(i, 16)`,
+/// where `d(i, j)` is the bin of [`fmix64`]`(i << 32 | j)`, and failing
+/// those among `i + 1`, `i + 2`, ... (modulo `k`). The sketch keeps each
+/// bin's value modulo `2^16`.
+///
+/// Every bin of two sketches is equal, apart from 16-bit values that
+/// collide, exactly when the smallest shingle of the union in the first
+/// non-empty bin of its sequence is in both sets: so the chance is the
+/// Jaccard similarity `J` for every bin, and the estimate is unbiased but
+/// for those collisions (at most `2^-16` too high). Its standard deviation
+/// is at most about `sqrt(J (1 - J) / k)` (0.088 at `J = 0.5`, `k = 32`)
+/// when the union fills every bin (a few times `k` shingles), and grows for
+/// smaller unions, where densified bins repeat others: measured at `k = 32`
+/// and `J = 0.5`, see the tests.
+///
+/// Two empty sketches (no shingles) have similarity 1; sketches of
+/// different lengths (other settings), 0.
+pub fn sketch_jaccard(a: &[u16], b: &[u16]) -> f64 {
+    if a.len() != b.len() {
+        return 0.0;
     }
-    if seen == 0 {
-        1.0
-    } else {
-        both as f64 / seen as f64
+    if a.is_empty() {
+        return 1.0;
     }
+    let same = a.iter().zip(b).filter(|(x, y)| x == y).count();
+    same as f64 / a.len() as f64
 }
 
 impl Fingerprinter {
@@ -408,6 +460,11 @@ impl Fingerprinter {
     /// The sketch length.
     pub fn sketch_len(&self) -> usize {
         self.sketch_len
+    }
+
+    /// What the chunk keys are.
+    pub fn chunk_keys(&self) -> ChunkKeys {
+        self.chunk_keys
     }
 
     /// The folding applied to the text.
@@ -498,45 +555,63 @@ impl Fingerprinter {
         let gaps = Gaps::new(folded, base);
         out.chunks.clear();
         // Chunk keys only when some are kept: with `max_chunks` 0 or
-        // `chunk_len` 0 the chunks are never counted.
+        // `chunk_len` 0 the chunks are never cut.
         let chunking = self.chunk_len != 0 && self.max_chunks != 0;
-        let mut state = AnalyzeState {
-            hashes: [0; BATCH + 1],
-            para: Acc::new(),
-            chunk: ChunkCounter::new(),
-            chunk_min: self.chunk_len / 2,
-            cut: self.chunk_cut,
-            chunking,
-            chunks: &mut out.chunks,
-            sketch: Bottom::new(&mut out.sketch, self.sketch_len),
-        };
+        let input = (text, base, &masks[..], gaps);
+        let default_bins = self.sketch_len == DEFAULT_SKETCH_LEN;
+        match (self.chunk_keys, default_bins) {
+            (ChunkKeys::Exact, true) => {
+                let bins = DefaultBins::new(self.sketch_len);
+                self.analyze_with(input, SumChunks::new(self, chunking), bins, out);
+            }
+            (ChunkKeys::Exact, false) => {
+                let bins = AnyBins::new(self.sketch_len);
+                self.analyze_with(input, SumChunks::new(self, chunking), bins, out);
+            }
+            (ChunkKeys::SimHash, true) => {
+                let bins = DefaultBins::new(self.sketch_len);
+                self.analyze_with(input, SimHashChunks::new(self, chunking), bins, out);
+            }
+            (ChunkKeys::SimHash, false) => {
+                let bins = AnyBins::new(self.sketch_len);
+                self.analyze_with(input, SimHashChunks::new(self, chunking), bins, out);
+            }
+        }
+    }
+
+    /// The body of [`analyze_folded`](Self::analyze_folded) for one kind of
+    /// chunk keys and of sketch bins.
+    #[inline(always)]
+    fn analyze_with<C: Chunker, S: Sketch>(
+        &self,
+        (text, base, masks, gaps): (&str, usize, &[Range<usize>], Gaps<'_>),
+        mut chunker: C,
+        mut bins: S,
+        out: &mut Analysis,
+    ) {
+        let mut para = Acc::new();
+        let chunks = &mut out.chunks;
         // As in `fingerprint_folded`: the reader appends unit values to a
-        // block, and every window of the block is hashed in a tight loop
-        // and handed on a block at a time.
+        // block, and every window of the block is hashed in a tight loop.
         let n = self.shingle_len;
         let mut exact = FNV_OFFSET;
-        let (n_units, short) = read_blocks(n, text, base, &masks, gaps, |units, fresh| {
+        let (n_units, short) = read_blocks(n, text, base, masks, gaps, |units, fresh| {
             for &u in &units[fresh..] {
                 exact = (exact ^ u).wrapping_mul(FNV_PRIME);
             }
-            state.take_windows(n, units);
+            analyze_windows_n(n, units, &mut para, &mut chunker, &mut bins, chunks);
         });
         if let Some(h) = short {
             // Fewer than `n` units in all: one shingle of them all.
-            state.hashes[0] = h;
-            state.take(1);
+            para.add(h);
+            chunker.take(&[h], &mut bins, chunks);
         }
-        if chunking && state.chunk.n >= state.chunk_min.max(1) {
-            state.chunks.push(state.chunk.simhash());
-        }
-        let shingles = state.para.total as usize;
-        let fingerprint = state.para.finish();
-        state.sketch.finish();
-        out.shingles = shingles;
-        out.fingerprint = fingerprint;
+        out.shingles = para.total as usize;
+        out.fingerprint = para.finish();
+        out.key = chunker.finish(chunks, out.fingerprint);
+        bins.finish(&mut out.sketch);
         out.units = n_units;
         out.exact = fmix64(exact ^ n_units as u64);
-        select_chunk_keys(&mut out.chunks, fingerprint, self.max_chunks);
     }
 
     /// The shingles of `text` as strings, in order, repeats included: the
@@ -610,124 +685,76 @@ impl Fingerprinter {
     }
 }
 
-/// Keeps the `m` chunk keys with the smallest [`fmix64`] values, in the order
-/// of those values (the keys are distinct, so the order is unique). Sorting
-/// them all cost a sort per long paragraph and an `fmix64` per comparison;
-/// the default `m` of 4 is kept in a small sorted array instead, each key
-/// mixed once.
-fn keep_smallest_keys(chunks: &mut Vec<u64>, m: usize) {
-    const SMALL: usize = 8;
-    if m == 0 {
-        chunks.clear();
-    } else if m <= SMALL {
-        let mut best = [(0u64, 0u64); SMALL];
-        let mut have = 0usize;
-        for &c in chunks.iter() {
-            let key = fmix64(c);
-            let mut i = if have < m {
-                have += 1;
-                have - 1
-            } else if key < best[m - 1].0 {
-                m - 1
-            } else {
-                continue;
-            };
-            while i > 0 && best[i - 1].0 > key {
-                best[i] = best[i - 1];
-                i -= 1;
-            }
-            best[i] = (key, c);
-        }
-        chunks.clear();
-        chunks.extend(best[..have].iter().map(|&(_, c)| c));
-    } else if chunks.len() > m {
-        chunks.select_nth_unstable_by_key(m - 1, |&c| fmix64(c));
-        chunks.truncate(m);
-        chunks.sort_unstable_by_key(|&c| fmix64(c));
-    } else {
-        chunks.sort_unstable_by_key(|&c| fmix64(c));
-    }
-}
-
-/// Leaves the chunk keys that [`Analysis::chunks`] describes: the distinct
-/// keys other than the paragraph key `fp`, in text order, or when there are
-/// more than `m`, the `m` with the smallest [`fmix64`] values in that order.
+/// Leaves the chunk keys that [`Analysis::chunks`] describes: the at most
+/// `m` distinct keys other than the paragraph key `fp` with the smallest
+/// `mix` values (`mix` a bijection: [`fmix64`] or the identity), in the
+/// order of those values.
 ///
-/// For the default `m` of 4 one pass keeps the `m` best distinct keys in a
-/// small sorted array, with where each first appeared and whether a further
-/// distinct key was seen, instead of deduplicating all the keys first (a
-/// scan per key) and choosing among them after.
-fn select_chunk_keys(chunks: &mut Vec<u64>, fp: u64, m: usize) {
+/// For `m` up to 8 (the default is 4) the best keys are kept in a small
+/// sorted array. The mixed values are uniform, so of `s` keys about `m + 2
+/// sqrt(m) + 2` are below `t = (m + 2 sqrt(m) + 2) / s` of the range, and
+/// when `m` distinct ones are, the `m` smallest are among them: only those
+/// are inserted, the others cost a comparison each (inserting every key
+/// that beat the largest kept cost twice as much). With too few below `t`
+/// (repeats, or bad luck) every key is looked at. (Earlier versions kept
+/// the text order when there were at most `m`; the finder does not care
+/// about the order.)
+fn select_chunk_keys(chunks: &mut Vec<u64>, fp: u64, m: usize, mix: impl Fn(u64) -> u64) {
     const SMALL: usize = 8;
     if m == 0 {
         chunks.clear();
         return;
     }
     if m > SMALL {
-        if chunks.len() <= 32 {
-            let mut i = 0;
-            while i < chunks.len() {
-                let c = chunks[i];
-                if c == fp || chunks[..i].contains(&c) {
-                    chunks.remove(i);
-                } else {
-                    i += 1;
-                }
-            }
-        } else {
-            // A long paragraph has one chunk per few shingles: the scan and
-            // `remove` above would be quadratic in them (a 4 MB paragraph of
-            // one repeated sentence took 5.7 s), so remember what was kept.
-            let mut seen = std::collections::HashSet::with_capacity(chunks.len());
-            chunks.retain(|&c| c != fp && seen.insert(c));
-        }
-        if chunks.len() > m {
-            keep_smallest_keys(chunks, m);
-        }
+        chunks.retain(|&c| c != fp);
+        chunks.sort_unstable_by_key(|&c| mix(c));
+        // Equal keys have equal mixed values: repeats are neighbours now.
+        chunks.dedup();
+        chunks.truncate(m);
         return;
     }
-    // (mixed key, key, first position), ascending by mixed key, distinct.
-    let mut best = [(0u64, 0u64, 0usize); SMALL];
+    let want = m + 2 * m.isqrt() + 2;
+    let s = chunks.len();
+    // Below `2 want` keys the threshold would spare little.
+    let t = if s >= 2 * want {
+        (((want as u128) << 64) / s as u128) as u64
+    } else {
+        u64::MAX
+    };
+    // (mixed key, key), ascending by mixed key, distinct.
+    let mut best = [(0u64, 0u64); SMALL];
     let mut have = 0usize;
-    // Whether a distinct key other than `fp` is not in `best`.
-    let mut more = false;
-    for (at, &c) in chunks.iter().enumerate() {
-        if c == fp {
-            continue;
+    for bound in [t, u64::MAX] {
+        have = 0;
+        for &c in chunks.iter() {
+            let key = mix(c);
+            // With `bound` the largest value, every key is looked at
+            // (`u64::MAX` itself too, by the test of `best` below).
+            if (key > bound) | (c == fp) || (have == m && key >= best[m - 1].0) {
+                continue;
+            }
+            let mut i = have;
+            while i > 0 && best[i - 1].0 > key {
+                i -= 1;
+            }
+            if i > 0 && best[i - 1].0 == key {
+                // A repeat (the mix is a bijection).
+                continue;
+            }
+            if have < m {
+                have += 1;
+            }
+            // The largest kept key drops out when the array was full.
+            let mut j = have - 1;
+            while j > i {
+                best[j] = best[j - 1];
+                j -= 1;
+            }
+            best[i] = (key, c);
         }
-        let key = fmix64(c);
-        if have == m && key >= best[m - 1].0 {
-            // Most keys of a long paragraph: no better than the kept ones.
-            more |= key != best[m - 1].0;
-            continue;
+        if have == m || bound == u64::MAX {
+            break;
         }
-        let mut i = have;
-        while i > 0 && best[i - 1].0 > key {
-            i -= 1;
-        }
-        if i > 0 && best[i - 1].0 == key {
-            // A repeat (the mix is a bijection): kept at its first place.
-            continue;
-        }
-        if i == m {
-            more = true;
-            continue;
-        }
-        if have == m {
-            // The largest kept key drops out.
-            more = true;
-        } else {
-            have += 1;
-        }
-        let mut j = have - 1;
-        while j > i {
-            best[j] = best[j - 1];
-            j -= 1;
-        }
-        best[i] = (key, c, at);
-    }
-    if !more {
-        best[..have].sort_unstable_by_key(|b| b.2);
     }
     chunks.clear();
     chunks.extend(best[..have].iter().map(|b| b.1));
@@ -1110,22 +1137,40 @@ impl<'a> Reader<'a> {
 ///
 /// A function of its own, so that its few values live in registers: inside
 /// the reader's loop the compiler kept the block's length and the text's
-/// bounds on the stack, 36 instructions a character instead of 13. Zipping
-/// the three-byte pieces with the free slots leaves one bound to check.
+/// bounds on the stack, 36 instructions a character instead of 13. Two
+/// characters a round, zipped with two free slots: one bound to check and
+/// one loop count for both (17 instructions a character before, 14 after).
 #[inline(never)]
 fn han_run(run: &[u8], slots: &mut [u64]) -> usize {
-    let mut k = 0;
-    for (c, slot) in run.chunks_exact(3).zip(slots.iter_mut()) {
-        // With the marker bits left in, a character U+4E00 to U+9FFF is
-        // `raw - 0xE2080`, and no other three bytes of valid UTF-8 starting
-        // at a character give a `raw` in that range: one test instead of
-        // the lead byte's and the value's.
+    /// The code point of the three bytes `c` if they are a common Han
+    /// character. With the marker bits left in, a character U+4E00 to
+    /// U+9FFF is `raw - 0xE2080`, and no other three bytes of valid UTF-8
+    /// starting at a character give a `raw` in that range: one test
+    /// instead of the lead byte's and the value's.
+    #[inline(always)]
+    fn value(c: &[u8]) -> Option<u64> {
         let raw = (u32::from(c[0]) << 12) + (u32::from(c[1]) << 6) + u32::from(c[2]);
-        if raw.wrapping_sub(HAN_RAW_MIN) >= 0x5200 {
-            break;
+        let u = raw.wrapping_sub(HAN_RAW_OFFSET);
+        (u.wrapping_sub(0x4E00) < 0x5200).then_some(u64::from(u))
+    }
+    let mut k = 0;
+    for (c, s) in run.chunks_exact(6).zip(slots.chunks_exact_mut(2)) {
+        let Some(a) = value(&c[..3]) else {
+            return k;
+        };
+        s[0] = a;
+        let Some(b) = value(&c[3..]) else {
+            return k + 1;
+        };
+        s[1] = b;
+        k += 2;
+    }
+    // At most one character or one slot is left over.
+    if let (Some(c), Some(slot)) = (run.get(3 * k..3 * k + 3), slots.get_mut(k)) {
+        if let Some(u) = value(c) {
+            *slot = u;
+            k += 1;
         }
-        *slot = u64::from(raw - HAN_RAW_OFFSET);
-        k += 1;
     }
     k
 }
@@ -1231,35 +1276,6 @@ fn hash_windows(n: usize, units: &[u64], acc: &mut Acc) {
         6 => fixed::<6>(units, acc),
         7 => fixed::<7>(units, acc),
         _ => fixed::<8>(units, acc),
-    }
-}
-
-/// Hashes every window of `n` consecutive values of `units` by the chained
-/// definition into `out` (as many as fit) and returns how many.
-#[inline(always)]
-fn window_hashes(n: usize, units: &[u64], out: &mut [u64]) -> usize {
-    #[inline(always)]
-    fn fixed<const N: usize>(units: &[u64], out: &mut [u64]) -> usize {
-        let mut k = 0;
-        for (w, o) in units.windows(N).zip(out.iter_mut()) {
-            let mut x = w[0];
-            for &v in &w[1..] {
-                x = x.rotate_left(21) ^ v;
-            }
-            *o = fmix64(x);
-            k += 1;
-        }
-        k
-    }
-    match n {
-        1 => fixed::<1>(units, out),
-        2 => fixed::<2>(units, out),
-        3 => fixed::<3>(units, out),
-        4 => fixed::<4>(units, out),
-        5 => fixed::<5>(units, out),
-        6 => fixed::<6>(units, out),
-        7 => fixed::<7>(units, out),
-        _ => fixed::<8>(units, out),
     }
 }
 
@@ -1438,40 +1454,188 @@ fn small_simhash(lanes: &[u64; 8], n: u32) -> u64 {
     out
 }
 
-/// The per-shingle work of [`Fingerprinter::analyze_folded`], a block of
-/// shingle hashes at a time: the paragraph's SimHash by the carry-save
-/// counting of `fingerprint_folded`, the sketch, and the chunk cuts and
-/// chunk SimHashes.
-struct AnalyzeState<'a> {
-    /// The shingle hashes of the current block.
-    hashes: [u64; BATCH + 1],
-    /// Every shingle's counts.
-    para: Acc,
-    /// The current chunk's counts.
-    chunk: ChunkCounter,
-    chunk_min: usize,
-    cut: u32,
-    /// Whether chunk keys are made at all.
-    chunking: bool,
-    chunks: &'a mut Vec<u64>,
-    sketch: Bottom<'a>,
-}
+/// The per-shingle work of [`Fingerprinter::analyze_folded`] on the chunk
+/// keys, a group of shingle hashes at a time, together with the sketch's
+/// bins (so that the keys of [`ChunkKeys::Exact`] and the bins take each
+/// hash in one loop). Two kinds, [`SumChunks`] and [`SimHashChunks`]: the
+/// analysis is compiled for each, with no test of the kind per shingle.
+trait Chunker {
+    /// Takes the next shingle hashes: counts them into `bins`, and cuts and
+    /// keys chunks into `chunks`.
+    fn take<S: Sketch>(&mut self, hashes: &[u64], bins: &mut S, chunks: &mut Vec<u64>);
 
-impl AnalyzeState<'_> {
-    /// Hashes every window of `n` consecutive values of `units` (at most
-    /// `BATCH + 1` windows) by the chained definition and takes the hashes.
-    #[inline]
-    fn take_windows(&mut self, n: usize, units: &[u64]) {
-        let k = window_hashes(n, units, &mut self.hashes);
-        self.take(k);
+    /// Like [`take`](Self::take) for the 16 hashes `hash(0)` to `hash(15)`,
+    /// written to `hashes` too, for the kinds that can take each hash as it
+    /// is made (no second loop reading them back).
+    #[inline(always)]
+    fn take16<S: Sketch>(
+        &mut self,
+        hashes: &mut [u64; 16],
+        bins: &mut S,
+        chunks: &mut Vec<u64>,
+        hash: impl Fn(usize) -> u64,
+    ) {
+        for (j, h) in hashes.iter_mut().enumerate() {
+            *h = hash(j);
+        }
+        self.take(hashes, bins, chunks);
     }
 
-    /// Takes the first `k` hashes of the block.
+    /// Ends the paragraph: keys its last chunk if it is long enough, leaves
+    /// the chunk keys [`Analysis::chunks`] describes in `chunks`, and returns
+    /// the paragraph's own key ([`Analysis::key`]) given its SimHash.
+    fn finish(&mut self, chunks: &mut Vec<u64>, fingerprint: u64) -> u64;
+}
+
+/// The keys of [`ChunkKeys::Exact`]: each chunk's sum of shingle hashes.
+///
+/// One addition, one count and one comparison a shingle, where the chunk
+/// SimHashes cost a seven-operation ripple into bit planes a shingle and a
+/// carry chain a chunk (36 M instructions of 176 M on the bench corpus).
+struct SumChunks {
+    /// Whether chunks are cut at all (else only the paragraph's sum).
+    chunking: bool,
+    chunk_min: usize,
+    cut: u32,
+    /// The sum and number of the shingles of the open chunk.
+    sum: u64,
+    n: usize,
+    /// The sum of the shingles of the closed chunks.
+    closed: u64,
+    /// `max_chunks`.
+    m: usize,
+}
+
+impl SumChunks {
+    fn new(fp: &Fingerprinter, chunking: bool) -> SumChunks {
+        SumChunks {
+            chunking,
+            chunk_min: fp.chunk_len / 2,
+            cut: fp.chunk_cut,
+            sum: 0,
+            n: 0,
+            closed: 0,
+            m: fp.max_chunks,
+        }
+    }
+
+    /// Takes the hashes `hash(0)` to `hash(count - 1)` (chunking).
+    #[inline(always)]
+    fn take_each<S: Sketch>(
+        &mut self,
+        count: usize,
+        bins: &mut S,
+        chunks: &mut Vec<u64>,
+        mut hash: impl FnMut(usize) -> u64,
+    ) {
+        let (chunk_min, cut) = (self.chunk_min, self.cut);
+        let mut sum = self.sum;
+        // The open chunk has `i + 1 + base` shingles after hash `i` (no
+        // count to keep up a shingle).
+        let mut base = self.n;
+        let mut step = |i: usize| {
+            let h = hash(i);
+            bins.add(h);
+            sum = sum.wrapping_add(h);
+            if (h as u32) < cut && (i + 1).wrapping_add(base) >= chunk_min {
+                chunks.push(sum);
+                self.closed = self.closed.wrapping_add(sum);
+                sum = 0;
+                base = (i + 1).wrapping_neg();
+            }
+        };
+        // Four a round: one loop count for four shingles.
+        let mut i = 0;
+        while i + 4 <= count {
+            step(i);
+            step(i + 1);
+            step(i + 2);
+            step(i + 3);
+            i += 4;
+        }
+        while i < count {
+            step(i);
+            i += 1;
+        }
+        self.sum = sum;
+        self.n = count.wrapping_add(base);
+    }
+
+}
+
+impl Chunker for SumChunks {
+    #[inline(always)]
+    fn take<S: Sketch>(&mut self, hashes: &[u64], bins: &mut S, chunks: &mut Vec<u64>) {
+        if !self.chunking {
+            bins.add_all(hashes);
+            self.sum = hashes.iter().fold(self.sum, |s, &h| s.wrapping_add(h));
+            return;
+        }
+        self.take_each(hashes.len(), bins, chunks, |i| hashes[i]);
+    }
+
+    #[inline(always)]
+    fn take16<S: Sketch>(
+        &mut self,
+        hashes: &mut [u64; 16],
+        bins: &mut S,
+        chunks: &mut Vec<u64>,
+        hash: impl Fn(usize) -> u64,
+    ) {
+        if !self.chunking {
+            for (j, h) in hashes.iter_mut().enumerate() {
+                *h = hash(j);
+            }
+            self.take(hashes, bins, chunks);
+            return;
+        }
+        self.take_each(16, bins, chunks, |j| {
+            let h = hash(j);
+            hashes[j] = h;
+            h
+        });
+    }
+    fn finish(&mut self, chunks: &mut Vec<u64>, _fingerprint: u64) -> u64 {
+        let key = self.closed.wrapping_add(self.sum);
+        if !self.chunking {
+            return key;
+        }
+        if self.n >= self.chunk_min.max(1) {
+            chunks.push(self.sum);
+        }
+        // The sums are uniform: the smallest are as good a choice as the
+        // smallest mixed ones, without the mixing.
+        select_chunk_keys(chunks, key, self.m, |c| c);
+        key
+    }
+}
+
+/// The keys of [`ChunkKeys::SimHash`]: each chunk's SimHash, counted in
+/// bit planes (see [`ChunkCounter`]).
+struct SimHashChunks {
+    chunking: bool,
+    max_chunks: usize,
+    chunk_min: usize,
+    cut: u32,
+    chunk: ChunkCounter,
+}
+
+impl SimHashChunks {
+    fn new(fp: &Fingerprinter, chunking: bool) -> SimHashChunks {
+        SimHashChunks {
+            chunking,
+            max_chunks: fp.max_chunks,
+            chunk_min: fp.chunk_len / 2,
+            cut: fp.chunk_cut,
+            chunk: ChunkCounter::new(),
+        }
+    }
+}
+
+impl Chunker for SimHashChunks {
     #[inline]
-    fn take(&mut self, k: usize) {
-        let hashes = &self.hashes[..k];
-        self.para.add_all(hashes);
-        self.sketch.extend(hashes);
+    fn take<S: Sketch>(&mut self, hashes: &[u64], bins: &mut S, chunks: &mut Vec<u64>) {
+        bins.add_all(hashes);
         if !self.chunking {
             return;
         }
@@ -1512,7 +1676,7 @@ impl AnalyzeState<'_> {
                     self.chunk.clear();
                     key
                 };
-                self.chunks.push(key);
+                chunks.push(key);
                 [p0, p1, p2, p3] = [0; 4];
                 n = 0;
                 flush_at = 15;
@@ -1521,6 +1685,77 @@ impl AnalyzeState<'_> {
         self.chunk.planes = [p0, p1, p2, p3];
         self.chunk.pending = (n + 15 - flush_at) as u32;
         self.chunk.n = n;
+    }
+
+    fn finish(&mut self, chunks: &mut Vec<u64>, fingerprint: u64) -> u64 {
+        if self.chunking && self.chunk.n >= self.chunk_min.max(1) {
+            chunks.push(self.chunk.simhash());
+        }
+        select_chunk_keys(chunks, fingerprint, self.max_chunks, fmix64);
+        fingerprint
+    }
+}
+
+/// Hashes every window of `N` consecutive values of `units` by the chained
+/// definition, 16 at a time into an array on the stack, and hands each
+/// group to the paragraph's carry-save counter and to the chunker (no
+/// buffer of a block's hashes to set up per paragraph).
+#[inline(always)]
+fn analyze_windows<const N: usize, C: Chunker, S: Sketch>(
+    units: &[u64],
+    para: &mut Acc,
+    chunker: &mut C,
+    bins: &mut S,
+    chunks: &mut Vec<u64>,
+) {
+    #[inline(always)]
+    fn chain<const N: usize>(w: &[u64]) -> u64 {
+        let mut x = w[0];
+        for &v in &w[1..N] {
+            x = x.rotate_left(21) ^ v;
+        }
+        fmix64(x)
+    }
+    let windows = units.len().saturating_sub(N - 1);
+    let mut i = 0;
+    while i + 16 <= windows {
+        let mut hashes = [0u64; 16];
+        let group = &units[i..i + 15 + N];
+        chunker.take16(&mut hashes, bins, chunks, |j| chain::<N>(&group[j..j + N]));
+        para.add16(&hashes);
+        i += 16;
+    }
+    if i < windows {
+        let mut hashes = [0u64; 16];
+        let mut r = 0;
+        for (out, w) in hashes.iter_mut().zip(units[i..].windows(N)) {
+            *out = chain::<N>(w);
+            para.add(*out);
+            r += 1;
+        }
+        chunker.take(&hashes[..r], bins, chunks);
+    }
+}
+
+/// [`analyze_windows`] for the shingle length `n`.
+#[inline(always)]
+fn analyze_windows_n<C: Chunker, S: Sketch>(
+    n: usize,
+    units: &[u64],
+    para: &mut Acc,
+    chunker: &mut C,
+    bins: &mut S,
+    chunks: &mut Vec<u64>,
+) {
+    match n {
+        1 => analyze_windows::<1, C, S>(units, para, chunker, bins, chunks),
+        2 => analyze_windows::<2, C, S>(units, para, chunker, bins, chunks),
+        3 => analyze_windows::<3, C, S>(units, para, chunker, bins, chunks),
+        4 => analyze_windows::<4, C, S>(units, para, chunker, bins, chunks),
+        5 => analyze_windows::<5, C, S>(units, para, chunker, bins, chunks),
+        6 => analyze_windows::<6, C, S>(units, para, chunker, bins, chunks),
+        7 => analyze_windows::<7, C, S>(units, para, chunker, bins, chunks),
+        _ => analyze_windows::<8, C, S>(units, para, chunker, bins, chunks),
     }
 }
 
@@ -1638,229 +1873,108 @@ fn planes_majority(planes: &[u64; 4], n: u32) -> u64 {
     p3 | carry
 }
 
-/// Collects the bottom-`k` distinct values of a stream (the shingle hashes'
-/// upper 32 bits), exactly.
+/// A bin of a [`Bins`] that no shingle fell in.
+const EMPTY: u64 = u64::MAX;
+
+/// The hashed donor sequence of an empty bin tried before the plain scan
+/// of [`sketch_jaccard`]'s densification.
+const DONOR_TRIES: u64 = 16;
+
+/// The bins of the one-permutation sketch ([`sketch_jaccard`] has the
+/// definition) while a paragraph is read: each bin's smallest shingle hash.
 ///
-/// The values of a paragraph are appended to the buffer a block at a time,
-/// without a comparison each, and chosen at the end, when their number `s`
-/// is known: uniform values have about `w = k + 2 sqrt(k) + 4` of them below
-/// `t = w / s` of the range (47 for `k = 32`), and when at least `k`
-/// distinct ones are, the `k` smallest are among them. So one branch-free
-/// pass copies the values below `t` aside, and only those are sorted (by
-/// bucket, [`sort_distinct`]); with too few (repeats, or bad luck: about one
-/// paragraph in 80) `t` doubles and the pass runs again. The earlier buffer
-/// compared every value with a bound, cut itself by a histogram when full
-/// and selected the `k`-th value at the end: 52 M instructions on the bench
-/// corpus where this takes 30 M.
-///
-/// A paragraph of more than `SKETCH_CAP` shingles is compacted exactly
-/// whenever the buffer fills (sort, deduplicate, keep `k`), and from then on
-/// only values below the `k`-th smallest so far are appended: memory stays
-/// bounded, and the work linear.
-struct Bottom<'a> {
-    buf: &'a mut Vec<u32>,
+/// A shingle costs a shift, a load, a minimum and a store, and no branch:
+/// the bottom-k sketch before it gathered every value, picked the smallest
+/// few once the number of shingles was known and sorted them, 30 M
+/// instructions of 176 M on the bench corpus, over half of it sorting.
+/// `CAP` bins are held; with `TOP` (then `k` is `CAP`, a power of two) the
+/// bin is the hash's top bits, a shift by a constant and no bounds check,
+/// else the multiply-shift of the definition (the same bins).
+struct Bins<const CAP: usize, const TOP: bool> {
+    min: [u64; CAP],
     k: usize,
-    /// Values at or above this are not kept: either every value of the
-    /// stream is in the buffer (`bound` is `2^32`), or the buffer holds `k`
-    /// distinct values up to and including it and every smaller value.
-    bound: u64,
 }
 
-/// The buffer size at which [`Bottom`] compacts.
-const SKETCH_CAP: usize = 4096;
+/// The bins of the default sketch length.
+type DefaultBins = Bins<DEFAULT_SKETCH_LEN, true>;
+/// The bins of any other sketch length.
+type AnyBins = Bins<MAX_SKETCH_LEN, false>;
 
-impl<'a> Bottom<'a> {
-    fn new(buf: &'a mut Vec<u32>, k: usize) -> Bottom<'a> {
-        buf.clear();
-        Bottom {
-            buf,
-            k,
-            bound: 1 << 32,
-        }
-    }
+/// What [`Bins`] do, for the analysis to be generic over its two kinds.
+trait Sketch {
+    /// Counts one shingle hash.
+    fn add(&mut self, h: u64);
 
-    /// Takes the upper 32 bits of each hash.
+    /// Densifies the bins and writes the sketch to `out`: nothing when no
+    /// shingle came.
+    fn finish(&self, out: &mut Vec<u16>);
+
     #[inline(always)]
-    fn extend(&mut self, hashes: &[u64]) {
-        if self.bound == 1 << 32 {
-            self.buf.extend(hashes.iter().map(|&h| (h >> 32) as u32));
-        } else {
-            self.extend_below(hashes);
-        }
-        if self.buf.len() >= SKETCH_CAP {
-            self.compact();
-        }
-    }
-
-    /// Appends the values below the bound, without a branch per value.
-    #[inline(never)]
-    fn extend_below(&mut self, hashes: &[u64]) {
-        let len = self.buf.len();
-        self.buf.resize(len + hashes.len(), 0);
-        let tail = &mut self.buf[len..];
-        let mut kept = 0;
+    fn add_all(&mut self, hashes: &[u64]) {
         for &h in hashes {
-            let v = (h >> 32) as u32;
-            tail[kept] = v;
-            kept += usize::from(u64::from(v) < self.bound);
+            self.add(h);
         }
-        self.buf.truncate(len + kept);
-    }
-
-    #[inline(never)]
-    fn compact(&mut self) {
-        self.buf.sort_unstable();
-        self.buf.dedup();
-        self.buf.truncate(self.k);
-        if self.buf.len() == self.k {
-            self.bound = u64::from(self.buf[self.k - 1]);
-        }
-    }
-
-    /// Leaves the `k` smallest distinct values of the stream in the
-    /// buffer, ascending.
-    fn finish(&mut self) {
-        let (k, s) = (self.k, self.buf.len());
-        if s > k {
-            let want = (k + 2 * k.isqrt() + 4) as u64;
-            let mut t = (want * self.bound / s as u64).max(1);
-            if t < self.bound {
-                // The values below `t` go after the others.
-                self.buf.resize(2 * s, 0);
-                while t < self.bound {
-                    let (all, aside) = self.buf.split_at_mut(s);
-                    let c = below(all, aside, t);
-                    let d = sort_distinct(&mut aside[..c], t);
-                    if d >= k {
-                        self.buf.copy_within(s..s + k, 0);
-                        self.buf.truncate(k);
-                        return;
-                    }
-                    // Too few distinct values below `t`: look further.
-                    t *= 2;
-                }
-                self.buf.truncate(s);
-            }
-        }
-        // The buffer may hold the bound itself (the `k`-th value kept).
-        let d = sort_distinct(self.buf, self.bound + 1);
-        self.buf.truncate(d.min(k));
     }
 }
 
-/// Copies the values of `all` below `t` to the start of `aside` (at least
-/// as long) and returns how many: every value is written, and the next
-/// write position moves on only past a value below `t`, so no branch
-/// depends on the values. (Pieces of eight, to check the position against
-/// the bound once a piece, took more instructions in bookkeeping than the
-/// check they saved.)
-#[inline]
-fn below(all: &[u32], aside: &mut [u32], t: u64) -> usize {
-    let mut c = 0;
-    for &v in all {
-        aside[c] = v;
-        c += usize::from(u64::from(v) < t);
-    }
-    c
+/// The bin of `x` among `k`: `((x >> 32) * k) >> 32`.
+#[inline(always)]
+fn bin_of(x: u64, k: usize) -> usize {
+    (((x >> 32) * k as u64) >> 32) as usize
 }
 
-/// Sorts `values` (all below `t`) and moves the distinct ones to the
-/// front, ascending; returns how many there are.
-///
-/// Up to 128 values (a paragraph's candidates for its sketch, about 47 with
-/// the defaults) are sorted by bucket: the values are uniform hashes, so
-/// 64 buckets of equal width over `0..t` hold about one each, a counting
-/// pass and a placing pass put them in bucket order, and insertion sorting
-/// fixes the order inside the buckets with a move or two, dropping repeats
-/// as it goes: a quarter fewer instructions than `sort_unstable` and a
-/// separate deduplication (45 a value instead of 60). Values crowded into one bucket
-/// (more than 8: not hashes of distinct text) are sorted by
-/// `sort_unstable`, so no input costs more than that.
-fn sort_distinct(values: &mut [u32], t: u64) -> usize {
-    const B: usize = 64;
-    const MAX: usize = 128;
-    let c = values.len();
-    let bucket = {
-        // `v < t` gives `v * r < t * r <= 64 << 32`: a bucket below 64,
-        // and no overflow.
-        let r = ((B as u64) << 32) / t.max(1);
-        move |v: u32| ((u64::from(v) * r) >> 32) as usize & (B - 1)
-    };
-    if c <= MAX && c > 1 {
-        let mut count = [0u8; B];
-        for &v in values.iter() {
-            count[bucket(v)] += 1;
-        }
-        if count.iter().all(|&n| n <= 8) {
-            let mut start = [0u8; B];
-            let mut sum = 0u8;
-            for (s, &n) in start.iter_mut().zip(&count) {
-                *s = sum;
-                sum += n;
-            }
-            let mut out = [0u32; MAX];
-            for &v in values.iter() {
-                let b = bucket(v);
-                out[usize::from(start[b]) & (MAX - 1)] = v;
-                start[b] += 1;
-            }
-            // Insertion into the sorted distinct front of `values`, where
-            // repeats drop out too: a value goes at the end but for the few
-            // of its own bucket placed before it.
-            let mut d = 0;
-            let mut last = 0u32;
-            for &v in &out[..c] {
-                if d == 0 || v > last {
-                    values[d] = v;
-                    d += 1;
-                    last = v;
-                    continue;
-                }
-                if v == last {
-                    continue;
-                }
-                let mut j = d - 1;
-                while j > 0 && values[j - 1] > v {
-                    j -= 1;
-                }
-                if j > 0 && values[j - 1] == v {
-                    continue;
-                }
-                let mut i = d;
-                while i > j {
-                    values[i] = values[i - 1];
-                    i -= 1;
-                }
-                values[j] = v;
-                d += 1;
-            }
-            return d;
-        }
+impl<const CAP: usize, const TOP: bool> Bins<CAP, TOP> {
+    fn new(k: usize) -> Self {
+        debug_assert!((1..=CAP).contains(&k));
+        debug_assert!(!TOP || (k == CAP && CAP.is_power_of_two() && CAP >= 2));
+        Bins { min: [EMPTY; CAP], k }
     }
-    values.sort_unstable();
-    let mut d = 0;
-    for i in 0..c {
-        let v = values[i];
-        if d == 0 || v != values[d - 1] {
-            values[d] = v;
-            d += 1;
+
+    /// The value an empty bin `i` takes: that of the first non-empty bin of
+    /// its sequence. Some bin is non-empty, so the scan ends.
+    fn donor(&self, i: usize) -> u64 {
+        let bins = &self.min[..self.k];
+        for j in 1..=DONOR_TRIES {
+            let v = bins[bin_of(fmix64(((i as u64) << 32) | j), self.k)];
+            if v != EMPTY {
+                return v;
+            }
         }
+        let k = self.k;
+        (1..k)
+            .map(|s| bins[(i + s) % k])
+            .find(|&v| v != EMPTY)
+            .unwrap_or(EMPTY)
     }
-    d
 }
 
-/// Inserts `v` into the sorted, distinct bottom-`k` sketch: the naive
-/// oracle of [`Bottom`].
-#[cfg(test)]
-fn add_to_sketch(sketch: &mut Vec<u32>, k: usize, v: u32) {
-    if sketch.len() == k && v >= sketch[k - 1] {
-        return;
+impl<const CAP: usize, const TOP: bool> Sketch for Bins<CAP, TOP> {
+    #[inline(always)]
+    fn add(&mut self, h: u64) {
+        let b = if TOP {
+            // `CAP = 2^s`: the top `s` bits, which is what the
+            // multiply-shift gives for `k = 2^s`.
+            (h >> (64 - CAP.trailing_zeros())) as usize
+        } else {
+            // `b < k <= CAP`: the mask only spares a bounds check.
+            bin_of(h, self.k) & (CAP - 1)
+        };
+        self.min[b] = self.min[b].min(h);
     }
-    if let Err(at) = sketch.binary_search(&v) {
-        if sketch.len() == k {
-            sketch.pop();
+
+    fn finish(&self, out: &mut Vec<u16>) {
+        out.clear();
+        let bins = &self.min[..self.k];
+        // Without a branch a bin: most paragraphs fill every bin.
+        let empty = bins.iter().fold(0usize, |n, &v| n + usize::from(v == EMPTY));
+        if empty == 0 {
+            out.extend(bins.iter().map(|&v| v as u16));
+        } else if empty < bins.len() {
+            out.extend(bins.iter().enumerate().map(|(i, &v)| {
+                let v = if v == EMPTY { self.donor(i) } else { v };
+                v as u16
+            }));
         }
-        sketch.insert(at, v);
     }
 }
 
@@ -1981,18 +2095,6 @@ impl Acc {
         self.planes[4..].fill(0);
         self.ripples = 0;
         self.spilled = true;
-    }
-
-    /// Adds the hashes, 16 at a time while there are as many.
-    #[inline(always)]
-    fn add_all(&mut self, hashes: &[u64]) {
-        let mut groups = hashes.chunks_exact(16);
-        for g in &mut groups {
-            self.add16(g.try_into().expect("a group of 16"));
-        }
-        for &h in groups.remainder() {
-            self.add(h);
-        }
     }
 
     /// Adds one hash.
