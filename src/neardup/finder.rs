@@ -192,7 +192,7 @@ impl FinderBuilder {
 /// Paragraphs with no units at all (only punctuation) are never duplicates.
 ///
 /// The finder keeps per paragraph its keys, a sketch and its location, never
-/// the text: at most about 370 bytes with the defaults (see
+/// the text: at most about 305 bytes with the defaults (see
 /// [`crate::neardup`], "Cost per paragraph").
 ///
 /// ```

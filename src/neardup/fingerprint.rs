@@ -44,17 +44,23 @@
 //! Paragraphs are short (50 to 300 characters), so a small edit moves many
 //! bits of one 64-bit SimHash. The fingerprinter therefore also cuts each
 //! paragraph into **content-defined chunks** of about
-//! [`FingerprinterBuilder::chunk_len`] shingles and fingerprints each chunk:
+//! [`FingerprinterBuilder::chunk_len`] shingles and keys each chunk:
 //! a chunk ends after at least `chunk_len / 2` shingles, at the first shingle
 //! whose hash's low 32 bits are below `2^32 / (chunk_len - chunk_len / 2)`.
 //! The cut points depend only on the nearby text, not on punctuation or on
 //! the position in the paragraph, so an edit changes the keys of the chunks
 //! it touches and leaves the others equal. A last chunk shorter than
-//! `chunk_len / 2` shingles gets no key of its own. The paragraph fingerprint
-//! and the distinct chunk fingerprints are all keys into one Hamming index; a
-//! pair of paragraphs is a candidate when any key of one is within distance
-//! `k` of any key of the other, and candidates are confirmed by the Jaccard
-//! similarity of their shingle sets (estimated from a bottom-k sketch, see
+//! `chunk_len / 2` shingles gets no key of its own.
+//!
+//! A chunk's key ([`ChunkKeys`]) is by default the **sum of its shingle
+//! hashes** modulo `2^64`, for exact look-ups: equal for a chunk of the
+//! same shingles, unrelated otherwise. For look-ups within a Hamming
+//! distance above 0 it is the chunk's SimHash instead. The paragraph's own
+//! key among them ([`Analysis::key`]) is the same function of all its
+//! shingles, so that a paragraph equal to a chunk of another finds it. A
+//! pair of paragraphs is a candidate when a key of one matches a key of the
+//! other, and candidates are confirmed by the Jaccard similarity of their
+//! shingle sets, estimated from one-permutation MinHash sketches (see
 //! [`sketch_jaccard`]).
 //!
 //! # Speed
@@ -62,35 +68,42 @@
 //! One pass over the folded text; no allocation per shingle. The unit reader
 //! of the hot paths (`Reader`) appends unit values to a block on the stack:
 //! runs of the common Han characters (U+4E00 to U+9FFF) are decoded straight
-//! from their three bytes by a small loop of their own, one range test a
-//! character, ASCII letters and digits extend the open word without decoding
-//! a `char`, and a word boundary is decided from the list of gaps the fold
-//! recorded (the folded offsets where it removed whitespace or punctuation),
-//! read with a forward cursor, without touching the original text. A tight
-//! loop, specialised to the shingle length, then hashes every window of the
-//! block by the chained definition.
+//! from their three bytes by a small loop of their own, two characters a
+//! round with one range test each, ASCII letters and digits extend the open
+//! word without decoding a `char`, and a word boundary is decided from the
+//! list of gaps the fold recorded (the folded offsets where it removed
+//! whitespace or punctuation), read with a forward cursor, without touching
+//! the original text. A tight loop, specialised to the shingle length, then
+//! hashes every window of the block by the chained definition.
 //!
 //! The paragraph's SimHash, in the fingerprint and in the analysis alike,
 //! is counted 16 hashes at a time by carry-save adders into twelve bit
-//! planes (each position's count as a 12-digit binary number), and read from
-//! them by one carry chain. The analysis counts each chunk into four bit
-//! planes of its own (a ripple of seven operations a hash; a chunk's
-//! majority is a carry chain of four steps), collects the shingle hashes'
-//! upper halves unsorted and picks the bottom-k sketch once at the end, when
-//! the number of shingles `s` is known: the values below about `(k + 2
-//! sqrt(k) + 4) / s` of the range are copied aside without a branch and only
-//! those are sorted, by bucket (see `Bottom`). The `max_chunks` best chunk
-//! keys are kept in one pass over a small sorted array.
+//! planes (each position's count as a 12-digit binary number; a paragraph's
+//! last few hashes go through them as a group padded with zeros), and read
+//! from them by one carry chain. The analysis takes each hash, as the
+//! window loop makes it, into the sketch's bins (a shift, a minimum and a
+//! store) and the open chunk's sum (an addition), and tests it for a cut;
+//! the exact hash is the paragraph's sum. The `max_chunks` smallest chunk
+//! keys are kept from the few below a threshold set by their number, in a
+//! small sorted array. With [`ChunkKeys::SimHash`] each chunk is counted in
+//! four bit planes of its own instead (a ripple of seven operations a hash;
+//! a chunk's majority is a carry chain of four steps).
 //!
 //! Measured with callgrind on the 4 MiB bench corpus (8,956 paragraphs,
 //! 1.21 M shingles; `SPAMSIFT_BENCH_MIB=4 SPAMSIFT_FP_ONCE=NAME
 //! valgrind --tool=callgrind --toggle-collect='*Fingerprinter::NAME*'
-//! target/release/deps/fingerprint-* --bench`): `fingerprint_folded` 103.4 M
-//! instructions before these changes, 78.1 M after; `analyze_folded` 258.1 M
-//! before, 176.5 M after, of which about 21 M are the Han loop, 25 M hashing
-//! the windows, 13 M the paragraph's carry-save counting, 36 M the chunks'
-//! SimHashes and keys, 30 M the sketch (over half of it sorting) and 6 M the
-//! exact hash.
+//! target/release/deps/fingerprint-* --bench`): `analyze_folded` took
+//! 258.1 M instructions with its first definitions, 176.5 M with the same
+//! definitions made faster (of which 36 M the chunks' SimHashes and key
+//! choice, 30 M the bottom-32 sketch, over half of it sorting, and 6 M the
+//! FNV-1a exact hash), and 99.9 M with the sums for chunk keys and exact
+//! hash and the one-permutation sketch. Of those (callgrind's inclusive
+//! costs), 54.0 M are the window loop (hashing, the carry-save counting,
+//! the sketch's bins, the chunk sums and cuts), 19.1 M the Han loop, 6.4 M
+//! choosing the chunk keys, and the rest the reader's other steps and the
+//! per-paragraph set-up and ends. `fingerprint_folded`: 103.4 M first,
+//! 78.1 M with the same definitions made faster, 70.5 M with the padded
+//! last group and the two-step ripple of the counter.
 
 use std::ops::Range;
 
@@ -226,8 +239,9 @@ impl FingerprinterBuilder {
     }
 
     /// The most chunk keys kept per paragraph; a paragraph with more chunks
-    /// keeps those whose keys have the smallest [`fmix64`] value, a choice
-    /// two copies make alike for the chunks they share. Default: 4.
+    /// keeps those with the smallest keys (with [`ChunkKeys::SimHash`], the
+    /// smallest [`fmix64`] values of the keys), a choice two copies make
+    /// alike for the chunks they share. Default: 4.
     pub fn max_chunks(&mut self, n: usize) -> &mut Self {
         self.max_chunks = n;
         self
@@ -403,25 +417,30 @@ impl Analysis {
 /// The sketch is one-permutation MinHash (Li, Owen and Zhang, 2012) with
 /// optimal densification (Shrivastava, 2017). A shingle hash `h` falls in
 /// bin `((h >> 32) * k) >> 32` of the `k` bins (its top bits when `k` is a
-/// power of two) with the value `(h >> 16) as u32`; a bin keeps its
-/// smallest value. An empty bin `i` (when some bin is not) takes the value
-/// of the first non-empty bin among `d(i, 1)`, `d(i, 2)`, ... `d(i, 16)`,
-/// where `d(i, j)` is the bin of [`fmix64`]`(i << 32 | j)`, and failing
-/// those among `i + 1`, `i + 2`, ... (modulo `k`). The sketch keeps each
-/// bin's value modulo `2^16`.
+/// power of two), and a bin keeps its smallest hash. An empty bin `i` (when
+/// some bin is not) takes the hash of the first non-empty bin among
+/// `d(i, 1)`, `d(i, 2)`, ... `d(i, 16)`, where `d(i, j)` is the bin of
+/// [`fmix64`]`(i << 32 | j)`, and failing those among `i + 1`, `i + 2`, ...
+/// (modulo `k`). The sketch keeps the low 16 bits of each bin's hash (2
+/// bytes a bin; the smallest hash of a bin is decided by its top bits, so
+/// its low bits are uniform).
 ///
-/// Every bin of two sketches is equal, apart from 16-bit values that
-/// collide, exactly when the smallest shingle of the union in the first
-/// non-empty bin of its sequence is in both sets: so the chance is the
-/// Jaccard similarity `J` for every bin, and the estimate is unbiased but
-/// for those collisions (at most `2^-16` too high). Its standard deviation
-/// is at most about `sqrt(J (1 - J) / k)` (0.088 at `J = 0.5`, `k = 32`)
-/// when the union fills every bin (a few times `k` shingles), and grows for
-/// smaller unions, where densified bins repeat others: measured at `k = 32`
-/// and `J = 0.5`, see the tests.
+/// Bin `i` of two sketches is equal, 16-bit collisions aside, exactly when
+/// in the first bin of `i`'s sequence that the union of the two sets
+/// reaches, the union's smallest hash is in both sets. So every bin is
+/// equal with chance `J`, the Jaccard similarity, and the estimate is
+/// unbiased but for the collisions (at most `2^-16` too high). Its
+/// root-mean-square error is at most `sqrt(J (1 - J) / k)` (0.088 at
+/// `J = 0.5`, `k = 32`) when the union has at least `1.5 k` shingles, and
+/// up to a quarter more for the smallest unions, whose densified bins
+/// repeat others. Measured at `k = 32` on random sets (2,000 pairs each,
+/// the test `sketch_estimate_error_is_within_its_bound`), at `J = 0.5`:
+/// 0.106 for unions of 12 shingles, 0.096 of 24, 0.078 to 0.084 from 48 to
+/// 1,000. (The bottom-32 sketch before it was exact up to 32 shingles, but
+/// cost a sort per paragraph and 4 bytes a value.)
 ///
-/// Two empty sketches (no shingles) have similarity 1; sketches of
-/// different lengths (other settings), 0.
+/// Two empty sketches have similarity 1, sketches of different lengths
+/// (other settings) 0; a short paragraph's sketch is empty.
 pub fn sketch_jaccard(a: &[u16], b: &[u16]) -> f64 {
     if a.len() != b.len() {
         return 0.0;
@@ -1594,7 +1613,6 @@ impl SumChunks {
         self.sum = sum;
         self.n = count.wrapping_add(base);
     }
-
 }
 
 impl Chunker for SumChunks {
@@ -1991,7 +2009,10 @@ impl<const CAP: usize, const TOP: bool> Bins<CAP, TOP> {
     fn new(k: usize) -> Self {
         debug_assert!((1..=CAP).contains(&k));
         debug_assert!(!TOP || (k == CAP && CAP.is_power_of_two() && CAP >= 2));
-        Bins { min: [EMPTY; CAP], k }
+        Bins {
+            min: [EMPTY; CAP],
+            k,
+        }
     }
 
     /// The value an empty bin `i` takes: that of the first non-empty bin of
@@ -2039,7 +2060,9 @@ impl<const CAP: usize, const TOP: bool> Sketch for Bins<CAP, TOP> {
         out.clear();
         let bins = &self.min[..self.k];
         // Without a branch a bin: most paragraphs fill every bin.
-        let empty = bins.iter().fold(0usize, |n, &v| n + usize::from(v == EMPTY));
+        let empty = bins
+            .iter()
+            .fold(0usize, |n, &v| n + usize::from(v == EMPTY));
         if empty == 0 {
             out.extend(bins.iter().map(|&v| v as u16));
         } else if empty < bins.len() {
@@ -2535,7 +2558,10 @@ mod tests {
                 }
                 let (mean, rms) = (sum / trials as f64, (squares / trials as f64).sqrt());
                 let bound = sketch_error_bound(truth, union, k);
-                assert!(mean.abs() < 0.01, "union {union} j {truth:.3}: mean error {mean:.4}");
+                assert!(
+                    mean.abs() < 0.01,
+                    "union {union} j {truth:.3}: mean error {mean:.4}"
+                );
                 assert!(
                     rms <= bound,
                     "union {union} j {truth:.3}: rms error {rms:.4} above {bound:.4}"
