@@ -146,6 +146,15 @@ fn short_paragraphs_match_exactly() {
     assert_eq!(cluster_sets(&finder), vec![vec![0, 2]]);
     let a = finder.fingerprinter().analyze("图片来源：网络", &[]);
     assert!(a.units() < finder.fingerprinter().min_units());
+    assert!(a.sketch().is_empty());
+    // The exact hash is the sum of the shingle hashes with the number of
+    // units: texts of the same shingles (Jaccard 1) share it, others not.
+    let fp = finder.fingerprinter();
+    let exact = |t: &str| fp.analyze(t, &[]).exact();
+    assert_eq!(fp.jaccard("甲乙丙甲乙", "乙丙甲乙丙"), 1.0);
+    assert_eq!(exact("甲乙丙甲乙"), exact("乙丙甲乙丙"));
+    assert_ne!(exact("甲乙丙甲乙"), exact("甲乙丙甲乙丙"));
+    assert_ne!(exact("图片来源网络"), exact("网络来源图片"));
 }
 
 #[test]

@@ -241,10 +241,10 @@ pub struct Finder {
 /// the stored paragraph keys by Hamming distance.
 ///
 /// With exact chunk keys (the default), that is the paragraph fingerprint
-/// alone: the
-/// chunk-key hash map also stores every paragraph's [`Analysis::key`], so a chunk key equal
-/// to an earlier paragraph key, or a paragraph key equal to an earlier chunk
-/// key, is found there by one look-up. What this drops is a chunk key within
+/// alone: the chunk-key hash map also stores every paragraph's
+/// [`Analysis::key`], so a chunk key equal to an earlier paragraph key, or a
+/// paragraph key equal to an earlier chunk key, is found there by one
+/// look-up. What this drops is a chunk key within
 /// distance 1 to `max_distance`, but not 0, of a paragraph key: such a pair
 /// shares no untouched chunk, and in practice it is found by its other keys
 /// or is no duplicate. It cut the Hamming probes per paragraph from 5 keys to

@@ -374,11 +374,12 @@ impl Analysis {
     /// is the sum of its shingle hashes modulo `2^64` (0 without
     /// shingles). Equal for texts of the same units (the folded text
     /// without whitespace, punctuation and masked spans), and otherwise
-    /// only for texts of the same number of units and the same multiset of
-    /// shingles (`abcab` and `bcabc`), which have Jaccard similarity 1: the
+    /// (but by a chance of about `2^-64`) only for texts of the same number
+    /// of units and the same multiset of shingles (`甲乙丙甲乙` and
+    /// `乙丙甲乙丙`), which have Jaccard similarity 1: the
     /// finder matches short paragraphs by it alone, and an exact copy of a
     /// longer one without comparing sketches. (Earlier versions hashed the
-    /// units by FNV-1a, 3 M instructions on the bench corpus that the sum,
+    /// units by FNV-1a, 6 M instructions on the bench corpus that the sum,
     /// already made for the keys, spares.)
     pub fn exact(&self) -> u64 {
         self.exact
@@ -1197,7 +1198,8 @@ fn han_run(run: &[u8], slots: &mut [u64]) -> usize {
     #[inline(always)]
     fn value(c: &[u8]) -> Option<u64> {
         let raw = (u32::from(c[0]) << 12) + (u32::from(c[1]) << 6) + u32::from(c[2]);
-        (raw.wrapping_sub(HAN_RAW_MIN) < 0x5200).then_some(u64::from(raw - HAN_RAW_OFFSET))
+        (raw.wrapping_sub(HAN_RAW_MIN) < 0x5200)
+            .then_some(u64::from(raw.wrapping_sub(HAN_RAW_OFFSET)))
     }
     let mut k = 0;
     for (c, s) in run.chunks_exact(6).zip(slots.chunks_exact_mut(2)) {
@@ -1852,7 +1854,7 @@ impl ChunkCounter {
         }
     }
 
-    /// Counts `h`: the step [`AnalyzeState::take`] runs on locals.
+    /// Counts `h`: the step [`SimHashChunks::take`] runs on locals.
     #[cfg(test)]
     fn add(&mut self, h: u64) {
         let [p0, p1, p2, p3] = self.planes;
