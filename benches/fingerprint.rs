@@ -16,6 +16,44 @@
 //! with 4 MiB the corpus is the scan bench's (8,956 paragraphs, 1.21 M
 //! shingles).
 //!
+//! Session 5 (issue #4, branch fp4b: new definitions of the chunk keys,
+//! sketch and exact hash; the paragraph SimHash unchanged), callgrind, that
+//! command:
+//!
+//! | function | before | after |
+//! |---|---|---|
+//! | `fingerprint_folded` | 78.1 M | 70.5 M (-10%) |
+//! | `analyze_folded` | 176.5 M | 99.9 M (-43%) |
+//!
+//! In the one-worker scan of the same corpus (`SPAMSIFT_BENCH_MIB=4
+//! SPAMSIFT_SCAN_ONCE=1 valgrind --tool=callgrind
+//! target/release/deps/scan-* --bench`, `callgrind_annotate
+//! --inclusive=yes`, masks in play): `analyze_folded` 177.1 M before,
+//! 100.6 M after; `Scanner::work` 526.6 M before, 448.4 to 449.4 M after
+//! (the finder's hash maps take a random seed per run, so its count moves by
+//! a few million from run to run). The ratio lines of `--bench zzz`,
+//! binaries before and after alternated twice at load 0.7 to 0.8, second
+//! round: `analyze_folded` 246.5 MiB/s (18.7x the peer) before, 321.3
+//! (26.1x) after (first round 241.6 and 340.5); `fingerprint_folded` 672.1
+//! (50.9x) before, 700.1 (56.8x) after; peer 13.2 and 12.3 MiB/s. (A carry ripple that stopped at the
+//! first zero carry took as few instructions but ran 3 to 7% slower,
+//! mispredicting where it stopped; the ripple now tests once, at weight
+//! 256.)
+//!
+//! What changed: chunk keys for exact look-ups are the sums of the chunks'
+//! shingle hashes, taken as the window loop makes each hash (36 M of
+//! SimHashes and key choice before); the sketch is one-permutation MinHash
+//! of 32 bins of 2 bytes, a minimum a shingle (30 M of bottom-32 selection
+//! and sorting before); the exact hash is the sum of all shingle hashes
+//! with the unit count (6 M of FNV-1a over the units before); the kept
+//! chunk keys come from a threshold pass; the Han loop takes two
+//! characters a round; the paragraph counter takes a paragraph's last few
+//! hashes as one zero-padded group and ripples past weight 128 only when a
+//! carry gets there; a paragraph's sketch is densified only when it is not
+//! short. Quality (`cargo test --release --test neardup_quality`):
+//! precision 1.000, recall 0.983 (0.982 before); the finder recall check
+//! below: 1.000 (200 of 200; 0.995 before).
+//!
 //! Session 4 (2026-12-02, issue #4's throughput), callgrind, that command:
 //!
 //! | function | before | after |
@@ -33,9 +71,8 @@
 //! round: `fingerprint_folded` 534.8 MiB/s (40.9x the peer) before, 683.6
 //! (51.2x) after; `analyze_folded` 182.7 (14.0x) before, 259.6 (19.4x)
 //! after; peer 13.1 and 13.4 MiB/s. The goal was `analyze_folded` at most
-//! 100 M: not reached; the rest is in the chunks' SimHashes (36 M) and the
-//! sketch (30 M), whose definitions are fixed here (see the report of that
-//! session).
+//! 100 M: not reached with those definitions; the rest was in the chunks'
+//! SimHashes (36 M) and the sketch (30 M), which session 5 redefined.
 //!
 //! What changed: a block reader with a loop of its own for runs of common
 //! Han characters (one range test a character) and ASCII words; the

@@ -347,4 +347,30 @@ fn sweep() {
             Finder::builder().chunk_len(c).max_distance(k),
         );
     }
+    // The other rows of the table in the `neardup` module docs.
+    let all = 1 << 20;
+    for (c, m) in [
+        (8, 2),
+        (8, 3),
+        (8, 6),
+        (8, all),
+        (12, 4),
+        (12, all),
+        (16, all),
+        (24, all),
+    ] {
+        run(
+            format!("chunk_len={c} max_chunks={m}"),
+            Finder::builder().chunk_len(c).max_chunks(m),
+        );
+    }
+    for n in [2, 4] {
+        run(
+            format!("shingle_len={n} chunk_len=24"),
+            Finder::builder().shingle_len(n).chunk_len(24),
+        );
+    }
+    for k in [16, 64] {
+        run(format!("sketch_len={k}"), Finder::builder().sketch_len(k));
+    }
 }

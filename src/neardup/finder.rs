@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use super::cluster::{Cluster, Location, Representative, UnionFind, components};
 use super::fingerprint::{
-    Analysis, DEFAULT_CHUNK_LEN, DEFAULT_MIN_UNITS, DEFAULT_SHINGLE_LEN, DEFAULT_SKETCH_LEN,
-    Fingerprinter, FingerprinterBuilder, sketch_jaccard, to_folded,
+    Analysis, ChunkKeys, DEFAULT_CHUNK_LEN, DEFAULT_MIN_UNITS, DEFAULT_SHINGLE_LEN,
+    DEFAULT_SKETCH_LEN, Fingerprinter, FingerprinterBuilder, sketch_jaccard, to_folded,
 };
 use super::index::Index;
 use super::pairs::{Candidates, KeyMap, NearHub};
@@ -145,7 +145,17 @@ impl FinderBuilder {
     /// An [`Error::Config`](crate::Error::Config) naming the value when a
     /// setting is out of range.
     pub fn build(&self) -> crate::Result<Finder> {
-        let fingerprinter = self.fingerprinter.build()?;
+        // Exact look-ups need only equal keys for equal chunks: the sums of
+        // `ChunkKeys::Exact`, far cheaper than SimHashes.
+        let fingerprinter = self
+            .fingerprinter
+            .clone()
+            .chunk_keys(if self.chunk_max_distance == 0 {
+                ChunkKeys::Exact
+            } else {
+                ChunkKeys::SimHash
+            })
+            .build()?;
         if !(0.0..=1.0).contains(&self.min_jaccard) {
             return Err(crate::Error::Config(format!(
                 "min_jaccard {} is outside 0.0 to 1.0",
@@ -184,7 +194,7 @@ impl FinderBuilder {
 /// Paragraphs with no units at all (only punctuation) are never duplicates.
 ///
 /// The finder keeps per paragraph its keys, a sketch and its location, never
-/// the text: at most about 370 bytes with the defaults (see
+/// the text: at most about 305 bytes with the defaults (see
 /// [`crate::neardup`], "Cost per paragraph").
 ///
 /// ```
@@ -215,7 +225,7 @@ pub struct Finder {
     /// Exact key of a short paragraph → the first paragraph with it.
     exact: KeyMap<u32>,
     locations: Vec<Location>,
-    sketches: Vec<u32>,
+    sketches: Vec<u16>,
     /// Where each paragraph's sketch starts in `sketches`.
     sketch_at: Vec<usize>,
     uf: UnionFind,
@@ -232,10 +242,11 @@ pub struct Finder {
 /// The keys of a paragraph (its own first, then its chunks') to search among
 /// the stored paragraph keys by Hamming distance.
 ///
-/// With exact chunk keys (the default), that is the paragraph key alone: the
-/// chunk-key hash map also stores every paragraph key, so a chunk key equal
-/// to an earlier paragraph key, or a paragraph key equal to an earlier chunk
-/// key, is found there by one look-up. What this drops is a chunk key within
+/// With exact chunk keys (the default), that is the paragraph fingerprint
+/// alone: the chunk-key hash map also stores every paragraph's
+/// [`Analysis::key`], so a chunk key equal to an earlier paragraph key, or a
+/// paragraph key equal to an earlier chunk key, is found there by one
+/// look-up. What this drops is a chunk key within
 /// distance 1 to `max_distance`, but not 0, of a paragraph key: such a pair
 /// shares no untouched chunk, and in practice it is found by its other keys
 /// or is no duplicate. It cut the Hamming probes per paragraph from 5 keys to
@@ -243,8 +254,8 @@ pub struct Finder {
 /// recall on the quality test and the same clusters on the bench corpus and
 /// the seed page. With chunk keys at a distance above 0 every key is
 /// searched in both indexes, as before.
-fn near_keys(keys: &[u64], chunks_exact: bool) -> &[u64] {
-    if chunks_exact { &keys[..1] } else { keys }
+fn near_keys<'a>(fingerprint: &'a [u64; 1], keys: &'a [u64], chunks_exact: bool) -> &'a [u64] {
+    if chunks_exact { fingerprint } else { keys }
 }
 
 impl Default for Finder {
@@ -473,7 +484,8 @@ impl Finder {
         let mut keys = std::mem::take(&mut self.keys);
         keys.clear();
         keys.extend(a.keys());
-        let near = near_keys(&keys, self.chunks_exact);
+        let fingerprint = [a.fingerprint];
+        let near = near_keys(&fingerprint, &keys, self.chunks_exact);
         // The snapshot answered for the keys stored before it; what came
         // since is a suffix of each index.
         let (since, chunk_since) = match probe {
@@ -501,7 +513,6 @@ impl Finder {
         self.keys = keys;
         found.sort_unstable();
         found.dedup();
-        let k = self.fingerprinter.sketch_len();
         let mut first: Option<u32> = None;
         for &other in &found {
             // Storing a key before looking up the next may find the
@@ -509,7 +520,7 @@ impl Finder {
             if other == id {
                 continue;
             }
-            let j = sketch_jaccard(a.sketch, self.sketch(other), k);
+            let j = sketch_jaccard(a.sketch, self.sketch(other));
             if j >= self.min_jaccard {
                 self.uf.union(id, other);
                 first = Some(first.map_or(other, |f| f.min(other)));
@@ -519,7 +530,7 @@ impl Finder {
         first
     }
 
-    fn sketch(&self, id: u32) -> &[u32] {
+    fn sketch(&self, id: u32) -> &[u16] {
         let start = self.sketch_at[id as usize];
         let end = self
             .sketch_at
@@ -581,7 +592,7 @@ impl Finder {
             + self.chunk_candidates.memory_usage()
             + self.exact.capacity() * 16
             + self.locations.capacity() * std::mem::size_of::<Location>()
-            + self.sketches.capacity() * 4
+            + self.sketches.capacity() * 2
             + self.sketch_at.capacity() * 8
             + self.uf.memory_usage()
             + self.folded.memory_usage()
@@ -710,10 +721,12 @@ pub(crate) struct Keys<'a> {
     pub(crate) exact: u64,
     /// [`Analysis::fingerprint`].
     pub(crate) fingerprint: u64,
+    /// [`Analysis::key`].
+    pub(crate) key: u64,
     /// [`Analysis::chunks`].
     pub(crate) chunks: &'a [u64],
     /// [`Analysis::sketch`].
-    pub(crate) sketch: &'a [u32],
+    pub(crate) sketch: &'a [u16],
 }
 
 impl<'a> Keys<'a> {
@@ -723,6 +736,7 @@ impl<'a> Keys<'a> {
             units: a.units(),
             exact: a.exact(),
             fingerprint: a.fingerprint(),
+            key: a.key(),
             chunks: a.chunks(),
             sketch: a.sketch(),
         }
@@ -730,7 +744,7 @@ impl<'a> Keys<'a> {
 
     /// The paragraph key followed by the chunk keys, as [`Analysis::keys`].
     fn keys(&self) -> impl Iterator<Item = u64> + 'a {
-        std::iter::once(self.fingerprint).chain(self.chunks.iter().copied())
+        std::iter::once(self.key).chain(self.chunks.iter().copied())
     }
 }
 

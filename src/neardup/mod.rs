@@ -5,7 +5,7 @@
 //!   says which earlier paragraph each new paragraph duplicates, for streaming
 //!   pipelines) and ask for the [`clusters`](Finder::clusters) at the end.
 //! - [`Fingerprinter`] computes what the finder stores: 64-bit SimHash
-//!   fingerprints of paragraphs and chunks, sketches, exact hashes.
+//!   fingerprints of paragraphs, chunk keys, sketches, exact hashes.
 //! - [`Index`]: incremental insert and query, "every stored fingerprint within
 //!   distance <= k", for deduplicating new data against what was seen before;
 //!   saved to and loaded from a versioned, checksummed file (format in
@@ -40,20 +40,23 @@
 //! 2. The fingerprinter reads the paragraph's units (CJK characters and
 //!    words), skipping whitespace, punctuation and the masked spans (detected
 //!    spam hits), and makes shingles of `n = 3` units. From one pass it gets
-//!    the paragraph's **SimHash**, the SimHashes of its **content-defined
-//!    chunks** (at most 4 kept), a **bottom-32 sketch** of its shingle hashes
-//!    and an **exact hash** of its units. The formulas are fixed and documented
-//!    in [`fingerprint`].
+//!    the paragraph's **SimHash**, the keys of its **content-defined chunks**
+//!    (the sums of their shingle hashes, at most 4 kept) and its own key
+//!    among them (the sum of all its shingle hashes), a **one-permutation
+//!    MinHash sketch** of 32 bins of its shingle hashes and an **exact hash**
+//!    (of the sum and the number of units). The formulas are fixed and
+//!    documented in [`fingerprint`].
 //! 3. A paragraph with fewer than 12 units (a heading, a caption, a byline) is
 //!    **short**: its SimHash would be noise, so it is matched only by the exact
-//!    hash of its folded text, punctuation and masks removed. A paragraph with
-//!    no unit at all (only punctuation) is never a duplicate.
+//!    hash of its units (its folded text, punctuation and masks removed). A
+//!    paragraph with no unit at all (only punctuation) is never a duplicate.
 //! 4. Otherwise its paragraph key is looked up among the paragraph keys
 //!    stored so far within Hamming distance `<= 3` (an [`Index`] of 4
 //!    tables), and every key, its own and its chunks', among all the keys
 //!    stored so far, paragraph and chunk keys alike, within `<= 0` (an
 //!    untouched chunk keeps its key exactly; at distance 0 that is a hash
-//!    map; a short paragraph's key can equal a chunk key of a longer one).
+//!    map; the key of a paragraph of one chunk can equal a chunk key of a
+//!    longer one).
 //!    Each paragraph found is a candidate, **confirmed** when the Jaccard
 //!    similarity of the two shingle sets, estimated from the sketches, is
 //!    `>= 0.5`. Then the new paragraph's keys are stored.
@@ -79,10 +82,28 @@
 //! `k = 8` (72% at `k = 10` with an all-pairs scan). A chunk ends where a shingle hash says so, independently of the
 //! position and of punctuation, so an edit changes the chunks it touches and
 //! leaves the others' keys *equal*. With chunk keys the distance barely
-//! matters (recall 0.982 with paragraph keys at `k = 0` and at `k = 4`, and
-//! with chunk keys at `k = 0`, 1 or 3): candidates come from untouched chunks.
+//! matters (recall 0.983 with paragraph keys at `k = 0` and at `k = 4`, 0.983
+//! with the exact chunk keys and 0.981 with SimHash chunk keys at `k = 1` or
+//! 3): candidates come from untouched chunks.
 //! Paragraph keys keep `k = 3` for long paragraphs edited in every chunk;
 //! chunk keys use `k = 0`, exact look-ups in a hash map.
+//!
+//! An exact look-up needs only keys that are equal for equal chunks, and
+//! since issue #4 they are the sums of the chunks' shingle hashes (one
+//! addition a shingle) instead of their SimHashes (a ripple into bit planes
+//! a shingle and a carry chain a chunk); the paragraph's key among them is
+//! the sum of all its shingles, so that a paragraph equal to a chunk of
+//! another still finds it. SimHash chunk keys remain for
+//! [`FinderBuilder::chunk_max_distance`] above 0, where near keys must be
+//! near. The 4 kept chunks are the 4 smallest sums; since the choice among
+//! a paragraph's 10 or so chunks changed, a few pairs whose copies shared
+//! only some chunks changed too: on the 4 MiB bench corpus 2 planted pairs
+//! (2 to 3 substituted characters in 40 to 80) lost their only shared kept
+//! key and 1 gained one, 815 duplicates instead of 816 (of 817 planted),
+//! 687 clusters instead of 689; on the 16 MiB corpus 6 planted pairs were
+//! lost and 6 gained (3,386 duplicates either way, 2,899 clusters instead
+//! of 2,900). The quality test below finds 0.983 of its pairs (0.982
+//! before), precision 1.000.
 //!
 //! # Measurements behind the defaults
 //!
@@ -95,22 +116,30 @@
 //! and byline, and every pair of distinct paragraphs. Precision and recall are
 //! over pairs in the same cluster.
 //!
+//! Measured by `cargo test --release --test neardup_quality -- --ignored
+//! --nocapture` (the sweep), with the sum chunk keys and the
+//! one-permutation sketch of issue #4:
+//!
 //! | setting | precision | recall | keys per paragraph |
 //! |---|---|---|---|
-//! | **defaults** (n 3, chunk 8, at most 4 chunk keys, k 3 / chunk k 0, Jaccard 0.5) | 1.000 | 0.982 | 5.0 |
+//! | **defaults** (n 3, chunk 8, at most 4 chunk keys, k 3 / chunk k 0, Jaccard 0.5, sketch 32) | 1.000 | 0.983 | 5.0 |
+//! | paragraph keys at k 0 / 2 / 4 / 6 | 1.000 | 0.983 / 0.983 / 0.983 / 0.984 | 5.0 |
 //! | paragraph key only, k 3 / 7 / 8 | 1.000 | 0.172 / 0.477 / 0.560 | 1 |
-//! | chunk keys at k 1 / 3 | 1.000 | 0.982 / 0.982 | 5.0 |
-//! | chunk 8, at most 2 / 3 / 6 / all chunk keys | 1.000 | 0.910 / 0.962 / 0.991 / 0.991 | 3.0 / 4.0 / 7.0 / 15.9 |
-//! | chunk 12, at most 4 / all | 1.000 | 0.972 / 0.983 | 5.0 / 10.5 |
-//! | chunk 16 / 24, all chunk keys | 1.000 | 0.957 / 0.893 | 8.0 / 5.6 |
-//! | n 2 / 4 (chunk 24) | 1.000 | 0.911 / 0.893 | 5.1 |
-//! | Jaccard 0.4 / 0.6 / 0.7 | 1.000 | 0.988 / 0.939 / 0.827 | 5.0 |
+//! | chunk keys (SimHashes) at k 1 / 3 | 1.000 | 0.981 / 0.981 | 5.0 |
+//! | chunk 8, at most 2 / 3 / 6 / all chunk keys | 1.000 | 0.907 / 0.963 / 0.991 / 0.991 | 3.0 / 4.0 / 7.0 / 15.9 |
+//! | chunk 12, at most 4 / all | 1.000 | 0.968 / 0.984 | 5.0 / 10.5 |
+//! | chunk 16 / 24, all chunk keys | 1.000 | 0.956 / 0.886 | 8.0 / 5.6 |
+//! | n 2 / 4 (chunk 24, at most 4) | 1.000 | 0.891 / 0.884 | 4.4 |
+//! | Jaccard 0.4 / 0.6 / 0.7 | 1.000 | 0.988 / 0.936 / 0.846 | 5.0 |
+//! | sketch of 16 / 64 bins | 1.000 | 0.974 / 0.984 | 5.0 |
 //!
 //! The exact Jaccard similarity of the edited pairs has median 0.84, 1st
 //! percentile 0.53 and minimum 0.39; that of the boilerplate-sharing negatives
 //! has median 0.07 and maximum 0.16. The threshold 0.5 sits between them with
-//! room for the sketch's error (about ±0.09 at 32 values), and 0.4 would gain
-//! 0.6% of recall for less room. Before the repeated paragraphs were dropped
+//! room for the sketch's error (root-mean-square about 0.08 to 0.09 at 32
+//! bins, 0.1 for the shortest paragraphs; see [`sketch_jaccard`]), and 0.4
+//! would gain 0.5% of recall for less room. 64 bins (the bytes of the
+//! bottom-32 sketch before) gain 0.1%, 16 lose 0.9%. Before the repeated paragraphs were dropped
 //! from the sample, every "false" pair found was such a repeat (a speech and
 //! `江泽民说，` followed by the same speech).
 //!
@@ -124,13 +153,17 @@
 //! misses per look-up); a key at `k = 0` takes about 27 bytes in a hash
 //! map (8 per id plus a slot of 17 at 7/8 load per distinct key), and the map
 //! holds the paragraph key too, so at most about 190 bytes of keys per
-//! paragraph. Then a sketch of up
-//! to 32 `u32` (128 bytes; fewer below 32 distinct shingles) plus an 8-byte
+//! paragraph. Then a sketch of 32 bins of 2 bytes (64 bytes; 128 for the
+//! bottom-32 sketch of 4-byte values before issue #4) plus an 8-byte
 //! offset, the location (document id, index, span: 32 bytes) and 8 bytes of
-//! union-find: at most about 370 bytes per paragraph, whatever its length; the
+//! union-find: at most about 305 bytes per paragraph, whatever its length; the
 //! text is not kept. With one index for every key at `k = 3` it would be about
-//! 420. Short paragraphs cost a 16-byte hash-map entry instead of keys and
-//! sketch. [`Finder::memory_usage`] reports the total.
+//! 355. Every paragraph also costs an entry in the map of exact hashes (about
+//! 19 bytes: 16 and a control byte at 7/8 load), and a short paragraph
+//! nothing else. [`Finder::memory_usage`]
+//! reports the total, with the tables' spare room and the finder's buffers:
+//! on the 4 MiB bench corpus (its planted injections masked) 450 bytes per
+//! paragraph, 505 with the bottom-32 sketch.
 //!
 //! # The seed page
 //!
@@ -143,8 +176,9 @@
 //! appended byline is to its source, and a rule that kept it out (a Jaccard
 //! threshold above 0.81, or refusing added text) would also reject those
 //! copies: the quality test's recall falls from 0.982 to 0.827 at 0.7 already.
-//! So line 9 joins {2, 10}, by design. The title (line 0) shares a chunk key
-//! with line 9 but has Jaccard 0.17 with it and stays out.
+//! So line 9 joins {2, 10}, by design. The title (line 0) has Jaccard 0.17
+//! with line 9 and stays out (with the SimHash chunk keys before issue #4 the
+//! two shared a chunk key and were compared; the sums share none).
 
 mod cluster;
 mod finder;
@@ -162,4 +196,6 @@ pub use finder::{
     Outcome,
 };
 pub(crate) use finder::{Hub, Keys, ProbeAt, ProbeRef, ProbeScratch, Snapshot};
-pub use fingerprint::{Analysis, Fingerprinter, FingerprinterBuilder, fmix64, sketch_jaccard};
+pub use fingerprint::{
+    Analysis, ChunkKeys, Fingerprinter, FingerprinterBuilder, fmix64, sketch_jaccard,
+};

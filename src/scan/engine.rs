@@ -31,6 +31,7 @@ pub(crate) struct RawParagraph {
     units: usize,
     exact: u64,
     fingerprint: u64,
+    key: u64,
     chunks: Range<usize>,
     sketch: Range<usize>,
     /// The finder's candidates as of a recent snapshot, looked up on the
@@ -46,7 +47,7 @@ pub(crate) struct RawParagraph {
 pub(crate) struct RawParagraphs {
     records: Vec<RawParagraph>,
     chunks: Vec<u64>,
-    sketches: Vec<u32>,
+    sketches: Vec<u16>,
     found: Vec<u32>,
     probes: Vec<Option<ProbeAt>>,
     scratch: ProbeScratch,
@@ -74,6 +75,7 @@ impl RawParagraphs {
             units: a.units(),
             exact: a.exact(),
             fingerprint: a.fingerprint(),
+            key: a.key(),
             chunks,
             sketch,
             probe: None,
@@ -92,6 +94,7 @@ impl RawParagraphs {
             units: r.units,
             exact: r.exact,
             fingerprint: r.fingerprint,
+            key: r.key,
             chunks: &self.chunks[r.chunks.clone()],
             sketch: &self.sketches[r.sketch.clone()],
         }
@@ -119,6 +122,7 @@ impl RawParagraphs {
             units: r.units,
             exact: r.exact,
             fingerprint: r.fingerprint,
+            key: r.key,
             chunks: &chunks[r.chunks.clone()],
             sketch: &sketches[r.sketch.clone()],
         });

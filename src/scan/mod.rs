@@ -61,7 +61,7 @@
 //!   frees per paragraph.
 //!
 //! Channels are bounded, so a slow callback slows the reader instead of
-//! filling memory; memory grows with the finder (at most about 370 bytes per
+//! filling memory; memory grows with the finder (at most about 305 bytes per
 //! paragraph, see [`crate::neardup`], plus about 0.6 MB for the recent keys
 //! and the index's buffer), not with the corpus.
 
