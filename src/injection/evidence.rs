@@ -17,7 +17,7 @@
 
 use std::sync::OnceLock;
 
-use super::bigram::{BigramModel, LINE, PUNCT, fold_char, pmi_of, token};
+use super::bigram::{BigramModel, LINE, PUNCT, builtin, fold_char, pmi_of, token};
 use super::words::{CONTACT, DOMAIN, GENUINE, JARGON};
 use super::{AdKind, AffixPosition, HitSpan, Judge, Reason, Verdict};
 use crate::text::t2s;
@@ -457,7 +457,9 @@ impl Counter {
 
 /// Every model in use, read as one.
 struct Models<'a> {
-    models: Vec<&'a BigramModel>,
+    /// Whether the built-in model is in use (read from its static tables).
+    builtin: bool,
+    corpus: Option<&'a BigramModel>,
     doc: &'a DocCounts,
 }
 
@@ -467,7 +469,13 @@ impl Models<'_> {
         let mut ua = f64::from(self.doc.unigram(a));
         let mut ub = f64::from(self.doc.unigram(b));
         let mut total = self.doc.total as f64;
-        for m in &self.models {
+        if self.builtin {
+            ab += f64::from(builtin::count(a, b));
+            ua += f64::from(builtin::unigram(a));
+            ub += f64::from(builtin::unigram(b));
+            total += builtin::TOTAL as f64;
+        }
+        if let Some(m) = self.corpus {
             ab += f64::from(m.count(a, b));
             ua += f64::from(m.unigram(a));
             ub += f64::from(m.unigram(b));
@@ -821,15 +829,9 @@ pub(crate) fn judge_hits(judge: &Judge, haystack: &str, hits: &[HitSpan<'_>]) ->
             .all(|(&(s, e), a)| (s < e) == a.nonempty)
     );
 
-    let mut models = Vec::new();
-    if judge.builtin {
-        models.push(BigramModel::builtin());
-    }
-    if let Some(c) = &judge.corpus {
-        models.push(c.as_ref());
-    }
     let models = Models {
-        models,
+        builtin: judge.builtin,
+        corpus: judge.corpus.as_deref(),
         doc: doc_counts,
     };
     let places = repetition_places(hits, &spans);
