@@ -369,12 +369,13 @@ impl Tables {
                 };
             }
         }
-        let mut variants: Vec<(char, char)> = ('\u{4E00}'..='\u{9FFF}')
-            .filter_map(|c| {
-                let f = t2s(c);
-                (f != c).then_some((f, c))
-            })
-            .collect();
+        let mut variants: Vec<(char, char)> = Vec::with_capacity(4096);
+        for c in '\u{4E00}'..='\u{9FFF}' {
+            let f = t2s(c);
+            if f != c {
+                variants.push((f, c));
+            }
+        }
         variants.sort_unstable();
         Tables {
             words,
@@ -455,16 +456,30 @@ fn ceil_boundary(s: &str, i: usize) -> usize {
 
 /// The folded characters of `s` (invisible ones dropped).
 fn folded(s: &str) -> impl DoubleEndedIterator<Item = char> + '_ {
-    s.chars().filter_map(fold_char)
+    folded_tokens(s).map(|(f, _)| f)
+}
+
+/// The folded characters of `s` (invisible ones dropped) and their tokens,
+/// by the fold table: what [`fold_char`] and [`token`] give, for less.
+fn folded_tokens(s: &str) -> impl DoubleEndedIterator<Item = (char, char)> + '_ {
+    let table = &tables().fold;
+    s.chars().filter_map(move |c| {
+        if HAN.contains(&(c as u32)) {
+            let f = t2s(c);
+            Some((f, f))
+        } else {
+            table.get(c).map(|(f, t, _)| (f, t))
+        }
+    })
 }
 
 /// The token next to a hit, read from the folded characters going away from
 /// it: a run of noise reads as [`PUNCT`], unless it reaches the line's end
 /// (or the document's), which reads as [`LINE`].
-fn side_token(chars: impl Iterator<Item = char>) -> char {
+fn side_token(tokens: impl Iterator<Item = (char, char)>) -> char {
     let mut noise = false;
-    for c in chars {
-        match token(c) {
+    for (_, t) in tokens {
+        match t {
             LINE => return LINE,
             PUNCT => noise = true,
             t => return if noise { PUNCT } else { t },
@@ -477,11 +492,11 @@ fn side_token(chars: impl Iterator<Item = char>) -> char {
 /// (in `after`, the text after a contact word), after at most 4 other
 /// characters (`：`, `号`, a space, ...) on the same line.
 fn contact_follows(after: &str) -> bool {
-    let mut chars = folded(after);
+    let mut chars = folded_tokens(after);
     let mut cur = chars.next();
     let mut skipped = 0;
-    while let Some(c) = cur {
-        if skipped < 4 && !c.is_ascii_alphanumeric() && token(c) != LINE {
+    while let Some((c, t)) = cur {
+        if skipped < 4 && !c.is_ascii_alphanumeric() && t != LINE {
             skipped += 1;
             cur = chars.next();
         } else {
@@ -489,7 +504,7 @@ fn contact_follows(after: &str) -> bool {
         }
     }
     let mut run = 0;
-    while let Some(c) = cur {
+    while let Some((c, _)) = cur {
         if !(c.is_ascii_alphanumeric() || c == '_') {
             return false;
         }
@@ -600,6 +615,12 @@ fn set_bit(filter: &mut [u64; 64], c: u32) {
     filter[u / 64] |= 1 << (u % 64);
 }
 
+/// Where [`DocCounts::slots`] looks `c` up first.
+#[inline]
+fn slot_hash(c: char) -> usize {
+    (c as u32).wrapping_mul(0x9E37_79B1) as usize >> 8
+}
+
 /// Counts of the few tokens and pairs the splice evidence needs, taken from
 /// the document outside the hits.
 struct DocCounts {
@@ -615,6 +636,12 @@ struct DocCounts {
     /// to them: most tokens of a document are counted in `total` alone,
     /// without folding.
     filter: [u64; 64],
+    /// An open-addressed table of 1 + the index in `unigrams` of each token
+    /// (0 for none), a power of two long: found in a probe or two where a
+    /// binary search took a dozen steps.
+    slots: Vec<u32>,
+    /// The index of [`PUNCT`] in `unigrams`, if looked up.
+    punct: Option<usize>,
     /// The characters [`skip_run`] counts in bulk ([`PLAIN`], [`WORD`])
     /// that fold to a token looked up, as indices into a class table: read
     /// on their own in this document.
@@ -653,7 +680,7 @@ impl DocCounts {
             }
         }
         let mut k = 0;
-        let unigrams = unigrams
+        let unigrams: Vec<_> = unigrams
             .into_iter()
             .map(|c| {
                 let lo = k;
@@ -664,7 +691,20 @@ impl DocCounts {
             })
             .collect();
         debug_assert_eq!(k, pairs.len(), "every pair ends in a token looked up");
+        let unigrams: Vec<(char, u32, u32, u32)> = unigrams;
+        let mut slots = vec![0u32; (2 * unigrams.len()).next_power_of_two().max(8)];
+        let mask = slots.len() - 1;
+        for (k, &(c, ..)) in unigrams.iter().enumerate() {
+            let mut h = slot_hash(c) & mask;
+            while slots[h] != 0 {
+                h = (h + 1) & mask;
+            }
+            slots[h] = k as u32 + 1;
+        }
+        let punct = unigrams.binary_search_by_key(&PUNCT, |u| u.0).ok();
         DocCounts {
+            slots,
+            punct,
             unigrams,
             firsts: pairs.into_iter().map(|(a, _)| (a, 0)).collect(),
             total: 0,
@@ -677,8 +717,22 @@ impl DocCounts {
     /// up, if it is looked up.
     #[cold]
     fn add_punct_unigrams(&mut self, n: usize) {
-        if let Ok(i) = self.unigrams.binary_search_by_key(&PUNCT, |u| u.0) {
+        if let Some(i) = self.punct {
             self.unigrams[i].1 += n as u32;
+        }
+    }
+
+    /// The index of the token `c` in `unigrams`.
+    #[inline]
+    fn index_of(&self, c: char) -> Option<usize> {
+        let mask = self.slots.len() - 1;
+        let mut h = slot_hash(c) & mask;
+        loop {
+            let k = self.slots[h].checked_sub(1)? as usize;
+            if self.unigrams[k].0 == c {
+                return Some(k);
+            }
+            h = (h + 1) & mask;
         }
     }
 
@@ -694,7 +748,7 @@ impl DocCounts {
     #[cold]
     fn add_needed(&mut self, a: Tok, b: Tok) {
         let Some(b) = resolve(b) else { return };
-        let Ok(i) = self.unigrams.binary_search_by_key(&b, |u| u.0) else {
+        let Some(i) = self.index_of(b) else {
             return;
         };
         let (_, n, lo, hi) = &mut self.unigrams[i];
@@ -710,8 +764,7 @@ impl DocCounts {
     }
 
     fn find(&self, a: char) -> Option<&(char, u32, u32, u32)> {
-        let i = self.unigrams.binary_search_by_key(&a, |u| u.0).ok()?;
-        Some(&self.unigrams[i])
+        Some(&self.unigrams[self.index_of(a)?])
     }
 
     fn unigram(&self, a: char) -> u32 {
@@ -955,10 +1008,8 @@ struct RunEnd {
     puncts: usize,
     /// Characters of one byte passed (the others are of three).
     ascii: usize,
-    /// Noise characters after the last text character passed, and their
-    /// bytes.
+    /// Noise characters after the last text character passed.
     trail: usize,
-    trail_bytes: usize,
     /// A sentence ender among them.
     ender_pending: bool,
     /// A sentence ender that text followed.
@@ -1060,7 +1111,6 @@ fn skip_run(
         loop {
             r.noise += 1;
             r.trail += 1;
-            r.trail_bytes += len;
             r.ascii += usize::from(len == 1);
             r.ender_pending |= c == ENDER;
             i += len;
@@ -1085,7 +1135,6 @@ fn skip_run(
         // Text follows the noise: a token.
         r.puncts += 1;
         r.trail = 0;
-        r.trail_bytes = 0;
         r.has_ender |= r.ender_pending;
         r.ender_pending = false;
         r.ascii += usize::from(len == 1);
@@ -1106,52 +1155,29 @@ fn fold_token_at(haystack: &str, at: usize, table: &FoldTable) -> (char, Tok) {
     }
 }
 
-/// What the pass has not decoded yet: after a run counted in bulk, the last
-/// character kept and the last text token are where [`skip_run`] left
-/// them, and are decoded only where they are read (by the look at a
-/// character read on its own, and at the end).
+/// The last character kept, where the pass has not decoded it: after a
+/// run counted in bulk it is where [`skip_run`] left it, and is decoded
+/// only where it is read (at a line's end for the title, before a domain
+/// word, and at the end).
 #[derive(Clone, Copy)]
-struct Lazy {
-    /// The byte of the last character kept, if `Hot::last` and
-    /// `Hot::prev_folded` are not up to date.
-    last_at: Option<usize>,
-    /// The byte of the last text character, if `Hot::prev` is not up to
-    /// date. That token is none the counts look up, so no pair it starts
-    /// is looked up either: until it is decoded it reads as
-    /// [`NO_TOKEN`] to the counts, and as text.
-    text_at: Option<usize>,
-}
+struct LastAt(Option<usize>);
 
-impl Lazy {
-    /// Brings `h` up to date.
+impl LastAt {
+    /// Brings `Hot::last` and `Hot::prev_folded` up to date.
     fn resolve(&mut self, h: &mut Hot, haystack: &str, table: &FoldTable) {
-        if let Some(at) = self.last_at.take() {
+        if let Some(at) = self.0.take() {
             let (f, _) = fold_token_at(haystack, at, table);
             h.last = f;
             h.prev_folded = Some(f);
         }
-        if let Some(at) = self.text_at.take() {
-            h.prev = fold_token_at(haystack, at, table).1;
-        }
-    }
-
-    /// The token before the next one, as the counts need it.
-    #[inline(always)]
-    fn prev(&self, h: &Hot) -> Tok {
-        if self.text_at.is_some() {
-            NO_TOKEN
-        } else {
-            h.prev
-        }
-    }
-
-    /// Whether the last token is text (not a line break, not a break at a
-    /// hit).
-    #[inline(always)]
-    fn prev_is_text(&self, h: &Hot) -> bool {
-        self.text_at.is_some() || (h.prev != NO_TOKEN && h.prev != LINE as Tok)
     }
 }
+
+/// The last token after a run counted in bulk: text, and none the counts
+/// look up, so no pair it starts is looked up either. It stands for the
+/// run's last text token without decoding it (it is no code point and not
+/// tagged [`RAW_HAN`], so it resolves to no character).
+const ANY_TEXT: Tok = 0x20_0000;
 
 /// The lines of the pass and what it found in them.
 struct Lines {
@@ -1264,10 +1290,7 @@ fn scan(
         seen_text: false,
     };
     let mut h = Hot::new();
-    let mut lazy = Lazy {
-        last_at: None,
-        text_at: None,
-    };
+    let mut last_at = LastAt(None);
     let mut q = 0;
     let mut next_query = queries.first().map_or(usize::MAX, |&(o, _)| o);
     let mut m = 0;
@@ -1310,7 +1333,7 @@ fn scan(
                 if h.pending_punct {
                     h.total += 1;
                     if punct_needed {
-                        counts.add_needed(lazy.prev(&h), PUNCT as Tok);
+                        counts.add_needed(h.prev, PUNCT as Tok);
                     }
                 }
                 if punct_needed && r.puncts > 0 {
@@ -1329,10 +1352,9 @@ fn scan(
                 h.end = h.ci - r.trail;
                 h.pending_punct = r.trail > 0;
                 h.ender_pending = r.ender_pending;
-                let text_end = r.i - r.trail_bytes;
                 let width = |end: usize| if b[end - 1] < 0x80 { 1 } else { 3 };
-                lazy.text_at = Some(text_end - width(text_end));
-                lazy.last_at = Some(r.i - width(r.i));
+                h.prev = ANY_TEXT;
+                last_at.0 = Some(r.i - width(r.i));
             }
             i = r.i;
             if i >= limit {
@@ -1357,19 +1379,19 @@ fn scan(
                 if t == PUNCT as Tok {
                     // What `Hot::noise` does.
                     h.ci += 1;
-                    h.pending_punct = lazy.prev_is_text(&h);
+                    h.pending_punct = h.prev != NO_TOKEN && h.prev != LINE as Tok;
                     h.ender_pending |= ender;
                 } else {
                     // What `Hot::text_char` does.
                     let before = if h.pending_punct {
                         h.total += 1;
                         if punct_needed {
-                            counts.add_needed(lazy.prev(&h), PUNCT as Tok);
+                            counts.add_needed(h.prev, PUNCT as Tok);
                         }
                         h.pending_punct = false;
                         PUNCT as Tok
                     } else {
-                        lazy.prev(&h)
+                        h.prev
                     };
                     h.total += 1;
                     if counts.may_need(t) {
@@ -1387,15 +1409,13 @@ fn scan(
                     h.ender_pending = false;
                     h.end = h.ci;
                     h.prev = t;
-                    lazy.text_at = None;
                 }
-                lazy.last_at = Some(i);
+                last_at.0 = Some(i);
                 i += len;
                 continue;
             }
         }
         // Read on its own.
-        lazy.resolve(&mut h, haystack, table);
         let c = haystack[i..].chars().next().expect("i is a character boundary");
         let at_c = i;
         i += c.len_utf8();
@@ -1415,6 +1435,7 @@ fn scan(
                             }
                         }
                         Kind::Domain => {
+                            last_at.resolve(&mut h, haystack, table);
                             let named = bytes[at_c] == b'.';
                             let after = folded(&haystack[at_c + len..]).next();
                             if !named
@@ -1439,6 +1460,12 @@ fn scan(
             };
             (f, t as Tok, ender)
         };
+        if char::from_u32(t) == Some(LINE) {
+            last_at.resolve(&mut h, haystack, table);
+        } else {
+            // Overwritten below.
+            last_at.0 = None;
+        }
         match char::from_u32(t) {
             Some(LINE) => {
                 h.ci += 1;
@@ -1461,7 +1488,7 @@ fn scan(
     for &(_, slot) in &queries[q..] {
         at[slot] = (h.ci, h.text);
     }
-    lazy.resolve(&mut h, haystack, table);
+    last_at.resolve(&mut h, haystack, table);
     lines.finish(&mut h);
     counts.total = h.total;
     Scanned {
@@ -1486,7 +1513,7 @@ fn around(haystack: &str, h: &HitSpan<'_>) -> Around {
     let s = ceil_boundary(haystack, h.start);
     let e = ceil_boundary(haystack, h.end);
     let inside = &haystack[s..e.max(s)];
-    let mut kept = folded(inside);
+    let mut kept = folded_tokens(inside);
     let Some(first) = kept.next() else {
         return Around {
             bytes: (s, e),
@@ -1496,11 +1523,11 @@ fn around(haystack: &str, h: &HitSpan<'_>) -> Around {
     };
     let last = kept.next_back().unwrap_or(first);
     let (l, r) = (
-        side_token(folded(&haystack[..s]).rev()),
-        side_token(folded(&haystack[e..])),
+        side_token(folded_tokens(&haystack[..s]).rev()),
+        side_token(folded_tokens(&haystack[e..])),
     );
     // A whole clause between punctuation: nothing is broken.
-    let splice = (is_text(l) || is_text(r)).then(|| [l, token(first), token(last), r]);
+    let splice = (is_text(l) || is_text(r)).then(|| [l, first.1, last.1, r]);
     Around {
         bytes: (s, e),
         nonempty: true,
