@@ -376,18 +376,33 @@ impl Tables {
                 continue;
             }
             let k = next_class;
-            next_class = next_class.checked_add(1).expect("fewer than 252 first characters");
+            next_class = next_class
+                .checked_add(1)
+                .expect("fewer than 252 first characters");
             class[u] = k;
             for &(_, second) in group {
                 let mut buf = [0; 4];
-                let last = second.expect("checked above").encode_utf8(&mut buf).as_bytes()[2];
+                let last = second
+                    .expect("checked above")
+                    .encode_utf8(&mut buf)
+                    .as_bytes()[2];
                 seconds[usize::from(k)] |= 1 << (last & 63);
             }
         }
         // The table's characters other than Han: noise, and the digits and
         // letters, their own tokens `0` and `a`.
-        let at = |u: u32| if u < 0x80 { ASCII_AT + u as usize } else { u as usize };
-        for u in (0..0x80).chain(0x2000..0x2080).chain(0x3000..0x3040).chain(0xFF00..0x10000) {
+        let at = |u: u32| {
+            if u < 0x80 {
+                ASCII_AT + u as usize
+            } else {
+                u as usize
+            }
+        };
+        for u in (0..0x80)
+            .chain(0x2000..0x2080)
+            .chain(0x3000..0x3040)
+            .chain(0xFF00..0x10000)
+        {
             if let Some((_, t, ender)) = fold.inline(u) {
                 class[at(u)] = match t {
                     PUNCT if ender => ENDER,
@@ -559,7 +574,11 @@ struct FoldTable {
 impl FoldTable {
     fn new(words: &WordMatcher) -> FoldTable {
         let mut info = vec![0; 0x240];
-        for u in (0..0x80).chain(0x2000..0x2080).chain(0x3000..0x3040).chain(0xFF00..0x10000) {
+        for u in (0..0x80)
+            .chain(0x2000..0x2080)
+            .chain(0x3000..0x3040)
+            .chain(0xFF00..0x10000)
+        {
             let c = char::from_u32(u).expect("no surrogate in these blocks");
             let i = FoldTable::index(u).expect("a block of the table");
             info[i] = fold_char(c).map_or(0, |f| {
@@ -694,7 +713,8 @@ impl DocCounts {
                 set_bit(&mut filter, v as u32);
                 overlay.push(v as u32);
             }
-            let ascii = |r: std::ops::RangeInclusive<u8>| r.map(|b| (ASCII_AT + usize::from(b)) as u32);
+            let ascii =
+                |r: std::ops::RangeInclusive<u8>| r.map(|b| (ASCII_AT + usize::from(b)) as u32);
             match c {
                 '0' => overlay.extend((0xFF10..=0xFF19).chain(ascii(b'0'..=b'9'))),
                 'a' => overlay.extend(
@@ -1452,7 +1472,10 @@ fn scan(
             }
         }
         // Read on its own.
-        let c = haystack[i..].chars().next().expect("i is a character boundary");
+        let c = haystack[i..]
+            .chars()
+            .next()
+            .expect("i is a character boundary");
         let at_c = i;
         i += c.len_utf8();
         if at_c >= word_resume {
@@ -2210,12 +2233,42 @@ mod tests {
             })
     }
 
+    /// Cases the bulk reader got wrong while it was written (shrunk by
+    /// proptest): NUL read as invisible, and one-byte text in the last two
+    /// bytes of a run read as noise.
+    #[test]
+    fn bulk_reader_regressions() {
+        let judges = judges();
+        for doc in [
+            "发,发发xyz.com发发金博体育发发发发\0发发发发",
+            "警方金博体育，abc12",
+            "中国，，金博体育发展经济发展经济发展经济发展经济a",
+            "发展a",
+            "发展，1",
+        ] {
+            let mut hits = vec![HitSpan::new(0, 0, "金博体育", "gambling")];
+            check(&judges, doc, &hits);
+            for kw in KEYWORDS {
+                hits.extend(
+                    doc.match_indices(kw)
+                        .map(|(i, m)| HitSpan::new(i, i + m.len(), kw, "gambling")),
+                );
+            }
+            check(&judges, doc, &hits);
+        }
+    }
+
     #[test]
     fn fold_table_equals_fold_char() {
         let table = &tables().fold;
-        for u in (0..0x80).chain(0x2000..0x2080).chain(0x3000..0x3040).chain(0xFF00..0x10000) {
+        for u in (0..0x80)
+            .chain(0x2000..0x2080)
+            .chain(0x3000..0x3040)
+            .chain(0xFF00..0x10000)
+        {
             let c = char::from_u32(u).unwrap();
-            let slow = fold_char(c).map(|f| (f, token(f), matches!(f, '。' | '!' | '?' | '！' | '？')));
+            let slow =
+                fold_char(c).map(|f| (f, token(f), matches!(f, '。' | '!' | '?' | '！' | '？')));
             assert_eq!(table.get(c), slow, "{c:?}");
         }
     }
@@ -2243,7 +2296,11 @@ mod tests {
                     assert!(!words.starts_with(c), "{c:?}");
                     let tok = token(f);
                     assert!(
-                        if HAN.contains(&u) { tok == t2s(c) } else { matches!(tok, '0' | 'a') },
+                        if HAN.contains(&u) {
+                            tok == t2s(c)
+                        } else {
+                            matches!(tok, '0' | 'a')
+                        },
                         "{c:?}"
                     );
                 }
@@ -2251,7 +2308,11 @@ mod tests {
                     let f = f.unwrap_or_else(|| panic!("{c:?} is kept"));
                     assert_eq!(token(f), PUNCT, "{c:?}");
                     assert!(!words.starts_with(c), "{c:?}");
-                    assert_eq!(k == ENDER, matches!(f, '。' | '!' | '?' | '！' | '？'), "{c:?}");
+                    assert_eq!(
+                        k == ENDER,
+                        matches!(f, '。' | '!' | '?' | '！' | '？'),
+                        "{c:?}"
+                    );
                 }
                 STOP => {}
                 _ => {
@@ -2259,7 +2320,9 @@ mod tests {
                     for w in GENUINE.iter().chain(JARGON).chain(CONTACT).chain(DOMAIN) {
                         let mut cs = w.chars();
                         if cs.next() == Some(c) {
-                            let second = cs.next().unwrap_or_else(|| panic!("{w} has two characters"));
+                            let second = cs
+                                .next()
+                                .unwrap_or_else(|| panic!("{w} has two characters"));
                             let mut buf = [0; 4];
                             let last = second.encode_utf8(&mut buf).as_bytes()[2];
                             assert!(t.seconds[usize::from(k)] >> (last & 63) & 1 != 0, "{w}");
