@@ -629,9 +629,10 @@ impl FoldTable {
         (char_at(0), char_at(21), v & (1 << 42) != 0)
     }
 
-    /// [`FoldTable::get`] of the code point `u` when [`Pass::run`] may read
-    /// it without a look of its own: it is kept, it is noise or a digit or
-    /// a letter (no line break, no other text), and no word starts with it.
+    /// [`FoldTable::get`] of the code point `u` when the pass ([`scan`]) may
+    /// count it at once, without a look at the words: it is kept, it is
+    /// noise or a digit or a letter (no line break, no other text), and no
+    /// word starts with it.
     #[inline]
     fn inline(&self, u: u32) -> Option<(char, char, bool)> {
         let v = self.info[FoldTable::index(u)?];
@@ -640,8 +641,8 @@ impl FoldTable {
 }
 
 /// A token of the counting stream: a token character, a Han character of
-/// the fast path not yet folded (tagged [`RAW_HAN`]), or [`NO_TOKEN`] after a
-/// hit.
+/// U+4E00..=U+9FFF not yet folded (tagged [`RAW_HAN`]), [`NO_TOKEN`] after
+/// a hit, or [`ANY_TEXT`] after a run counted in bulk.
 type Tok = u32;
 const NO_TOKEN: Tok = u32::MAX;
 const RAW_HAN: Tok = 1 << 30;
@@ -922,9 +923,7 @@ fn decode3(b0: u8, b1: u8, b2: u8) -> u32 {
 }
 
 /// The scalars of the pass: where it is in the document, the state of the
-/// token stream it counts and of the line it reads. A plain copyable
-/// struct, so that the bulk reader ([`read_run`]) works on a copy the
-/// compiler keeps in registers.
+/// token stream it counts and of the line it reads.
 #[derive(Clone, Copy)]
 struct Hot {
     /// Characters (kept) so far.
@@ -1087,7 +1086,7 @@ fn class_of(b0: u8, b1: u8, b2: u8, class: &[u8; CLASSES]) -> u8 {
 }
 
 /// The run of characters from byte `from` of `b` (a character boundary)
-/// that [`read_run`] counts in bulk, by their `class`: [`PLAIN`]
+/// that the pass ([`scan`]) counts in bulk, by their `class`: [`PLAIN`]
 /// characters, [`WORD`] characters that start no word here, and after the
 /// first of those, [`NOISE`] and [`ENDER`] characters. The text characters
 /// are tokens no count looks up and start no word; noise after text is one
@@ -1096,8 +1095,9 @@ fn class_of(b0: u8, b1: u8, b2: u8, class: &[u8; CLASSES]) -> u8 {
 ///
 /// Not inlined: in a function of its own the loops over three-byte
 /// characters, most of a Chinese document, keep their state in registers.
-/// Plain text and noise have a loop each, so that a character of either
-/// costs a load of its class and one branch.
+/// Plain text has a loop of its own that checks the haystack's length once
+/// and costs a load of a class and one branch a character; noise, a
+/// word's first character and one-byte characters are passed outside it.
 #[inline(never)]
 fn skip_run(
     b: &[u8],
@@ -1586,7 +1586,7 @@ fn around(haystack: &str, h: &HitSpan<'_>) -> Around {
         side_token(folded_tokens(&haystack[e..])),
     );
     // A whole clause between punctuation: nothing is broken.
-    let splice = (is_text(l) || is_text(r)).then(|| [l, first.1, last.1, r]);
+    let splice = (is_text(l) || is_text(r)).then_some([l, first.1, last.1, r]);
     Around {
         bytes: (s, e),
         nonempty: true,
