@@ -34,8 +34,8 @@
 //! --tool=callgrind target/release/deps/scan-<hash> --bench`, then
 //! `callgrind_annotate --inclusive=yes`, `Judge::judge`; the scan bench
 //! judges the same 230 documents): 143.4 M before (20.5 M of them parsing
-//! the built-in bigram table on first use), 39.6 M after (2.1 M building the
-//! tables once), 172 k a judged document, 53 a character. The wall clock
+//! the built-in bigram table on first use), 39.8 M after (2.1 M building the
+//! tables once), 173 k a judged document, 54 a character. The wall clock
 //! gains less than the instructions (1.7x against 3.6x), likely because the
 //! class of each character decides a branch that text mixing Han,
 //! punctuation and digits makes hard to predict (not measured). The verdicts are unchanged (917 of 944

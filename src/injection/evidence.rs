@@ -36,7 +36,7 @@
 //! instead of [`crate::text::classify`].
 //!
 //! On the scan bench (4 MiB, one worker, 230 documents judged, 741 k
-//! characters) `Judge::judge` costs 39.6 M instructions, 53 a character:
+//! characters) `Judge::judge` costs 39.8 M instructions, 54 a character:
 //! the loop over plain text 15 of them, the document's other characters the
 //! rest (see `benches/injection.rs` for the measurements).
 //!
