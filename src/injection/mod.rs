@@ -73,6 +73,7 @@
 //! characters are clamped).
 
 pub mod bigram;
+mod bigram_table;
 mod evidence;
 #[cfg(test)]
 mod naive;
