@@ -249,15 +249,21 @@ pub(crate) mod builtin {
     use super::table;
     use std::sync::OnceLock;
 
-    /// Where the sorted static tables hold each token and each pair, as
-    /// open-addressed hash tables of 1 + the index (0 for none): a probe or
-    /// two where a binary search of the 20 170 pairs took 15 steps, most of
-    /// them cache misses in a pass that runs between others that fill the
-    /// caches (the scan reads a few pairs a hit).
+    /// The counts of the sorted static tables in open-addressed hash tables,
+    /// each slot a key and its count packed in one word (0 for none): a
+    /// probe or two and one cache miss where a binary search of the 20 170
+    /// pairs took 15 steps, most of them cache misses in a pass that runs
+    /// between others that fill the caches (the scan reads a few pairs a
+    /// hit).
     struct Index {
-        pairs: Box<[u32]>,
-        unigrams: Box<[u16]>,
+        /// The first token shifted by 43 bits, the second by 22, the count.
+        pairs: Box<[u64]>,
+        /// The token shifted by 32 bits, the count.
+        unigrams: Box<[u64]>,
     }
+
+    /// The bits of a pair's slot that hold its count.
+    const PAIR_COUNT: u64 = (1 << 22) - 1;
 
     /// The slot of the key `k` in a table of `2^bits` slots.
     #[inline]
@@ -267,7 +273,7 @@ pub(crate) mod builtin {
 
     #[inline]
     fn pair_key(a: char, b: char) -> u64 {
-        (u64::from(a as u32) << 21) | u64::from(b as u32)
+        (u64::from(a as u32) << 43) | (u64::from(b as u32) << 22)
     }
 
     /// `2^PAIR_BITS` slots for the pairs, `2^UNIGRAM_BITS` for the tokens:
@@ -275,62 +281,62 @@ pub(crate) mod builtin {
     const PAIR_BITS: u32 = 15;
     const UNIGRAM_BITS: u32 = 13;
 
+    /// Puts `v`, whose key is `k`, in the first empty slot from `k`'s.
+    fn insert(slots: &mut [u64], bits: u32, k: u64, v: u64) {
+        let mut h = slot(k, bits);
+        while slots[h] != 0 {
+            h = (h + 1) % slots.len();
+        }
+        slots[h] = v;
+    }
+
     fn index() -> &'static Index {
         static INDEX: OnceLock<Index> = OnceLock::new();
         INDEX.get_or_init(|| {
             assert!(3 * table::BIGRAMS.len() <= 2 << PAIR_BITS);
             assert!(3 * table::UNIGRAMS.len() <= 2 << UNIGRAM_BITS);
-            let mut pairs = vec![0u32; 1 << PAIR_BITS].into_boxed_slice();
-            for (i, &(a, b, _)) in table::BIGRAMS.iter().enumerate() {
-                let mut h = slot(pair_key(a, b), PAIR_BITS);
-                while pairs[h] != 0 {
-                    h = (h + 1) % pairs.len();
-                }
-                pairs[h] = u32::try_from(i + 1).expect("fewer than 2^32 pairs");
+            let mut pairs = vec![0u64; 1 << PAIR_BITS].into_boxed_slice();
+            for &(a, b, n) in &table::BIGRAMS {
+                assert!(n > 0 && u64::from(n) <= PAIR_COUNT, "count {n}");
+                let k = pair_key(a, b);
+                insert(&mut pairs, PAIR_BITS, k, k | u64::from(n));
             }
-            let mut unigrams = vec![0u16; 1 << UNIGRAM_BITS].into_boxed_slice();
-            for (i, &(a, _)) in table::UNIGRAMS.iter().enumerate() {
-                let mut h = slot(u64::from(a as u32), UNIGRAM_BITS);
-                while unigrams[h] != 0 {
-                    h = (h + 1) % unigrams.len();
-                }
-                unigrams[h] = u16::try_from(i + 1).expect("fewer than 2^16 tokens");
+            let mut unigrams = vec![0u64; 1 << UNIGRAM_BITS].into_boxed_slice();
+            for &(a, n) in &table::UNIGRAMS {
+                assert!(n > 0, "count {n}");
+                let k = u64::from(a as u32) << 32;
+                insert(&mut unigrams, UNIGRAM_BITS, k, k | u64::from(n));
             }
             Index { pairs, unigrams }
         })
     }
 
+    /// The count of the key `k` in `slots`, 0 for none.
+    #[inline]
+    fn get(slots: &[u64], bits: u32, k: u64, count: u64) -> u32 {
+        let mut h = slot(k, bits);
+        loop {
+            let v = slots[h];
+            if v & !count == k && v != 0 {
+                return (v & count) as u32;
+            }
+            if v == 0 {
+                return 0;
+            }
+            h = (h + 1) % slots.len();
+        }
+    }
+
     /// [`BigramModel::count`](super::BigramModel::count) of the built-in model.
     pub(crate) fn count(a: char, b: char) -> u32 {
-        let pairs = &index().pairs;
-        let mut h = slot(pair_key(a, b), PAIR_BITS);
-        loop {
-            let Some(i) = (pairs[h] as usize).checked_sub(1) else {
-                return 0;
-            };
-            let (x, y, n) = table::BIGRAMS[i];
-            if (x, y) == (a, b) {
-                return n;
-            }
-            h = (h + 1) % pairs.len();
-        }
+        get(&index().pairs, PAIR_BITS, pair_key(a, b), PAIR_COUNT)
     }
 
     /// [`BigramModel::unigram`](super::BigramModel::unigram) of the built-in
     /// model.
     pub(crate) fn unigram(a: char) -> u32 {
-        let unigrams = &index().unigrams;
-        let mut h = slot(u64::from(a as u32), UNIGRAM_BITS);
-        loop {
-            let Some(i) = usize::from(unigrams[h]).checked_sub(1) else {
-                return 0;
-            };
-            let (x, n) = table::UNIGRAMS[i];
-            if x == a {
-                return n;
-            }
-            h = (h + 1) % unigrams.len();
-        }
+        let k = u64::from(a as u32) << 32;
+        get(&index().unigrams, UNIGRAM_BITS, k, u64::from(u32::MAX))
     }
 
     /// [`BigramModel::total`](super::BigramModel::total) of the built-in

@@ -842,21 +842,30 @@ struct Models<'a> {
 }
 
 impl Models<'_> {
-    fn pmi(&self, a: char, b: char) -> f64 {
-        let mut ab = f64::from(self.doc.pair(a, b));
+    /// The count of the token `a`, summed over the models.
+    fn unigram(&self, a: char) -> f64 {
         let mut ua = f64::from(self.doc.unigram(a));
-        let mut ub = f64::from(self.doc.unigram(b));
+        if self.builtin {
+            ua += f64::from(builtin::unigram(a));
+        }
+        if let Some(m) = self.corpus {
+            ua += f64::from(m.unigram(a));
+        }
+        ua
+    }
+
+    /// The PMI of `a` followed by `b`, whose counts ([`Models::unigram`])
+    /// are `ua` and `ub`: the splice evidence reads each of its four tokens
+    /// in two pairs, and looks each up once.
+    fn pmi(&self, (a, ua): (char, f64), (b, ub): (char, f64)) -> f64 {
+        let mut ab = f64::from(self.doc.pair(a, b));
         let mut total = self.doc.total as f64;
         if self.builtin {
             ab += f64::from(builtin::count(a, b));
-            ua += f64::from(builtin::unigram(a));
-            ub += f64::from(builtin::unigram(b));
             total += builtin::TOTAL as f64;
         }
         if let Some(m) = self.corpus {
             ab += f64::from(m.count(a, b));
-            ua += f64::from(m.unigram(a));
-            ub += f64::from(m.unigram(b));
             total += m.total() as f64;
         }
         let pmi = pmi_of(ab, ua, ub, total);
@@ -1813,7 +1822,8 @@ pub(crate) fn judge_hits(judge: &Judge, haystack: &str, hits: &[HitSpan<'_>]) ->
             }
         }
         // Splice.
-        if let Some([l, k0, kn, r]) = around[idx].splice {
+        if let Some(tokens) = around[idx].splice {
+            let [l, k0, kn, r] = tokens.map(|t| (t, models.unigram(t)));
             // The weakest of the two joins the hit makes, against the join
             // its removal makes.
             let gain = models.pmi(l, r) - models.pmi(l, k0).min(models.pmi(kn, r));
