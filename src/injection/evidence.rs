@@ -19,13 +19,16 @@
 //! in [`Tables::class`]: plain text (Han characters of U+4E00..=U+9FFF that
 //! start no word, digits and Latin letters of both widths), noise, sentence
 //! enders, the first character of words, or a stop. [`skip_run`] passes
-//! runs of plain text and the noise between it, one class load and one
-//! branch a character, and the pass adds up at once what such a run
-//! changes: its characters and text characters, its tokens (each run of
-//! noise between text is one), the state of its line. A word's first
-//! character is passed when the last byte of the character after it
-//! follows it in no word ([`Tables::seconds`]); where it may, the character
-//! is read on its own and matched exactly. The tokens a document's splice
+//! runs of plain text and the noise between it in one loop that leaves
+//! only at a character it cannot pass: a class load, a load of
+//! [`Tables::seconds`] and one branch a character, the counts kept by
+//! arithmetic on the class (a branch on it was mispredicted at every change
+//! of class, one character in four or five). The pass adds up at once what
+//! such a run changes: its characters and text characters, its tokens
+//! (each run of noise between text is one), the state of its line. A
+//! word's first character is passed when the last byte of the character
+//! after it follows it in no word ([`Tables::seconds`]); where it may, the
+//! character is read on its own and matched exactly. The tokens a document's splice
 //! evidence looks up, and the characters that fold to them, are stops in
 //! that document only ([`with_classes`]): they are counted one by one, with
 //! the pairs they end. No pair that starts with a token of a run is looked
@@ -36,9 +39,11 @@
 //! instead of [`crate::text::classify`].
 //!
 //! On the scan bench (4 MiB, one worker, 230 documents judged, 741 k
-//! characters) `Judge::judge` costs 39.8 M instructions, 54 a character:
-//! the loop over plain text 15 of them, the document's other characters the
-//! rest (see `benches/injection.rs` for the measurements).
+//! characters) `Judge::judge` costs 54.6 M instructions, 74 a character,
+//! more than the 39.8 M of the loop that left at every class change, but
+//! fewer cycles: 0.35 M mispredicted branches instead of 0.63 M
+//! (callgrind's branch simulation), and a quarter less CPU time in
+//! profiles of the scan (see `benches/injection.rs` for the measurements).
 //!
 //! The first version, which folds the document into per-character vectors,
 //! is kept in `naive.rs` as the tests' oracle: both give the same verdicts.
@@ -1414,7 +1419,7 @@ impl Lines {
 /// tokens of the characters `overlay`: [`Tables::class`] with those
 /// characters read on their own ([`STOP`]).
 ///
-/// The table is changed in place, in a copy each thread keeps (64 KiB),
+/// The table is changed in place, in a copy each thread keeps (128 KiB),
 /// and changed back after: a copy for each document would cost more than
 /// reading most documents. A panic in `f` would leave stops behind, which
 /// slow the pass down but change no result.
