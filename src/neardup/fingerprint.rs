@@ -80,14 +80,26 @@
 //! is counted 16 hashes at a time by carry-save adders into twelve bit
 //! planes (each position's count as a 12-digit binary number; a paragraph's
 //! last few hashes go through them as a group padded with zeros), and read
-//! from them by one carry chain. The analysis takes each hash, as the
-//! window loop makes it, into the sketch's bins (a shift, a minimum and a
-//! store) and the open chunk's sum (an addition), and tests it for a cut;
-//! the exact hash is the paragraph's sum. The `max_chunks` smallest chunk
-//! keys are kept from the few below a threshold set by their number, in a
-//! small sorted array. With [`ChunkKeys::SimHash`] each chunk is counted in
-//! four bit planes of its own instead (a ripple of seven operations a hash;
-//! a chunk's majority is a carry chain of four steps).
+//! from them by one carry chain. The analysis takes a group of 16 hashes
+//! at a time: the window loop adds each hash, as it makes it, to a running
+//! prefix sum and to a mask of cut candidates (no branch on the hash); a
+//! second loop reads the stored group into the sketch's bins (a shift, a
+//! load, a minimum and a store each); and a loop over the candidates that
+//! close a chunk keys each chunk by a difference of prefix sums. The exact
+//! hash is the paragraph's sum. The `max_chunks` smallest chunk keys are
+//! kept by a network of compare-exchanges (no branch on a key), falling
+//! back to a threshold pass into a small sorted array when a kept key
+//! repeats. With [`ChunkKeys::SimHash`] each chunk is counted in four bit
+//! planes of its own instead (a ripple of seven operations a hash; a
+//! chunk's majority is a carry chain of four steps).
+//!
+//! Where the bins are updated matters more than what it costs in
+//! instructions: updated in the window loop, each bin's load and store
+//! waited for an address known only when the hash was made, and timing
+//! without the bins at all (the sketch wrong) showed a third of
+//! `analyze_folded`'s time in them; updated from the stored group, in a
+//! loop of their own, they cost a few percent. (Callgrind does not see
+//! this: it counts 12% more instructions for the faster code.)
 //!
 //! Measured with callgrind on the 4 MiB bench corpus (8,956 paragraphs,
 //! 1.21 M shingles; `SPAMSIFT_BENCH_MIB=4 SPAMSIFT_FP_ONCE=NAME
@@ -1545,16 +1557,16 @@ trait Chunker {
 /// The keys of [`ChunkKeys::Exact`]: each chunk's sum of shingle hashes.
 ///
 /// The hashes come in groups of up to 16 (the window loop's), and a group
-/// is taken in two steps with no branch that depends on a hash: one loop
-/// over it adds each hash to its bin, to a running prefix sum (kept in an
+/// is taken in three steps with no branch that depends on a hash: the loop
+/// that makes the hashes adds each to a running prefix sum (kept in an
 /// array) and to a mask of the cut candidates (hashes whose low 32 bits
-/// are below the cut); then a loop over the candidates that close a chunk
-/// long enough, each found by a count of trailing zeros, keys the chunk by
-/// a difference of prefix sums and clears the candidates its successor is
-/// too short for. Testing every hash for a cut, as earlier versions did,
-/// mispredicted about one branch a chunk (a quarter of the hashes pass
-/// the test, at random): 320 k simulated mispredictions of the bench
-/// corpus's 937 k.
+/// are below the cut); a loop over the stored group adds each hash to its
+/// bin; then a loop over the candidates that close a chunk long enough,
+/// each found by a count of leading zeros, keys the chunk by a difference
+/// of prefix sums and clears the candidates its successor would be too
+/// short for. Testing every hash for a cut, as earlier versions did,
+/// mispredicted about once a chunk (a quarter of the hashes pass the test,
+/// at random).
 struct SumChunks {
     /// Whether chunks are cut at all (else only the paragraph's sum).
     chunking: bool,
@@ -1567,6 +1579,8 @@ struct SumChunks {
     total: u64,
     /// `max_chunks`.
     m: usize,
+    /// The prefix sums of the group being taken.
+    prefix: [u64; 16],
 }
 
 /// The top `32 - k` bits of a `u32` (none for `k >= 32`): in a mask of
@@ -1586,6 +1600,7 @@ impl SumChunks {
             n: 0,
             total: 0,
             m: fp.max_chunks,
+            prefix: [0; 16],
         }
     }
 
@@ -1604,15 +1619,29 @@ impl SumChunks {
         let cut = self.cut;
         // `prefix[j]`: the sum of the group's hashes up to `j`; hash `j` a
         // candidate at bit `31 - j` of `cand` (shifted there below).
-        let mut prefix = [0u64; 16];
+        // (In the struct, not zeroed a group.)
+        let prefix = &mut self.prefix;
         let mut p = 0u64;
         let mut cand = 0u32;
-        for j in 0..len.min(16) {
-            let h = hash(j);
-            hashes[j] = h;
+        let mut step = |j: usize| {
+            let h = hash(j & 15);
+            hashes[j & 15] = h;
             p = p.wrapping_add(h);
-            prefix[j] = p;
+            prefix[j & 15] = p;
             cand = (cand << 1) | u32::from((h as u32) < cut);
+        };
+        // Four a round: one loop count for four hashes.
+        let mut j = 0;
+        while j + 4 <= len {
+            step(j);
+            step(j + 1);
+            step(j + 2);
+            step(j + 3);
+            j += 4;
+        }
+        while j < len {
+            step(j);
+            j += 1;
         }
         cand <<= 32 - len;
         // The bins from the stored hashes, in a loop of their own: see
@@ -1632,7 +1661,7 @@ impl SumChunks {
         let mut open = self.sum;
         while cand != 0 {
             let j = cand.leading_zeros() as usize;
-            let pj = prefix[j & 15];
+            let pj = self.prefix[j & 15];
             chunks.push(open.wrapping_add(pj));
             open = pj.wrapping_neg();
             n = (j + 1).wrapping_neg();
@@ -2030,7 +2059,10 @@ static DEFAULT_DONORS: [[u8; DONOR_TRIES as usize]; DEFAULT_SKETCH_LEN] = {
 /// A shingle costs a shift, a load, a minimum and a store, and no branch:
 /// the bottom-k sketch before it gathered every value, picked the smallest
 /// few once the number of shingles was known and sorted them, 30 M
-/// instructions of 176 M on the bench corpus, over half of it sorting.
+/// instructions of 176 M on the bench corpus, over half of it sorting. The
+/// analysis updates the bins from a stored group of hashes, whose addresses
+/// the processor has early, not in the loop that makes the hashes (see the
+/// module's notes on speed).
 /// `CAP` bins are held; with `TOP` (then `k` is `CAP`, a power of two) the
 /// bin is the hash's top bits, a shift by a constant and no bounds check,
 /// else the multiply-shift of the definition (the same bins).
