@@ -1573,7 +1573,7 @@ struct SumChunks {
     chunk_min: usize,
     cut: u32,
     /// The sum and number of the shingles of the open chunk.
-    sum: u64,
+    open: u64,
     n: usize,
     /// The sum of all the shingles taken.
     total: u64,
@@ -1596,7 +1596,7 @@ impl SumChunks {
             chunking,
             chunk_min: fp.chunk_len / 2,
             cut: fp.chunk_cut,
-            sum: 0,
+            open: 0,
             n: 0,
             total: 0,
             m: fp.max_chunks,
@@ -1658,7 +1658,7 @@ impl SumChunks {
         let mut n = self.n;
         cand &= bits_from(min.saturating_sub(n.saturating_add(1)));
         // The key of a chunk that ends at `j` is `open + prefix[j]`.
-        let mut open = self.sum;
+        let mut open = self.open;
         while cand != 0 {
             let j = cand.leading_zeros() as usize;
             let pj = self.prefix[j & 15];
@@ -1667,7 +1667,7 @@ impl SumChunks {
             n = (j + 1).wrapping_neg();
             cand &= bits_from(j + min);
         }
-        self.sum = open.wrapping_add(p);
+        self.open = open.wrapping_add(p);
         self.n = n.wrapping_add(len);
     }
 }
@@ -1714,7 +1714,7 @@ impl Chunker for SumChunks {
             return key;
         }
         if self.n >= self.chunk_min.max(1) {
-            chunks.push(self.sum);
+            chunks.push(self.open);
         }
         // The sums are uniform: the smallest are as good a choice as the
         // smallest mixed ones, without the mixing.
@@ -2752,6 +2752,58 @@ mod tests {
         }
         check(|c| c, "identity");
         check(fmix64, "fmix64");
+    }
+
+    /// The compare-exchange network against dedup-then-sort, whenever it
+    /// decides: repeats, the paragraph key, keys `u64::MAX` and fewer keys
+    /// than kept; when it declines, `chunks` must be left as they were.
+    #[test]
+    fn network_selection_matches_dedup_then_sort() {
+        let mut seed = 41;
+        let mut decided = 0;
+        for len in [0usize, 1, 2, 3, 4, 5, 7, 17, 40, 300] {
+            for pool in [1u64, 3, 6, 50, u64::MAX] {
+                for round in 0..20 {
+                    let pool_keys: Vec<u64> = (0..pool.min(50)).map(|_| lcg(&mut seed)).collect();
+                    let mut keys: Vec<u64> = (0..len)
+                        .map(|_| match pool {
+                            u64::MAX => lcg(&mut seed),
+                            _ => pool_keys[(lcg(&mut seed) % pool) as usize],
+                        })
+                        .collect();
+                    // Small keys, so that `u64::MAX` and the paragraph key
+                    // are among the smallest now and then.
+                    if round % 3 == 0 {
+                        keys.iter_mut().for_each(|k| *k %= 9);
+                    }
+                    if round % 5 == 1 && len > 0 {
+                        keys[0] = u64::MAX;
+                    }
+                    let fp = match round % 4 {
+                        0 => keys.get(1).copied().unwrap_or(7),
+                        1 => u64::MAX,
+                        _ => lcg(&mut seed) % 9,
+                    };
+                    let mut want: Vec<u64> = Vec::new();
+                    for &c in &keys {
+                        if c != fp && !want.contains(&c) {
+                            want.push(c);
+                        }
+                    }
+                    want.sort_unstable();
+                    want.truncate(DEFAULT_MAX_CHUNKS);
+                    let mut got = keys.clone();
+                    if smallest_by_network::<DEFAULT_MAX_CHUNKS>(&mut got, fp) {
+                        decided += 1;
+                        assert_eq!(got, want, "len {len} pool {pool} round {round} {keys:?}");
+                    } else {
+                        assert_eq!(got, keys, "declined but changed: {keys:?}");
+                    }
+                }
+            }
+        }
+        // The network decides the common case itself.
+        assert!(decided > 300, "{decided}");
     }
 
     /// `analyze_folded` against a naive recomputation from the list of
