@@ -93,13 +93,14 @@
 //! planes of its own instead (a ripple of seven operations a hash; a
 //! chunk's majority is a carry chain of four steps).
 //!
-//! Where the bins are updated matters more than what it costs in
-//! instructions: updated in the window loop, each bin's load and store
-//! waited for an address known only when the hash was made, and timing
-//! without the bins at all (the sketch wrong) showed a third of
-//! `analyze_folded`'s time in them; updated from the stored group, in a
-//! loop of their own, they cost a few percent. (Callgrind does not see
-//! this: it counts 12% more instructions for the faster code.)
+//! How the bins and cuts are arranged matters more than what they cost in
+//! instructions. With a branch a hash for the cuts (mispredicted about
+//! once a chunk) and the bins updated in the window loop (each bin's load
+//! and store waiting for an address known only when the hash is made),
+//! `analyze_folded` ran at 340 MiB/s where it now runs at 470 to 490 (the
+//! bench's ratio lines, binaries alternated); either change alone gained
+//! nothing measurable. Callgrind does not see this: it counts 11% more
+//! instructions for the faster code.
 //!
 //! Measured with callgrind on the 4 MiB bench corpus (8,956 paragraphs,
 //! 1.21 M shingles; `SPAMSIFT_BENCH_MIB=4 SPAMSIFT_FP_ONCE=NAME
@@ -109,10 +110,12 @@
 //! definitions made faster (of which 36 M the chunks' SimHashes and key
 //! choice, 30 M the bottom-32 sketch, over half of it sorting, and 6 M the
 //! FNV-1a exact hash), and 99.9 M with the sums for chunk keys and exact
-//! hash and the one-permutation sketch. Of those (callgrind's inclusive
-//! costs), 54.0 M are the window loop (hashing, the carry-save counting,
-//! the sketch's bins, the chunk sums and cuts), 19.1 M the Han loop, 6.4 M
-//! choosing the chunk keys, and the rest the reader's other steps and the
+//! hash and the one-permutation sketch, and 110.9 M (but a quarter less
+//! time) with the branch-free cuts, the bins apart and the key network. Of
+//! those (callgrind's inclusive costs), 65.0 M are the window loop
+//! (hashing, the carry-save counting, the sketch's bins, the chunk sums
+//! and cuts; 54.0 M before), 19.1 M the Han loop, 6.2 M choosing the chunk
+//! keys (6.4 M before), and the rest the reader's other steps and the
 //! per-paragraph set-up and ends. `fingerprint_folded`: 103.4 M first,
 //! 78.1 M with the same definitions made faster, 70.5 M with the padded
 //! last group and the two-step ripple of the counter.
@@ -1732,8 +1735,8 @@ impl Chunker for SumChunks {
 /// were, in the rare cases the network alone does not decide: a key
 /// repeated among the smallest (the array would keep both copies) or a key
 /// `u64::MAX` (taken for none). The branchy selection mispredicted about
-/// one and a half times a key (200 k simulated mispredictions on the bench
-/// corpus).
+/// once a key (209 k of callgrind's simulated mispredictions on the bench
+/// corpus; 13 k with the network).
 #[inline]
 fn smallest_by_network<const M: usize>(chunks: &mut Vec<u64>, fp: u64) -> bool {
     let mut best = [u64::MAX; M];
