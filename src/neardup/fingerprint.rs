@@ -1660,6 +1660,12 @@ impl SumChunks {
         let min = self.chunk_min.max(1);
         let mut n = self.n;
         cand &= bits_from(min.saturating_sub(n.saturating_add(1)));
+        // After a cut at `j < 16` the next needs `j + min`: with `min`
+        // clamped to 32 (a larger one leaves no candidate of the group
+        // either) the shift of a 64-bit mask below stays under 64, no
+        // test needed.
+        let step = min.min(32);
+        let mut cand = u64::from(cand) << 32;
         // The key of a chunk that ends at `j` is `open + prefix[j]`.
         let mut open = self.open;
         while cand != 0 {
@@ -1668,7 +1674,7 @@ impl SumChunks {
             chunks.push(open.wrapping_add(pj));
             open = pj.wrapping_neg();
             n = (j + 1).wrapping_neg();
-            cand &= bits_from(j + min);
+            cand &= u64::MAX >> (j + step);
         }
         self.open = open.wrapping_add(p);
         self.n = n.wrapping_add(len);
