@@ -80,14 +80,27 @@
 //! is counted 16 hashes at a time by carry-save adders into twelve bit
 //! planes (each position's count as a 12-digit binary number; a paragraph's
 //! last few hashes go through them as a group padded with zeros), and read
-//! from them by one carry chain. The analysis takes each hash, as the
-//! window loop makes it, into the sketch's bins (a shift, a minimum and a
-//! store) and the open chunk's sum (an addition), and tests it for a cut;
-//! the exact hash is the paragraph's sum. The `max_chunks` smallest chunk
-//! keys are kept from the few below a threshold set by their number, in a
-//! small sorted array. With [`ChunkKeys::SimHash`] each chunk is counted in
-//! four bit planes of its own instead (a ripple of seven operations a hash;
-//! a chunk's majority is a carry chain of four steps).
+//! from them by one carry chain. The analysis takes a group of 16 hashes
+//! at a time: the window loop adds each hash, as it makes it, to a running
+//! prefix sum and to a mask of cut candidates (no branch on the hash); a
+//! second loop reads the stored group into the sketch's bins (a shift, a
+//! load, a minimum and a store each); and a loop over the candidates that
+//! close a chunk keys each chunk by a difference of prefix sums. The exact
+//! hash is the paragraph's sum. The `max_chunks` smallest chunk keys are
+//! kept by a network of compare-exchanges (no branch on a key), falling
+//! back to a threshold pass into a small sorted array when a kept key
+//! repeats. With [`ChunkKeys::SimHash`] each chunk is counted in four bit
+//! planes of its own instead (a ripple of seven operations a hash; a
+//! chunk's majority is a carry chain of four steps).
+//!
+//! How the bins and cuts are arranged matters more than what they cost in
+//! instructions. With a branch a hash for the cuts (mispredicted about
+//! once a chunk) and the bins updated in the window loop (each bin's load
+//! and store waiting for an address known only when the hash is made),
+//! `analyze_folded` ran at 340 MiB/s where it now runs at 470 to 490 (the
+//! bench's ratio lines, binaries alternated); either change alone gained
+//! nothing measurable. Callgrind does not see this: it counts 11% more
+//! instructions for the faster code.
 //!
 //! Measured with callgrind on the 4 MiB bench corpus (8,956 paragraphs,
 //! 1.21 M shingles; `SPAMSIFT_BENCH_MIB=4 SPAMSIFT_FP_ONCE=NAME
@@ -97,10 +110,12 @@
 //! definitions made faster (of which 36 M the chunks' SimHashes and key
 //! choice, 30 M the bottom-32 sketch, over half of it sorting, and 6 M the
 //! FNV-1a exact hash), and 99.9 M with the sums for chunk keys and exact
-//! hash and the one-permutation sketch. Of those (callgrind's inclusive
-//! costs), 54.0 M are the window loop (hashing, the carry-save counting,
-//! the sketch's bins, the chunk sums and cuts), 19.1 M the Han loop, 6.4 M
-//! choosing the chunk keys, and the rest the reader's other steps and the
+//! hash and the one-permutation sketch, and 110.9 M (but a quarter less
+//! time) with the branch-free cuts, the bins apart and the key network. Of
+//! those (callgrind's inclusive costs), 65.0 M are the window loop
+//! (hashing, the carry-save counting, the sketch's bins, the chunk sums
+//! and cuts; 54.0 M before), 19.1 M the Han loop, 6.2 M choosing the chunk
+//! keys (6.4 M before), and the rest the reader's other steps and the
 //! per-paragraph set-up and ends. `fingerprint_folded`: 103.4 M first,
 //! 78.1 M with the same definitions made faster, 70.5 M with the padded
 //! last group and the two-step ripple of the counter.
@@ -1544,21 +1559,38 @@ trait Chunker {
 
 /// The keys of [`ChunkKeys::Exact`]: each chunk's sum of shingle hashes.
 ///
-/// One addition, one count and one comparison a shingle, where the chunk
-/// SimHashes cost a seven-operation ripple into bit planes a shingle and a
-/// carry chain a chunk (36 M instructions of 176 M on the bench corpus).
+/// The hashes come in groups of up to 16 (the window loop's), and a group
+/// is taken in three steps with no branch that depends on a hash: the loop
+/// that makes the hashes adds each to a running prefix sum (kept in an
+/// array) and to a mask of the cut candidates (hashes whose low 32 bits
+/// are below the cut); a loop over the stored group adds each hash to its
+/// bin; then a loop over the candidates that close a chunk long enough,
+/// each found by a count of leading zeros, keys the chunk by a difference
+/// of prefix sums and clears the candidates its successor would be too
+/// short for. Testing every hash for a cut, as earlier versions did,
+/// mispredicted about once a chunk (a quarter of the hashes pass the test,
+/// at random).
 struct SumChunks {
     /// Whether chunks are cut at all (else only the paragraph's sum).
     chunking: bool,
     chunk_min: usize,
     cut: u32,
     /// The sum and number of the shingles of the open chunk.
-    sum: u64,
+    open: u64,
     n: usize,
-    /// The sum of the shingles of the closed chunks.
-    closed: u64,
+    /// The sum of all the shingles taken.
+    total: u64,
     /// `max_chunks`.
     m: usize,
+    /// The prefix sums of the group being taken.
+    prefix: [u64; 16],
+}
+
+/// The top `32 - k` bits of a `u32` (none for `k >= 32`): in a mask of
+/// cut candidates, the hashes from `k` on.
+#[inline(always)]
+fn bits_from(k: usize) -> u32 {
+    u32::MAX.checked_shr(k.min(32) as u32).unwrap_or(0)
 }
 
 impl SumChunks {
@@ -1567,53 +1599,85 @@ impl SumChunks {
             chunking,
             chunk_min: fp.chunk_len / 2,
             cut: fp.chunk_cut,
-            sum: 0,
+            open: 0,
             n: 0,
-            closed: 0,
+            total: 0,
             m: fp.max_chunks,
+            prefix: [0; 16],
         }
     }
 
-    /// Takes the hashes `hash(0)` to `hash(count - 1)` (chunking).
+    /// Takes the group of the `len` (1 to 16) hashes `hash(0)` to
+    /// `hash(len - 1)` (chunking), writing each to `hashes` too.
     #[inline(always)]
-    fn take_each<S: Sketch>(
+    fn take_group<S: Sketch>(
         &mut self,
-        count: usize,
+        len: usize,
+        hashes: &mut [u64; 16],
         bins: &mut S,
         chunks: &mut Vec<u64>,
-        mut hash: impl FnMut(usize) -> u64,
+        hash: impl Fn(usize) -> u64,
     ) {
-        let (chunk_min, cut) = (self.chunk_min, self.cut);
-        let mut sum = self.sum;
-        // The open chunk has `i + 1 + base` shingles after hash `i` (no
-        // count to keep up a shingle).
-        let mut base = self.n;
-        let mut step = |i: usize| {
-            let h = hash(i);
-            bins.add(h);
-            sum = sum.wrapping_add(h);
-            if (h as u32) < cut && (i + 1).wrapping_add(base) >= chunk_min {
-                chunks.push(sum);
-                self.closed = self.closed.wrapping_add(sum);
-                sum = 0;
-                base = (i + 1).wrapping_neg();
-            }
+        debug_assert!((1..=16).contains(&len));
+        let cut = self.cut;
+        // `prefix[j]`: the sum of the group's hashes up to `j`; hash `j` a
+        // candidate at bit `31 - j` of `cand` (shifted there below).
+        // (In the struct, not zeroed a group.)
+        let prefix = &mut self.prefix;
+        let mut p = 0u64;
+        let mut cand = 0u32;
+        let mut step = |j: usize| {
+            let h = hash(j & 15);
+            hashes[j & 15] = h;
+            p = p.wrapping_add(h);
+            prefix[j & 15] = p;
+            cand = (cand << 1) | u32::from((h as u32) < cut);
         };
-        // Four a round: one loop count for four shingles.
-        let mut i = 0;
-        while i + 4 <= count {
-            step(i);
-            step(i + 1);
-            step(i + 2);
-            step(i + 3);
-            i += 4;
+        // Four a round: one loop count for four hashes.
+        let mut j = 0;
+        while j + 4 <= len {
+            step(j);
+            step(j + 1);
+            step(j + 2);
+            step(j + 3);
+            j += 4;
         }
-        while i < count {
-            step(i);
-            i += 1;
+        while j < len {
+            step(j);
+            j += 1;
         }
-        self.sum = sum;
-        self.n = count.wrapping_add(base);
+        cand <<= 32 - len;
+        // The bins from the stored hashes, in a loop of their own: see
+        // `Bins`.
+        for &h in &hashes[..len.min(16)] {
+            bins.add(h);
+        }
+        self.total = self.total.wrapping_add(p);
+        // A cut after hash `j` needs `n + j + 1 >= chunk_min`, where `n`
+        // counts the open chunk's hashes before the group (after a cut in
+        // the group at `j`, `-(j + 1)` modulo `2^64`), and a chunk of at
+        // least one hash.
+        let min = self.chunk_min.max(1);
+        let mut n = self.n;
+        cand &= bits_from(min.saturating_sub(n.saturating_add(1)));
+        // After a cut at `j < 16` the next needs `j + min`: with `min`
+        // clamped to 32 (a larger one leaves no candidate of the group
+        // either) the shift of a 64-bit mask below stays under 64, no
+        // test needed.
+        let step = min.min(32);
+        let mut cand = u64::from(cand) << 32;
+        // The key of a chunk that ends at `j` is `open + prefix[j]`.
+        let mut open = self.open;
+        while cand != 0 {
+            let j = cand.leading_zeros() as usize;
+            let pj = self.prefix[j & 15];
+            chunks.push(open.wrapping_add(pj));
+            open = pj.wrapping_neg();
+            n = (j + 1).wrapping_neg();
+            cand &= u64::MAX >> (j + step);
+        }
+        self.open = open.wrapping_add(p);
+        self.n = n.wrapping_add(len);
     }
 }
 
@@ -1622,10 +1686,13 @@ impl Chunker for SumChunks {
     fn take<S: Sketch>(&mut self, hashes: &[u64], bins: &mut S, chunks: &mut Vec<u64>) {
         if !self.chunking {
             bins.add_all(hashes);
-            self.sum = hashes.iter().fold(self.sum, |s, &h| s.wrapping_add(h));
+            self.total = hashes.iter().fold(self.total, |s, &h| s.wrapping_add(h));
             return;
         }
-        self.take_each(hashes.len(), bins, chunks, |i| hashes[i]);
+        let mut scratch = [0u64; 16];
+        for group in hashes.chunks(16) {
+            self.take_group(group.len(), &mut scratch, bins, chunks, |j| group[j]);
+        }
     }
 
     #[inline(always)]
@@ -1643,14 +1710,11 @@ impl Chunker for SumChunks {
             self.take(hashes, bins, chunks);
             return;
         }
-        self.take_each(16, bins, chunks, |j| {
-            let h = hash(j);
-            hashes[j] = h;
-            h
-        });
+        self.take_group(16, hashes, bins, chunks, hash);
     }
+
     fn sum(&self) -> u64 {
-        self.closed.wrapping_add(self.sum)
+        self.total
     }
 
     fn finish(&mut self, chunks: &mut Vec<u64>, _fingerprint: u64) -> u64 {
@@ -1659,13 +1723,47 @@ impl Chunker for SumChunks {
             return key;
         }
         if self.n >= self.chunk_min.max(1) {
-            chunks.push(self.sum);
+            chunks.push(self.open);
         }
         // The sums are uniform: the smallest are as good a choice as the
         // smallest mixed ones, without the mixing.
-        select_chunk_keys(chunks, key, self.m, |c| c);
+        if self.m != DEFAULT_MAX_CHUNKS || !smallest_by_network::<DEFAULT_MAX_CHUNKS>(chunks, key) {
+            select_chunk_keys(chunks, key, self.m, |c| c);
+        }
         key
     }
+}
+
+/// [`select_chunk_keys`] for `M` keys and the identity as the mix, without
+/// a branch that depends on a key: each key other than `fp` goes through a
+/// network of `M` compare-exchanges into a sorted array of the `M` smallest
+/// so far (`u64::MAX` for none). Returns `false`, leaving `chunks` as they
+/// were, in the rare cases the network alone does not decide: a key
+/// repeated among the smallest (the array would keep both copies) or a key
+/// `u64::MAX` (taken for none). The branchy selection mispredicted about
+/// once a key (209 k of callgrind's simulated mispredictions on the bench
+/// corpus; 13 k with the network).
+#[inline]
+fn smallest_by_network<const M: usize>(chunks: &mut Vec<u64>, fp: u64) -> bool {
+    let mut best = [u64::MAX; M];
+    let mut max_seen = false;
+    for &c in chunks.iter() {
+        max_seen |= c == u64::MAX;
+        let mut x = if c == fp { u64::MAX } else { c };
+        for slot in best.iter_mut() {
+            let lo = x.min(*slot);
+            x = x.max(*slot);
+            *slot = lo;
+        }
+    }
+    let repeat = best.windows(2).any(|w| w[0] == w[1] && w[0] != u64::MAX);
+    if max_seen || repeat {
+        return false;
+    }
+    let have = best.iter().filter(|&&b| b != u64::MAX).count();
+    chunks.clear();
+    chunks.extend_from_slice(&best[..have]);
+    true
 }
 
 /// The keys of [`ChunkKeys::SimHash`]: each chunk's SimHash, counted in
@@ -1970,7 +2068,10 @@ static DEFAULT_DONORS: [[u8; DONOR_TRIES as usize]; DEFAULT_SKETCH_LEN] = {
 /// A shingle costs a shift, a load, a minimum and a store, and no branch:
 /// the bottom-k sketch before it gathered every value, picked the smallest
 /// few once the number of shingles was known and sorted them, 30 M
-/// instructions of 176 M on the bench corpus, over half of it sorting.
+/// instructions of 176 M on the bench corpus, over half of it sorting. The
+/// analysis updates the bins from a stored group of hashes, whose addresses
+/// the processor has early, not in the loop that makes the hashes (see the
+/// module's notes on speed).
 /// `CAP` bins are held; with `TOP` (then `k` is `CAP`, a power of two) the
 /// bin is the hash's top bits, a shift by a constant and no bounds check,
 /// else the multiply-shift of the definition (the same bins).
@@ -2660,6 +2761,58 @@ mod tests {
         }
         check(|c| c, "identity");
         check(fmix64, "fmix64");
+    }
+
+    /// The compare-exchange network against dedup-then-sort, whenever it
+    /// decides: repeats, the paragraph key, keys `u64::MAX` and fewer keys
+    /// than kept; when it declines, `chunks` must be left as they were.
+    #[test]
+    fn network_selection_matches_dedup_then_sort() {
+        let mut seed = 41;
+        let mut decided = 0;
+        for len in [0usize, 1, 2, 3, 4, 5, 7, 17, 40, 300] {
+            for pool in [1u64, 3, 6, 50, u64::MAX] {
+                for round in 0..20 {
+                    let pool_keys: Vec<u64> = (0..pool.min(50)).map(|_| lcg(&mut seed)).collect();
+                    let mut keys: Vec<u64> = (0..len)
+                        .map(|_| match pool {
+                            u64::MAX => lcg(&mut seed),
+                            _ => pool_keys[(lcg(&mut seed) % pool) as usize],
+                        })
+                        .collect();
+                    // Small keys, so that `u64::MAX` and the paragraph key
+                    // are among the smallest now and then.
+                    if round % 3 == 0 {
+                        keys.iter_mut().for_each(|k| *k %= 9);
+                    }
+                    if round % 5 == 1 && len > 0 {
+                        keys[0] = u64::MAX;
+                    }
+                    let fp = match round % 4 {
+                        0 => keys.get(1).copied().unwrap_or(7),
+                        1 => u64::MAX,
+                        _ => lcg(&mut seed) % 9,
+                    };
+                    let mut want: Vec<u64> = Vec::new();
+                    for &c in &keys {
+                        if c != fp && !want.contains(&c) {
+                            want.push(c);
+                        }
+                    }
+                    want.sort_unstable();
+                    want.truncate(DEFAULT_MAX_CHUNKS);
+                    let mut got = keys.clone();
+                    if smallest_by_network::<DEFAULT_MAX_CHUNKS>(&mut got, fp) {
+                        decided += 1;
+                        assert_eq!(got, want, "len {len} pool {pool} round {round} {keys:?}");
+                    } else {
+                        assert_eq!(got, keys, "declined but changed: {keys:?}");
+                    }
+                }
+            }
+        }
+        // The network decides the common case itself.
+        assert!(decided > 300, "{decided}");
     }
 
     /// `analyze_folded` against a naive recomputation from the list of
