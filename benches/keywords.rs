@@ -222,10 +222,7 @@ fn profile_once(corpus: &corpus::Corpus) -> bool {
     let Ok(which) = std::env::var("SPAMSIFT_KEYWORDS_ONCE") else {
         return false;
     };
-    let n = std::env::var("SPAMSIFT_KEYWORDS_N")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or(10_000);
+    let n = dictionary_size();
     let kws = corpus::keywords(n, SEED);
     let docs = &corpus.docs;
     let mut folded = Folded::default();
@@ -294,6 +291,15 @@ fn thread_cpu() -> Option<Duration> {
     None
 }
 
+/// The dictionary size of the profiling modes: `SPAMSIFT_KEYWORDS_N`, 10k
+/// by default.
+fn dictionary_size() -> usize {
+    std::env::var("SPAMSIFT_KEYWORDS_N")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(10_000)
+}
+
 /// The comparison mode: with `SPAMSIFT_KEYWORDS_CPU=rounds`, builds the
 /// four matchers for the 10k dictionary (`SPAMSIFT_KEYWORDS_N` for another
 /// size), then scans the corpus `rounds` times with each in turn, so that
@@ -307,10 +313,7 @@ fn compare_cpu(corpus: &corpus::Corpus) -> bool {
     else {
         return false;
     };
-    let n = std::env::var("SPAMSIFT_KEYWORDS_N")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or(10_000);
+    let n = dictionary_size();
     let kws = corpus::keywords(n, SEED);
     let docs = &corpus.docs;
     let mut folded = Folded::default();

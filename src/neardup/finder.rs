@@ -945,33 +945,48 @@ mod tests {
         out
     }
 
+    /// The settings the probe tests run under: the defaults; paragraph keys
+    /// only (so that the look-ups since the snapshot in the Hamming index
+    /// decide); chunk keys in a Hamming index too, and paragraph keys at
+    /// k = 4 (the automatic layout).
+    fn probe_builders() -> [(&'static str, FinderBuilder); 3] {
+        let mut only_paragraphs = Finder::builder();
+        only_paragraphs.chunk_len(0);
+        let mut near_chunks = Finder::builder();
+        near_chunks.chunk_max_distance(2).max_distance(4);
+        [
+            ("defaults", Finder::builder()),
+            ("paragraph keys only", only_paragraphs),
+            ("near chunk keys", near_chunks),
+        ]
+    }
+
+    /// A finder built by `builder` with `paras` added plainly, their
+    /// analyses, and what each add answered.
+    fn plain_adds(
+        builder: &FinderBuilder,
+        paras: &[String],
+    ) -> (Finder, Vec<Analysis>, Vec<Option<Location>>) {
+        let mut plain = builder.build().unwrap();
+        let analyses: Vec<Analysis> = paras
+            .iter()
+            .map(|p| plain.fingerprinter().analyze(p, &[]))
+            .collect();
+        let want = analyses
+            .iter()
+            .enumerate()
+            .map(|(i, a)| plain.add_analyzed(loc(i), a))
+            .collect();
+        (plain, analyses, want)
+    }
+
     /// Adding paragraphs with probes from snapshots taken at every lag
     /// answers exactly what adding them plainly does, and so clusters alike.
     #[test]
     fn probed_adds_equal_plain_adds() {
         let paras = paragraphs_with_copies();
-        // The defaults; paragraph keys only (so that the look-ups since the
-        // snapshot in the Hamming index decide); chunk keys in a Hamming
-        // index too, and paragraph keys at k = 4 (the automatic layout).
-        let mut only_paragraphs = Finder::builder();
-        only_paragraphs.chunk_len(0);
-        let mut near_chunks = Finder::builder();
-        near_chunks.chunk_max_distance(2).max_distance(4);
-        for (name, builder) in [
-            ("defaults", Finder::builder()),
-            ("paragraph keys only", only_paragraphs),
-            ("near chunk keys", near_chunks),
-        ] {
-            let mut plain = builder.build().unwrap();
-            let analyses: Vec<Analysis> = paras
-                .iter()
-                .map(|p| plain.fingerprinter().analyze(p, &[]))
-                .collect();
-            let want: Vec<Option<Location>> = analyses
-                .iter()
-                .enumerate()
-                .map(|(i, a)| plain.add_analyzed(loc(i), a))
-                .collect();
+        for (name, builder) in probe_builders() {
+            let (plain, analyses, want) = plain_adds(&builder, &paras);
             assert!(want.iter().filter(|w| w.is_some()).count() > 300, "{name}");
             for lag in [0usize, 1, 3, 50, 700, usize::MAX] {
                 let mut probed = builder.build().unwrap();
@@ -1006,25 +1021,8 @@ mod tests {
     #[test]
     fn shared_adds_equal_plain_adds() {
         let paras = paragraphs_with_copies();
-        let mut only_paragraphs = Finder::builder();
-        only_paragraphs.chunk_len(0);
-        let mut near_chunks = Finder::builder();
-        near_chunks.chunk_max_distance(2).max_distance(4);
-        for (name, builder) in [
-            ("defaults", Finder::builder()),
-            ("paragraph keys only", only_paragraphs),
-            ("near chunk keys", near_chunks),
-        ] {
-            let mut plain = builder.build().unwrap();
-            let analyses: Vec<Analysis> = paras
-                .iter()
-                .map(|p| plain.fingerprinter().analyze(p, &[]))
-                .collect();
-            let want: Vec<Option<Location>> = analyses
-                .iter()
-                .enumerate()
-                .map(|(i, a)| plain.add_analyzed(loc(i), a))
-                .collect();
+        for (name, builder) in probe_builders() {
+            let (plain, analyses, want) = plain_adds(&builder, &paras);
             for (keep, buffer) in [
                 (0usize, 1),
                 (3, 16),

@@ -2505,6 +2505,21 @@ mod tests {
         }
     }
 
+    /// `len` hashes biased so that the counts of their bits sit near the
+    /// half, where a counter's rounding decides.
+    fn biased_hashes(seed: &mut u64, len: usize) -> Vec<u64> {
+        (0..len)
+            .map(|i| {
+                lcg(seed)
+                    & if i % 3 == 0 {
+                        u64::MAX
+                    } else {
+                        lcg(seed) | 0xff00
+                    }
+            })
+            .collect()
+    }
+
     fn lcg(seed: &mut u64) -> u64 {
         *seed = seed
             .wrapping_mul(6364136223846793005)
@@ -2542,17 +2557,7 @@ mod tests {
     fn counter_matches_wide_counts() {
         let mut seed = 11;
         for len in (0..140).chain([254, 255, 256, 300, 511, 700]) {
-            // Biased hashes, so that counts sit near the half.
-            let hs: Vec<u64> = (0..len)
-                .map(|i| {
-                    lcg(&mut seed)
-                        & if i % 3 == 0 {
-                            u64::MAX
-                        } else {
-                            lcg(&mut seed) | 0xff00
-                        }
-                })
-                .collect();
+            let hs = biased_hashes(&mut seed, len);
             let mut c = Counter::new();
             for &h in &hs {
                 if c.n == 255 {
@@ -2679,17 +2684,7 @@ mod tests {
     fn chunk_counter_matches_wide_counts() {
         let mut seed = 13;
         for len in (0..100).chain([254, 255, 256, 270, 300, 511, 700]) {
-            // Biased hashes, so that counts sit near the half.
-            let hs: Vec<u64> = (0..len)
-                .map(|i| {
-                    lcg(&mut seed)
-                        & if i % 3 == 0 {
-                            u64::MAX
-                        } else {
-                            lcg(&mut seed) | 0xff00
-                        }
-                })
-                .collect();
+            let hs = biased_hashes(&mut seed, len);
             let mut c = ChunkCounter::new();
             // Twice: `clear` forgets everything, flushed counts included.
             for round in 0..2 {
