@@ -188,6 +188,13 @@ fn bench_scan(c: &mut Criterion) {
         );
         return;
     }
+    if let Some(pairs) = std::env::var("SPAMSIFT_SCAN_PAIRS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        pairs_report(&s, pairs.max(1));
+        return;
+    }
     // Correctness, outside the timed loop: every planted keyword is found,
     // and the same on every thread count and input format.
     let reference = run(&scanner(&s, 1), text_inputs(&s));
@@ -251,9 +258,10 @@ fn cpu_seconds() -> Option<(f64, f64)> {
     Some((ticks("/proc/self/stat")?, ticks("/proc/thread-self/stat")?))
 }
 
-/// Throughput per CPU second, which other load on the machine does not
-/// change, and the share of the serial collector (the calling thread): the
-/// bound it puts on the speedup from more worker threads.
+/// Throughput per CPU second, which other load on the machine changes less
+/// than wall time, and on 2 workers the share of the serial collector (the
+/// calling thread): the bound it puts on the speedup from more workers. On
+/// 1 thread the calling thread does everything (`Scanner::threads`).
 fn cpu_report(s: &Setup) {
     for threads in [1, 2] {
         let sc = scanner(s, threads);
@@ -269,6 +277,15 @@ fn cpu_report(s: &Setup) {
         let (p1, t1) = cpu_seconds().expect("read before");
         let bytes = (s.corpus.bytes * rounds) as f64 / 1e6;
         let (cpu, collector) = (p1 - p0, t1 - t0);
+        if threads == 1 {
+            // One thread does it all: there is no collector apart.
+            eprintln!(
+                "scan cpu, 1 thread: {:.0} MB per CPU second, {:.0} MB/s wall",
+                bytes / cpu,
+                bytes / wall,
+            );
+            continue;
+        }
         eprintln!(
             "scan cpu, {threads} worker(s): {:.0} MB per CPU second, {:.0} MB/s wall; \
              collector {:.0}% of CPU, so at most {:.1}x from more workers",
@@ -278,6 +295,42 @@ fn cpu_report(s: &Setup) {
             cpu / collector.max(1e-9),
         );
     }
+}
+
+/// Scans on 1 and 2 workers in turn, `pairs` times: the median throughput
+/// of each and the median of the pairs' ratios. On a machine whose speed
+/// drifts (other tenants of its host), a ratio of two scans a fraction of a
+/// second apart is steadier than one of two criterion runs ten seconds
+/// apart.
+fn pairs_report(s: &Setup, pairs: usize) {
+    let (one, two) = (scanner(s, 1), scanner(s, 2));
+    let mb = s.corpus.bytes as f64 / 1e6;
+    let time = |sc: &Scanner| {
+        let t = std::time::Instant::now();
+        run(sc, text_inputs(s));
+        mb / t.elapsed().as_secs_f64()
+    };
+    let (mut a, mut b, mut r) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..pairs {
+        let x = time(&one);
+        let y = time(&two);
+        a.push(x);
+        b.push(y);
+        r.push(y / x);
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    eprintln!(
+        "scan pairs ({pairs}): 1 worker {:.1} MB/s, 2 workers {:.1} MB/s (medians); \
+         median ratio {:.2}x, range {:.2}-{:.2}x",
+        median(&mut a),
+        median(&mut b),
+        median(&mut r),
+        r[0],
+        r[r.len() - 1]
+    );
 }
 
 criterion_group!(benches, bench_scan);

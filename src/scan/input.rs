@@ -7,7 +7,6 @@ use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::SyncSender;
 
 use super::engine::ParagraphMode;
 use crate::{Error, Result};
@@ -196,9 +195,11 @@ pub(crate) struct ReadOptions {
     pub(crate) batch_len: usize,
 }
 
-/// Groups items into batches of about `batch_len` bytes and sends them.
+/// Groups items into batches of about `batch_len` bytes and hands them to
+/// its sink: a channel to the workers, or the calling thread's own analysis
+/// when the scan runs on one thread.
 struct Batcher<'a> {
-    tx: &'a SyncSender<Batch>,
+    sink: &'a mut dyn FnMut(Batch) -> Result<(), Hangup>,
     stop: &'a AtomicBool,
     seq: u64,
     items: Vec<Item>,
@@ -207,7 +208,7 @@ struct Batcher<'a> {
 }
 
 /// The receiving side hung up: stop reading.
-struct Hangup;
+pub(crate) struct Hangup;
 
 impl Batcher<'_> {
     fn push(&mut self, item: Item) -> Result<(), Hangup> {
@@ -233,19 +234,20 @@ impl Batcher<'_> {
             items,
         };
         self.seq += 1;
-        self.tx.send(batch).map_err(|_| Hangup)
+        (self.sink)(batch)
     }
 }
 
-/// The reader thread: reads every input in order and sends its items.
+/// The reader: reads every input in order and hands its items to `sink` in
+/// batches, until the sink hangs up or `stop` is set.
 pub(crate) fn read_all(
     inputs: Vec<Input>,
     opts: ReadOptions,
-    tx: &SyncSender<Batch>,
+    sink: &mut dyn FnMut(Batch) -> Result<(), Hangup>,
     stop: &AtomicBool,
 ) {
     let mut batcher = Batcher {
-        tx,
+        sink,
         stop,
         seq: 0,
         items: Vec::new(),

@@ -39,6 +39,9 @@
 //! the CPU-heavy part. The calling thread (the collector) puts the results
 //! back in input order, adds every paragraph to the finder and calls the
 //! callback, so the results are the same whatever the number of threads.
+//! With one thread ([`ScannerBuilder::threads`]`(1)`) the calling thread
+//! does it all, batch by batch, with no channel and no hand-over: a scan
+//! that costs one core, for pipelines that run one scan per core.
 //!
 //! Adding a paragraph must happen in input order, one at a time, so the
 //! collector's share bounds the speed-up from more workers; it does as
@@ -199,8 +202,11 @@ impl ScannerBuilder {
         self
     }
 
-    /// The number of worker threads; 0 means one per core. The reader and the
-    /// calling thread come on top. Default: 0.
+    /// The number of worker threads; 0 means one per core. With 1 the whole
+    /// scan runs on the calling thread, one core's work: reading, both
+    /// detectors and the near-duplicate index in turn, batch by batch. With
+    /// more, a reader thread and the collector (the calling thread) come on
+    /// top of the workers. Default: 0.
     pub fn threads(&mut self, n: usize) -> &mut Self {
         self.threads = n;
         self
@@ -560,7 +566,8 @@ impl Scanner {
         &self.detector
     }
 
-    /// The number of worker threads.
+    /// The number of worker threads (1: the calling thread does it all; see
+    /// [`ScannerBuilder::threads`]).
     pub fn threads(&self) -> usize {
         self.threads
     }
@@ -590,7 +597,6 @@ impl Scanner {
         F: FnMut(Event<'_>) -> Result<()>,
     {
         let threads = self.threads.max(1);
-        let stop = AtomicBool::new(false);
         let read_opts = ReadOptions {
             mode: self.mode,
             part_len: self.part_len,
@@ -601,7 +607,77 @@ impl Scanner {
             // since a snapshot dearer (see `Finder::share`).
             batch_len: (128 << 10).min(self.part_len.max(1 << 12)),
         };
-        let mut finder = self.finder.build()?;
+        let finder = self.finder.build()?;
+        if threads == 1 {
+            return self.scan_here(inputs, read_opts, finder, &mut on_event);
+        }
+        self.scan_threads(inputs, read_opts, finder, threads, &mut on_event)
+    }
+
+    /// One thread, the calling one: reads, analyses and collects each batch
+    /// in turn, with no channel, so the scan costs one core. It runs the
+    /// index as the threads do (see `Finder::share`), in turn: a batch's
+    /// paragraphs are looked up together in a snapshot taken before it
+    /// (their cache misses overlap), then added one by one, each looked up
+    /// only among the keys of its own batch; 7% fewer instructions than a
+    /// finder keeping its own index and looking every paragraph up alone
+    /// (callgrind, 4 MiB bench corpus: 278.6 M against 299.5 M a scan).
+    fn scan_here<F>(
+        &self,
+        inputs: Vec<Input>,
+        read_opts: ReadOptions,
+        mut finder: Finder,
+        on_event: &mut F,
+    ) -> Result<Summary>
+    where
+        F: FnMut(Event<'_>) -> Result<()>,
+    {
+        let stop = AtomicBool::new(false);
+        let hub = finder.share();
+        let mut state = Collector::new(finder);
+        let mut analyzer = Analyzer::default();
+        let mut outcomes = Vec::new();
+        let mut paras = RawParagraphs::default();
+        let mut failed = None;
+        let mut sink = |batch: Batch| {
+            outcomes.clear();
+            paras.clear();
+            for item in batch.items {
+                outcomes.push(self.analyze(&mut analyzer, item, &mut paras));
+            }
+            hub.maintain();
+            paras.probe_all(&hub.snapshot());
+            let result = state.batch(&mut outcomes, &paras, on_event);
+            state.finder.publish();
+            match result {
+                Ok(()) => Ok(()),
+                Err(e) => {
+                    failed = Some(e);
+                    Err(input::Hangup)
+                }
+            }
+        };
+        input::read_all(inputs, read_opts, &mut sink, &stop);
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(state.finish(self.max_distance)),
+        }
+    }
+
+    /// A reader thread, `threads` workers and the collector on the calling
+    /// thread.
+    fn scan_threads<F>(
+        &self,
+        inputs: Vec<Input>,
+        read_opts: ReadOptions,
+        mut finder: Finder,
+        threads: usize,
+        on_event: &mut F,
+    ) -> Result<Summary>
+    where
+        F: FnMut(Event<'_>) -> Result<()>,
+    {
+        let stop = AtomicBool::new(false);
         // The workers keep the finder's Hamming indexes and look paragraphs
         // up in their latest snapshot; the collector only appends keys to
         // lists, hands them over after every batch, and looks up what was
@@ -619,7 +695,8 @@ impl Scanner {
             std::thread::Builder::new()
                 .name("spamsift-reader".to_string())
                 .spawn_scoped(s, move || {
-                    input::read_all(inputs, read_opts, &work_tx, stop)
+                    let mut send = |batch| work_tx.send(batch).map_err(|_| input::Hangup);
+                    input::read_all(inputs, read_opts, &mut send, stop)
                 })
                 .expect("the system spawns a thread");
             for n in 0..threads {
@@ -632,7 +709,7 @@ impl Scanner {
             }
             drop(done_tx);
             drop(work_rx);
-            let result = self.collect(finder, done_rx, returns, threads, &mut on_event);
+            let result = self.collect(finder, done_rx, returns, threads, on_event);
             // Tell the reader to stop early when the scan failed; the
             // workers stop when they find the result channel closed.
             stop.store(true, Ordering::Relaxed);
@@ -826,13 +903,7 @@ impl Scanner {
     where
         F: FnMut(Event<'_>) -> Result<()>,
     {
-        let mut state = Collector {
-            finder,
-            docs: Vec::new(),
-            doc_paragraphs: 0,
-            summary: Summary::default(),
-            spare_reports: Vec::new(),
-        };
+        let mut state = Collector::new(finder);
         let mut pending = BTreeMap::new();
         let mut next = 0u64;
         for done in rx.iter() {
@@ -844,30 +915,14 @@ impl Scanner {
                     paras,
                     ..
                 } = done;
-                for outcome in &mut outcomes {
-                    state.handle(outcome, &paras, on_event)?;
-                }
-                // The reports' vectors stay with the collector, warm in its
-                // cache, for the next batch's parts.
-                for outcome in &mut outcomes {
-                    if let Outcome::Part(part, ..) = outcome {
-                        let mut reports = std::mem::take(&mut part.paragraphs);
-                        reports.clear();
-                        state.spare_reports.push(reports);
-                    }
-                }
+                state.batch(&mut outcomes, &paras, on_event)?;
                 state.finder.publish();
-                {
-                    // Enough for every worker to find one; beyond that
-                    // (workers that stopped early) the batch is dropped here.
-                    let mut returns = lock(returns);
-                    if returns.len() < 2 * threads + 2 {
-                        returns.push((outcomes, paras));
-                    }
+                // Enough for every worker to find one; beyond that (workers
+                // that stopped early) the batch is dropped here.
+                let mut returns = lock(returns);
+                if returns.len() < 2 * threads + 2 {
+                    returns.push((outcomes, paras));
                 }
-                on_event(Event::Progress {
-                    bytes: state.summary.input_bytes,
-                })?;
             }
         }
         if !pending.is_empty() {
@@ -898,6 +953,45 @@ struct Collector {
 }
 
 impl Collector {
+    fn new(finder: Finder) -> Collector {
+        Collector {
+            finder,
+            docs: Vec::new(),
+            doc_paragraphs: 0,
+            summary: Summary::default(),
+            spare_reports: Vec::new(),
+        }
+    }
+
+    /// Handles a batch's outcomes in order, then reports progress. The
+    /// outcomes keep what they hold (the caller drops or reuses them), but
+    /// for the parts' paragraph reports, kept for the next batch's parts.
+    fn batch<F>(
+        &mut self,
+        outcomes: &mut [Outcome],
+        paras: &RawParagraphs,
+        on_event: &mut F,
+    ) -> Result<()>
+    where
+        F: FnMut(Event<'_>) -> Result<()>,
+    {
+        for outcome in outcomes.iter_mut() {
+            self.handle(outcome, paras, on_event)?;
+        }
+        // The reports' vectors stay with the collector, warm in its cache,
+        // for the next batch's parts.
+        for outcome in outcomes.iter_mut() {
+            if let Outcome::Part(part, ..) = outcome {
+                let mut reports = std::mem::take(&mut part.paragraphs);
+                reports.clear();
+                self.spare_reports.push(reports);
+            }
+        }
+        on_event(Event::Progress {
+            bytes: self.summary.input_bytes,
+        })
+    }
+
     /// Handles one item's outcome, leaving what it holds in place (a part
     /// goes back to a worker to be dropped).
     fn handle<F>(

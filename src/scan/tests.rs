@@ -221,26 +221,35 @@ fn invalid_utf8_stops_the_scan_in_input_order() {
     }
 }
 
+/// On one thread (no channel: the reader stops when the analysis in its
+/// own loop fails) as on several.
 #[test]
 fn callback_errors_stop_the_scan() {
-    let docs: Vec<Input> = (0..100)
-        .map(|i| text_input(&format!("d{i}"), SEED))
-        .collect();
-    let scanner = Scanner::builder().threads(2).build().unwrap();
-    let mut seen = 0;
-    let err = scanner
-        .scan(docs, |e| {
-            if let Event::Part(_) = e {
-                seen += 1;
-                if seen == 3 {
-                    return Err(Error::Config("stop".into()));
+    for threads in [1, 2] {
+        let docs: Vec<Input> = (0..100)
+            .map(|i| text_input(&format!("d{i}"), SEED))
+            .collect();
+        let scanner = Scanner::builder().threads(threads).build().unwrap();
+        let mut seen = 0;
+        let mut progress = 0;
+        let err = scanner
+            .scan(docs, |e| {
+                match e {
+                    Event::Part(_) => {
+                        seen += 1;
+                        if seen == 3 {
+                            return Err(Error::Config("stop".into()));
+                        }
+                    }
+                    Event::Progress { .. } => progress += 1,
+                    _ => {}
                 }
-            }
-            Ok(())
-        })
-        .unwrap_err();
-    assert_eq!(err.to_string(), "invalid configuration: stop");
-    assert_eq!(seen, 3);
+                Ok(())
+            })
+            .unwrap_err();
+        assert_eq!(err.to_string(), "invalid configuration: stop");
+        assert_eq!((seen, progress), (3, 0), "{threads} threads");
+    }
 }
 
 #[test]
