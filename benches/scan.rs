@@ -1,5 +1,5 @@
 //! End-to-end throughput of `spamsift::scan`: both detectors (keywords and
-//! near-duplicate paragraphs) over the bench corpus, on 1 and 2 worker
+//! near-duplicate paragraphs) over the bench corpus, on 1 and 2
 //! threads, as text documents and as one JSONL input.
 //!
 //! ```text
@@ -11,15 +11,23 @@
 //! --toggle-collect='*Scanner::scan*'`, `perf record`):
 //!
 //! ```text
-//! SPAMSIFT_SCAN_ONCE=1 target/release/deps/scan-*    # 1 worker thread
+//! SPAMSIFT_SCAN_ONCE=1 target/release/deps/scan-*    # 1 thread
 //! SPAMSIFT_SCAN_ONCE=1 SPAMSIFT_SCAN_ROUNDS=20 target/release/deps/scan-*
 //! ```
 //!
 //! `SPAMSIFT_SCAN_ROUNDS` repeats that scan (default 1), so that a sampling
-//! profiler sees the scan rather than the corpus generation. The scan's
-//! threads are named (`spamsift-reader`, `spamsift-worker-N`; the collector
-//! is the calling thread), so `perf report --sort comm` splits the time by
-//! role.
+//! profiler sees the scan rather than the corpus generation. The workers
+//! are named (`spamsift-worker-N`; the calling thread, which collects too,
+//! keeps the bench's name), so `perf report --sort comm` splits the time by
+//! thread.
+//!
+//! The 1 to 2 thread ratio, from scans on 1 and 2 threads in turn, `N`
+//! pairs of them (medians, and the range of the pairs' ratios), steadier
+//! than two criterion runs seconds apart on a machine whose speed drifts:
+//!
+//! ```text
+//! SPAMSIFT_SCAN_PAIRS=15 target/release/deps/scan-* --bench
+//! ```
 //!
 //! Throughput is in bytes of document text per second. The counts of hits and
 //! duplicate paragraphs are asserted once, outside the timed loop, against the
@@ -179,7 +187,7 @@ fn bench_scan(c: &mut Criterion) {
             h.finish()
         };
         eprintln!(
-            "scan once, {threads} worker(s): {} paragraphs, {} hits, {} duplicates, \
+            "scan once, {threads} thread(s): {} paragraphs, {} hits, {} duplicates, \
              {} clusters, digest {digest:016x}",
             summary.paragraphs,
             summary.hits,
@@ -259,9 +267,10 @@ fn cpu_seconds() -> Option<(f64, f64)> {
 }
 
 /// Throughput per CPU second, which other load on the machine changes less
-/// than wall time, and on 2 workers the share of the serial collector (the
-/// calling thread): the bound it puts on the speedup from more workers. On
-/// 1 thread the calling thread does everything (`Scanner::threads`).
+/// than wall time, and the cores a scan keeps busy (CPU seconds per wall
+/// second). On 2 threads also the calling thread's share of the CPU: it
+/// collects the results in order and analyses batches between them, so a
+/// share near half says the collecting costs it little.
 fn cpu_report(s: &Setup) {
     for threads in [1, 2] {
         let sc = scanner(s, threads);
@@ -276,28 +285,19 @@ fn cpu_report(s: &Setup) {
         let wall = wall.elapsed().as_secs_f64();
         let (p1, t1) = cpu_seconds().expect("read before");
         let bytes = (s.corpus.bytes * rounds) as f64 / 1e6;
-        let (cpu, collector) = (p1 - p0, t1 - t0);
-        if threads == 1 {
-            // One thread does it all: there is no collector apart.
-            eprintln!(
-                "scan cpu, 1 thread: {:.0} MB per CPU second, {:.0} MB/s wall",
-                bytes / cpu,
-                bytes / wall,
-            );
-            continue;
-        }
+        let (cpu, caller) = (p1 - p0, t1 - t0);
         eprintln!(
-            "scan cpu, {threads} worker(s): {:.0} MB per CPU second, {:.0} MB/s wall; \
-             collector {:.0}% of CPU, so at most {:.1}x from more workers",
+            "scan cpu, {threads} thread(s): {:.0} MB per CPU second, {:.0} MB/s wall, \
+             {:.2} cores busy, the calling thread {:.0}% of CPU",
             bytes / cpu,
             bytes / wall,
-            100.0 * collector / cpu,
-            cpu / collector.max(1e-9),
+            cpu / wall,
+            100.0 * caller / cpu.max(1e-9),
         );
     }
 }
 
-/// Scans on 1 and 2 workers in turn, `pairs` times: the median throughput
+/// Scans on 1 and 2 threads in turn, `pairs` times: the median throughput
 /// of each and the median of the pairs' ratios. On a machine whose speed
 /// drifts (other tenants of its host), a ratio of two scans a fraction of a
 /// second apart is steadier than one of two criterion runs ten seconds
@@ -323,7 +323,7 @@ fn pairs_report(s: &Setup, pairs: usize) {
         v[v.len() / 2]
     };
     eprintln!(
-        "scan pairs ({pairs}): 1 worker {:.1} MB/s, 2 workers {:.1} MB/s (medians); \
+        "scan pairs ({pairs}): 1 thread {:.1} MB/s, 2 threads {:.1} MB/s (medians); \
          median ratio {:.2}x, range {:.2}-{:.2}x",
         median(&mut a),
         median(&mut b),

@@ -76,7 +76,8 @@ struct Args {
     /// only by an exact copy.
     #[arg(long, value_name = "N", default_value_t = 12)]
     min_units: usize,
-    /// Worker threads (default: one per core).
+    /// Threads, the calling one included (default: one per core; 1 runs
+    /// the whole scan on one core).
     #[arg(long, value_name = "N", default_value_t = 0)]
     threads: usize,
     /// Print exactly one JSON object with every hit and cluster.

@@ -6,7 +6,6 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::engine::ParagraphMode;
 use crate::{Error, Result};
@@ -152,8 +151,9 @@ pub(crate) enum Item {
         offset: usize,
         /// Line breaks in the document before `bytes`, for an error.
         lines_before: u64,
-        /// Not yet checked to be UTF-8: the worker checks it (see
-        /// [`decode_text`]), so that the one reader thread does not.
+        /// Not yet checked to be UTF-8: the thread that analyses it checks
+        /// it (see [`decode_text`]), so that reading, under a lock, stays
+        /// short.
         bytes: Vec<u8>,
         first: bool,
         last: bool,
@@ -181,7 +181,7 @@ impl Item {
     }
 }
 
-/// A numbered group of items, the unit sent through the channels.
+/// A numbered group of items: what one thread reads and analyses at a time.
 pub(crate) struct Batch {
     pub(crate) seq: u64,
     pub(crate) items: Vec<Item>,
@@ -195,90 +195,104 @@ pub(crate) struct ReadOptions {
     pub(crate) batch_len: usize,
 }
 
-/// Groups items into batches of about `batch_len` bytes and hands them to
-/// its sink: a channel to the workers, or the calling thread's own analysis
-/// when the scan runs on one thread.
-struct Batcher<'a> {
-    sink: &'a mut dyn FnMut(Batch) -> Result<(), Hangup>,
-    stop: &'a AtomicBool,
+/// The reader: reads every input in order and cuts it into batches of
+/// items of about `batch_len` bytes, one batch per call of
+/// [`Reader::next_batch`]. It has no thread of its own: whichever thread of
+/// the scan needs work next reads the next batch (under a lock when there
+/// are several), so a scan on `n` threads runs on `n` threads and reading
+/// costs no hand-over between them.
+pub(crate) struct Reader {
+    inputs: std::vec::IntoIter<Input>,
+    /// The input being read.
+    open: Option<Open>,
+    opts: ReadOptions,
+    /// Batches handed out so far.
     seq: u64,
-    items: Vec<Item>,
-    bytes: usize,
-    batch_len: usize,
+    /// Every input is read, or one failed: no batch follows.
+    done: bool,
 }
 
-/// The receiving side hung up: stop reading.
-pub(crate) struct Hangup;
+/// An input being read, in its format.
+enum Open {
+    Text(TextReader),
+    Jsonl(JsonlReader),
+}
 
-impl Batcher<'_> {
-    fn push(&mut self, item: Item) -> Result<(), Hangup> {
-        self.bytes += item.input_len();
-        self.items.push(item);
-        if self.bytes >= self.batch_len {
-            self.flush()?;
+impl Reader {
+    pub(crate) fn new(inputs: Vec<Input>, opts: ReadOptions) -> Reader {
+        Reader {
+            inputs: inputs.into_iter(),
+            open: None,
+            opts,
+            seq: 0,
+            done: false,
         }
-        Ok(())
     }
 
-    fn flush(&mut self) -> Result<(), Hangup> {
-        if self.items.is_empty() {
-            return Ok(());
+    /// The next batch: items until they hold `batch_len` bytes or the
+    /// inputs end. An input that cannot be read ends its batch with an
+    /// [`Item::Fatal`], and no batch follows. `None` when no batch is left.
+    pub(crate) fn next_batch(&mut self) -> Option<Batch> {
+        let mut items = Vec::new();
+        let mut bytes = 0;
+        while !self.done && bytes < self.opts.batch_len {
+            match self.next_item() {
+                Some(item) => {
+                    bytes += item.input_len();
+                    self.done = matches!(item, Item::Fatal(_));
+                    items.push(item);
+                }
+                None => self.done = true,
+            }
         }
-        if self.stop.load(Ordering::Relaxed) {
-            return Err(Hangup);
+        if items.is_empty() {
+            return None;
         }
-        let items = std::mem::take(&mut self.items);
-        self.bytes = 0;
         let batch = Batch {
             seq: self.seq,
             items,
         };
         self.seq += 1;
-        (self.sink)(batch)
+        Some(batch)
     }
-}
 
-/// The reader: reads every input in order and hands its items to `sink` in
-/// batches, until the sink hangs up or `stop` is set.
-pub(crate) fn read_all(
-    inputs: Vec<Input>,
-    opts: ReadOptions,
-    sink: &mut dyn FnMut(Batch) -> Result<(), Hangup>,
-    stop: &AtomicBool,
-) {
-    let mut batcher = Batcher {
-        sink,
-        stop,
-        seq: 0,
-        items: Vec::new(),
-        bytes: 0,
-        batch_len: opts.batch_len,
-    };
-    for input in inputs {
-        let result = input
-            .open()
-            .and_then(|(reader, name, format)| match format {
-                // Text is read in parts of `part_len` straight into the part's
-                // buffer: a buffered reader would copy every byte once more.
-                Format::Text => read_text(reader, name, opts, &mut batcher),
-                Format::Jsonl => {
-                    let reader = BufReader::with_capacity(1 << 16, reader);
-                    read_jsonl(reader, name, &mut batcher)
+    /// How many batches [`Reader::next_batch`] has handed out: once it
+    /// returned `None`, all there are.
+    pub(crate) fn batches(&self) -> u64 {
+        self.seq
+    }
+
+    /// The next item of the inputs in order, or `None` after the last.
+    fn next_item(&mut self) -> Option<Item> {
+        loop {
+            let Some(open) = &mut self.open else {
+                let input = self.inputs.next()?;
+                match input.open() {
+                    Ok((reader, name, Format::Text)) => {
+                        self.open = Some(Open::Text(TextReader::new(reader, name)));
+                    }
+                    Ok((reader, name, Format::Jsonl)) => {
+                        self.open = Some(Open::Jsonl(JsonlReader::new(reader, name)));
+                    }
+                    Err(e) => return Some(Item::Fatal(e)),
                 }
-            });
-        match result {
-            Ok(Ok(())) => {}
-            Ok(Err(Hangup)) => return,
-            Err(e) => {
-                // The scan stops at this error: read no further.
-                if batcher.push(Item::Fatal(e)).is_ok() {
-                    let _ = batcher.flush();
+                continue;
+            };
+            let next = match open {
+                Open::Text(text) => text.next_part(&self.opts),
+                Open::Jsonl(jsonl) => jsonl.next_line(),
+            };
+            match next {
+                Ok(Some(item)) => return Some(item),
+                Ok(None) => self.open = None,
+                // The scan stops at this error: the caller reads no further.
+                Err(e) => {
+                    self.open = None;
+                    return Some(Item::Fatal(e));
                 }
-                return;
             }
         }
     }
-    let _ = batcher.flush();
 }
 
 /// Where a text part may end: after a line break, or for blocks after a
@@ -291,109 +305,118 @@ fn cut_point(buf: &[u8], mode: ParagraphMode) -> Option<usize> {
     }
 }
 
-fn read_text<R: Read>(
-    mut reader: R,
+/// A text input, read in parts of about `part_len` bytes straight into
+/// each part's buffer: a buffered reader would copy every byte once more.
+struct TextReader {
+    reader: Box<dyn Read + Send>,
     name: PathBuf,
-    opts: ReadOptions,
-    batcher: &mut Batcher<'_>,
-) -> Result<Result<(), Hangup>> {
-    let id: Arc<str> = Arc::from(name.to_string_lossy().as_ref());
-    let path: Arc<Path> = Arc::from(name.as_path());
-    let io = |source| Error::Io {
-        path: name.clone(),
-        source,
-    };
-    let mut offset = 0usize;
-    // Line breaks before the current buffer, to name the line of bad UTF-8.
-    let mut lines_before = 0u64;
-    let mut first = true;
-    let mut buf: Vec<u8> = Vec::new();
-    loop {
-        let mut eof = false;
-        while buf.len() < opts.part_len {
-            let want = (opts.part_len - buf.len()).max(1 << 16) as u64;
-            // Room for a typical page at once: `read_to_end` through `take`
-            // would start small and grow by copying. Not the whole part: a
-            // part's text keeps its buffer until the scan is done with it.
-            if buf.is_empty() {
-                buf.reserve((want as usize).min(16 << 10));
-            }
-            let n = (&mut reader).take(want).read_to_end(&mut buf).map_err(io)?;
-            if n == 0 {
-                eof = true;
-                break;
-            }
+    id: Arc<str>,
+    path: Arc<Path>,
+    /// Byte offset of `buf` in the document.
+    offset: usize,
+    /// Line breaks before `buf`, to name the line of bad UTF-8.
+    lines_before: u64,
+    /// No part handed out yet.
+    first: bool,
+    /// The last part is handed out.
+    finished: bool,
+    /// Read and not yet handed out.
+    buf: Vec<u8>,
+}
+
+impl TextReader {
+    fn new(reader: Box<dyn Read + Send>, name: PathBuf) -> TextReader {
+        TextReader {
+            reader,
+            id: Arc::from(name.to_string_lossy().as_ref()),
+            path: Arc::from(name.as_path()),
+            name,
+            offset: 0,
+            lines_before: 0,
+            first: true,
+            finished: false,
+            buf: Vec::new(),
         }
-        let cut = if eof {
-            Some(buf.len())
-        } else {
-            cut_point(&buf, opts.mode)
+    }
+
+    /// The next part, cut after a line break (or a blank line for blocks);
+    /// an empty document is one empty part. `None` after the last part.
+    fn next_part(&mut self, opts: &ReadOptions) -> Result<Option<Item>> {
+        if self.finished {
+            return Ok(None);
+        }
+        let name = &self.name;
+        let io = |source| Error::Io {
+            path: name.clone(),
+            source,
         };
-        let Some(cut) = cut else {
-            // One very long line (or block): keep reading until it ends.
-            let grow = buf.len();
-            let n = (&mut reader)
-                .take(grow as u64)
-                .read_to_end(&mut buf)
-                .map_err(io)?;
-            if n == 0 {
-                // Ends at the end of the input: the next round sends it.
-                let part = std::mem::take(&mut buf);
-                return Ok(send_text(
-                    part,
-                    &id,
-                    &path,
-                    offset,
-                    lines_before,
-                    first,
-                    true,
-                    batcher,
-                ));
+        let buf = &mut self.buf;
+        loop {
+            let mut eof = false;
+            while buf.len() < opts.part_len {
+                let want = (opts.part_len - buf.len()).max(1 << 16) as u64;
+                // Room for a typical page at once: `read_to_end` through
+                // `take` would start small and grow by copying. Not the
+                // whole part: a part's text keeps its buffer until the scan
+                // is done with it.
+                if buf.is_empty() {
+                    buf.reserve((want as usize).min(16 << 10));
+                }
+                let n = (&mut self.reader).take(want).read_to_end(buf).map_err(io)?;
+                if n == 0 {
+                    eof = true;
+                    break;
+                }
             }
-            continue;
-        };
-        let rest = buf[cut..].to_vec();
-        buf.truncate(cut);
-        let part = std::mem::replace(&mut buf, rest);
-        let len = part.len();
-        let last = eof;
+            let cut = if eof {
+                Some(buf.len())
+            } else {
+                cut_point(buf, opts.mode)
+            };
+            let Some(cut) = cut else {
+                // One very long line (or block): keep reading until it ends.
+                let grow = buf.len();
+                let n = (&mut self.reader)
+                    .take(grow as u64)
+                    .read_to_end(buf)
+                    .map_err(io)?;
+                if n == 0 {
+                    // It ends at the end of the input.
+                    let part = std::mem::take(buf);
+                    return Ok(Some(self.part(part, true)));
+                }
+                continue;
+            };
+            let rest = buf[cut..].to_vec();
+            buf.truncate(cut);
+            let part = std::mem::replace(buf, rest);
+            return Ok(Some(self.part(part, eof)));
+        }
+    }
+
+    /// The item of `bytes`, the next part, and the offsets past it.
+    fn part(&mut self, bytes: Vec<u8>, last: bool) -> Item {
+        let len = bytes.len();
         let newlines = if last {
             0
         } else {
-            part.iter().filter(|&&b| b == b'\n').count() as u64
+            bytes.iter().filter(|&&b| b == b'\n').count() as u64
         };
-        if let Err(h) = send_text(part, &id, &path, offset, lines_before, first, last, batcher) {
-            return Ok(Err(h));
-        }
-        if last {
-            return Ok(Ok(()));
-        }
-        first = false;
-        offset += len;
-        lines_before += newlines;
+        let item = Item::Text {
+            id: Arc::clone(&self.id),
+            path: Arc::clone(&self.path),
+            offset: self.offset,
+            lines_before: self.lines_before,
+            bytes,
+            first: self.first,
+            last,
+        };
+        self.first = false;
+        self.finished = last;
+        self.offset += len;
+        self.lines_before += newlines;
+        item
     }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn send_text(
-    bytes: Vec<u8>,
-    id: &Arc<str>,
-    path: &Arc<Path>,
-    offset: usize,
-    lines_before: u64,
-    first: bool,
-    last: bool,
-    batcher: &mut Batcher<'_>,
-) -> Result<(), Hangup> {
-    batcher.push(Item::Text {
-        id: Arc::clone(id),
-        path: Arc::clone(path),
-        offset,
-        lines_before,
-        bytes,
-        first,
-        last,
-    })
 }
 
 /// The text of a part of a text document, or the error naming where its
@@ -427,35 +450,49 @@ pub(crate) fn decode_text(
     })
 }
 
-fn read_jsonl<R: BufRead>(
-    mut reader: R,
+/// A JSONL input, read line by line.
+struct JsonlReader {
+    reader: BufReader<Box<dyn Read + Send>>,
     name: PathBuf,
-    batcher: &mut Batcher<'_>,
-) -> Result<Result<(), Hangup>> {
-    let path: Arc<Path> = Arc::from(name.as_path());
-    let mut offset = 0u64;
-    let mut line = 0u64;
-    loop {
+    path: Arc<Path>,
+    /// Byte offset of the next line.
+    offset: u64,
+    /// Lines read.
+    line: u64,
+}
+
+impl JsonlReader {
+    fn new(reader: Box<dyn Read + Send>, name: PathBuf) -> JsonlReader {
+        JsonlReader {
+            reader: BufReader::with_capacity(1 << 16, reader),
+            path: Arc::from(name.as_path()),
+            name,
+            offset: 0,
+            line: 0,
+        }
+    }
+
+    /// The next line, `\n` included, not yet checked; `None` at the end.
+    fn next_line(&mut self) -> Result<Option<Item>> {
         let mut bytes = Vec::new();
-        let n = reader
+        let n = self
+            .reader
             .read_until(b'\n', &mut bytes)
             .map_err(|source| Error::Io {
-                path: name.clone(),
+                path: self.name.clone(),
                 source,
             })?;
         if n == 0 {
-            return Ok(Ok(()));
+            return Ok(None);
         }
-        line += 1;
+        self.line += 1;
         let item = Item::Line {
-            path: Arc::clone(&path),
-            line,
-            offset,
+            path: Arc::clone(&self.path),
+            line: self.line,
+            offset: self.offset,
             bytes,
         };
-        offset += n as u64;
-        if let Err(h) = batcher.push(item) {
-            return Ok(Err(h));
-        }
+        self.offset += n as u64;
+        Ok(Some(item))
     }
 }

@@ -30,18 +30,24 @@
 //!
 //! # How it runs
 //!
-//! Inputs are streamed, never loaded whole. One reader thread cuts them into
-//! items: a JSONL line, or a part of a text document of about
+//! Inputs are streamed, never loaded whole. They are cut into items: a
+//! JSONL line, or a part of a text document of about
 //! [`ScannerBuilder::part_len`] bytes cut after a line break (a single line
-//! longer than that is one part), and sends them in batches of about
-//! 128 KiB. Worker threads take batches, check that text is UTF-8 (so that
-//! the single reader does not), parse JSONL, fold and run both detectors:
-//! the CPU-heavy part. The calling thread (the collector) puts the results
-//! back in input order, adds every paragraph to the finder and calls the
-//! callback, so the results are the same whatever the number of threads.
-//! With one thread ([`ScannerBuilder::threads`]`(1)`) the calling thread
-//! does it all, batch by batch, with no channel and no hand-over: a scan
-//! that costs one core, for pipelines that run one scan per core.
+//! longer than that is one part), in batches of about 128 KiB. A scan on
+//! `n` threads ([`ScannerBuilder::threads`]) runs on the calling thread and
+//! `n - 1` workers, and each of them in turn reads the next batch (under a
+//! lock: reading is a copy, a small part of the work), checks that its text
+//! is UTF-8, parses JSONL, folds and runs both detectors: the CPU-heavy
+//! part. The calling thread is also the collector: between the batches it
+//! analyses, it puts the workers' results back in input order, adds every
+//! paragraph to the finder and calls the callback, so the results are the
+//! same whatever the number of threads. No thread waits for another while
+//! there is a batch to read, and none hands work over through a channel:
+//! on two threads a scan switches threads about 40 times per 16 MiB, where
+//! a reader thread and a collector apart from two workers switched 580
+//! times (`perf stat`), and it runs at 1.9 times the speed of one thread
+//! (`benches/scan.rs`). With one thread the calling thread does it all, a
+//! scan that costs one core, for pipelines that run one scan per core.
 //!
 //! Adding a paragraph must happen in input order, one at a time, so the
 //! collector's share bounds the speed-up from more workers; it does as
@@ -59,14 +65,15 @@
 //!   operation per key), confirms candidates by their sketches and joins
 //!   clusters.
 //! - A batch's paragraphs travel in a few vectors shared by the batch, and
-//!   the collector hands finished batches back to the workers, which reuse
-//!   the vectors and drop the parts: the collector neither allocates nor
-//!   frees per paragraph.
+//!   a collected batch goes back to the pool, where the thread that
+//!   analyses the next one reuses the vectors and drops the parts:
+//!   collecting neither allocates nor frees per paragraph.
 //!
-//! Channels are bounded, so a slow callback slows the reader instead of
-//! filling memory; memory grows with the finder (at most about 305 bytes per
-//! paragraph, see [`crate::neardup`], plus about 0.6 MB for the recent keys
-//! and the index's buffer), not with the corpus.
+//! At most four batches per thread wait for the collector, then the workers
+//! wait, so a slow callback slows reading instead of filling memory. Memory
+//! grows with the finder (at most about 305 bytes per paragraph, see
+//! [`crate::neardup`], plus about 0.6 MB for the recent keys and the
+//! index's buffer), not with the corpus.
 
 mod clean_impl;
 mod engine;
@@ -80,8 +87,7 @@ mod restore;
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, sync_channel};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
 pub use self::engine::ParagraphMode;
 pub use self::input::{Format, Input};
@@ -100,7 +106,7 @@ pub mod clean {
 }
 
 use self::engine::{Analyzer, RawParagraphs};
-use self::input::{Batch, Item, ReadOptions};
+use self::input::{Batch, Item, ReadOptions, Reader};
 use crate::injection::{Judge, Reason};
 use crate::neardup::{Finder, FinderBuilder, Fingerprinter, Hub, Location};
 use crate::{Detector, Error, Result};
@@ -202,11 +208,12 @@ impl ScannerBuilder {
         self
     }
 
-    /// The number of worker threads; 0 means one per core. With 1 the whole
-    /// scan runs on the calling thread, one core's work: reading, both
-    /// detectors and the near-duplicate index in turn, batch by batch. With
-    /// more, a reader thread and the collector (the calling thread) come on
-    /// top of the workers. Default: 0.
+    /// The number of threads, the calling one included; 0 means one per
+    /// core. With 1 the whole scan runs on the calling thread, one core's
+    /// work: reading, both detectors and the near-duplicate index in turn,
+    /// batch by batch. With `n`, `n - 1` workers read and analyse batches
+    /// beside it, and it collects their results in order between its own.
+    /// Default: 0.
     pub fn threads(&mut self, n: usize) -> &mut Self {
         self.threads = n;
         self
@@ -530,10 +537,34 @@ struct Done {
     paras: RawParagraphs,
 }
 
-/// Batches the collector is done with, handed back to the workers: they
-/// reuse the vectors and drop what the parts hold, so that neither
-/// allocating nor freeing them is on the collector.
-type Returns = Mutex<Vec<(Vec<Outcome>, RawParagraphs)>>;
+/// What the threads of a scan share.
+struct Shared {
+    /// Whoever needs work next reads it.
+    reader: Mutex<Reader>,
+    results: Mutex<Results>,
+    /// Signalled when a worker leaves a batch or stops.
+    ready: Condvar,
+    /// Signalled when the collector takes a batch, or the scan stops.
+    room: Condvar,
+    /// The scan failed: the workers stop.
+    stop: AtomicBool,
+    /// Batches that may wait for the collector before the workers wait: so
+    /// a slow callback slows reading instead of filling memory.
+    limit: usize,
+}
+
+/// What the workers hand the collector, and back.
+struct Results {
+    /// Analysed batches, by number, until the collector takes them in
+    /// order.
+    pending: BTreeMap<u64, Done>,
+    /// Workers still running.
+    workers: usize,
+    /// Batches the collector is done with, for the next batch analysed:
+    /// the thread that takes one reuses the vectors and drops what the
+    /// parts hold.
+    spare: Vec<(Vec<Outcome>, RawParagraphs)>,
+}
 
 /// A worker's result for one item.
 #[cfg_attr(not(feature = "jsonl"), allow(dead_code))]
@@ -566,8 +597,8 @@ impl Scanner {
         &self.detector
     }
 
-    /// The number of worker threads (1: the calling thread does it all; see
-    /// [`ScannerBuilder::threads`]).
+    /// The number of threads, the calling one included (1: it does it all;
+    /// see [`ScannerBuilder::threads`]).
     pub fn threads(&self) -> usize {
         self.threads
     }
@@ -600,159 +631,106 @@ impl Scanner {
         let read_opts = ReadOptions {
             mode: self.mode,
             part_len: self.part_len,
-            // A batch costs a few thread wake-ups (the reader's send, the
-            // workers' turn at the queue, the result's send): 128 KiB makes
-            // them rare (a third of the context switches of 32 KiB on two
-            // workers) without making the collector's look-ups of the keys
-            // since a snapshot dearer (see `Finder::share`).
+            // A batch costs a turn at the reader's and the results' locks
+            // and a snapshot of the index: 128 KiB makes them rare without
+            // making the collector's look-ups of the keys since a snapshot
+            // dearer (see `Finder::share`).
             batch_len: (128 << 10).min(self.part_len.max(1 << 12)),
         };
-        let finder = self.finder.build()?;
-        if threads == 1 {
-            return self.scan_here(inputs, read_opts, finder, &mut on_event);
-        }
-        self.scan_threads(inputs, read_opts, finder, threads, &mut on_event)
-    }
-
-    /// One thread, the calling one: reads, analyses and collects each batch
-    /// in turn, with no channel, so the scan costs one core. It runs the
-    /// index as the threads do (see `Finder::share`), in turn: a batch's
-    /// paragraphs are looked up together in a snapshot taken before it
-    /// (their cache misses overlap), then added one by one, each looked up
-    /// only among the keys of its own batch; 7% fewer instructions than a
-    /// finder keeping its own index and looking every paragraph up alone
-    /// (callgrind, 4 MiB bench corpus: 278.6 M against 299.5 M a scan).
-    fn scan_here<F>(
-        &self,
-        inputs: Vec<Input>,
-        read_opts: ReadOptions,
-        mut finder: Finder,
-        on_event: &mut F,
-    ) -> Result<Summary>
-    where
-        F: FnMut(Event<'_>) -> Result<()>,
-    {
-        let stop = AtomicBool::new(false);
-        let hub = finder.share();
-        let mut state = Collector::new(finder);
-        let mut analyzer = Analyzer::default();
-        let mut outcomes = Vec::new();
-        let mut paras = RawParagraphs::default();
-        let mut failed = None;
-        let mut sink = |batch: Batch| {
-            outcomes.clear();
-            paras.clear();
-            for item in batch.items {
-                outcomes.push(self.analyze(&mut analyzer, item, &mut paras));
-            }
-            hub.maintain();
-            paras.probe_all(&hub.snapshot());
-            let result = state.batch(&mut outcomes, &paras, on_event);
-            state.finder.publish();
-            match result {
-                Ok(()) => Ok(()),
-                Err(e) => {
-                    failed = Some(e);
-                    Err(input::Hangup)
-                }
-            }
-        };
-        input::read_all(inputs, read_opts, &mut sink, &stop);
-        match failed {
-            Some(e) => Err(e),
-            None => Ok(state.finish(self.max_distance)),
-        }
-    }
-
-    /// A reader thread, `threads` workers and the collector on the calling
-    /// thread.
-    fn scan_threads<F>(
-        &self,
-        inputs: Vec<Input>,
-        read_opts: ReadOptions,
-        mut finder: Finder,
-        threads: usize,
-        on_event: &mut F,
-    ) -> Result<Summary>
-    where
-        F: FnMut(Event<'_>) -> Result<()>,
-    {
-        let stop = AtomicBool::new(false);
+        let mut finder = self.finder.build()?;
         // The workers keep the finder's Hamming indexes and look paragraphs
         // up in their latest snapshot; the collector only appends keys to
         // lists, hands them over after every batch, and looks up what was
         // added since a paragraph's snapshot (see `Finder::share`).
         let hub = finder.share();
-        let returns = Returns::default();
+        let shared = Shared {
+            reader: Mutex::new(Reader::new(inputs, read_opts)),
+            results: Mutex::new(Results {
+                pending: BTreeMap::new(),
+                workers: threads - 1,
+                spare: Vec::new(),
+            }),
+            ready: Condvar::new(),
+            room: Condvar::new(),
+            stop: AtomicBool::new(false),
+            limit: 4 * threads,
+        };
         std::thread::scope(|s| {
-            let (work_tx, work_rx) = sync_channel::<Batch>(threads * 2);
-            let (done_tx, done_rx) = sync_channel::<Done>(threads * 2);
-            let work_rx = Arc::new(Mutex::new(work_rx));
-            let stop = &stop;
-            let hub = &hub;
-            let returns = &returns;
-            // Named, so that a profiler can tell the roles apart.
-            std::thread::Builder::new()
-                .name("spamsift-reader".to_string())
-                .spawn_scoped(s, move || {
-                    let mut send = |batch| work_tx.send(batch).map_err(|_| input::Hangup);
-                    input::read_all(inputs, read_opts, &mut send, stop)
-                })
-                .expect("the system spawns a thread");
-            for n in 0..threads {
-                let work_rx = Arc::clone(&work_rx);
-                let done_tx = done_tx.clone();
+            let (shared, hub) = (&shared, &hub);
+            for n in 1..threads {
+                // Named, so that a profiler can tell the threads apart.
                 std::thread::Builder::new()
                     .name(format!("spamsift-worker-{n}"))
-                    .spawn_scoped(s, move || self.work(&work_rx, &done_tx, hub, returns))
+                    .spawn_scoped(s, move || self.work(shared, hub))
                     .expect("the system spawns a thread");
             }
-            drop(done_tx);
-            drop(work_rx);
-            let result = self.collect(finder, done_rx, returns, threads, on_event);
-            // Tell the reader to stop early when the scan failed; the
-            // workers stop when they find the result channel closed.
-            stop.store(true, Ordering::Relaxed);
+            let result = self.collect(finder, shared, hub, threads, &mut on_event);
+            // Tell the workers to stop early when the scan failed.
+            shared.stop.store(true, Ordering::Relaxed);
+            shared.room.notify_all();
             result
         })
     }
 
-    /// A worker thread: analyses batches until the reader is done.
-    fn work(
-        &self,
-        rx: &Mutex<Receiver<Batch>>,
-        tx: &std::sync::mpsc::SyncSender<Done>,
-        hub: &Hub,
-        returns: &Returns,
-    ) {
+    /// A worker thread: reads and analyses batches until no batch is left,
+    /// and leaves them for the collector.
+    fn work(&self, shared: &Shared, hub: &Hub) {
+        // Counts the worker out even when it panics, so that the collector
+        // does not wait for it.
+        struct Leave<'a>(&'a Shared);
+        impl Drop for Leave<'_> {
+            fn drop(&mut self) {
+                lock(&self.0.results).workers -= 1;
+                self.0.ready.notify_all();
+            }
+        }
+        let _leave = Leave(shared);
         let mut analyzer = Analyzer::default();
-        loop {
-            let batch = match rx.lock() {
-                Ok(rx) => rx.recv(),
-                Err(_) => return,
-            };
-            let Ok(batch) = batch else { return };
-            let (mut outcomes, mut paras) = lock(returns).pop().unwrap_or_default();
-            // Drops the parts of a batch the collector is done with, here.
-            outcomes.clear();
-            paras.clear();
-            for item in batch.items {
-                let outcome = self.analyze(&mut analyzer, item, &mut paras);
-                outcomes.push(outcome);
-            }
-            // The freshest snapshot, taken after the analysis and after
-            // sorting in what the collector handed over: the fewer
-            // paragraphs added since, the fewer the collector looks up.
-            hub.maintain();
-            paras.probe_all(&hub.snapshot());
-            let done = Done {
-                seq: batch.seq,
-                outcomes,
-                paras,
-            };
-            if tx.send(done).is_err() {
+        while !shared.stop.load(Ordering::Relaxed) {
+            let Some(batch) = lock(&shared.reader).next_batch() else {
                 return;
+            };
+            let spare = lock(&shared.results).spare.pop().unwrap_or_default();
+            let done = self.analyze_batch(&mut analyzer, batch, spare, hub);
+            let mut results = lock(&shared.results);
+            results.pending.insert(done.seq, done);
+            shared.ready.notify_one();
+            // So many batches wait for the collector (a slow callback):
+            // read no further until it catches up.
+            while results.pending.len() >= shared.limit && !shared.stop.load(Ordering::Relaxed) {
+                results = shared
+                    .room
+                    .wait(results)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
             }
+        }
+    }
+
+    /// Analyses a batch's items in the vectors of a finished batch, then
+    /// looks its paragraphs up in the index's freshest snapshot.
+    fn analyze_batch(
+        &self,
+        analyzer: &mut Analyzer,
+        batch: Batch,
+        (mut outcomes, mut paras): (Vec<Outcome>, RawParagraphs),
+        hub: &Hub,
+    ) -> Done {
+        // Drops the parts of a batch the collector is done with, here.
+        outcomes.clear();
+        paras.clear();
+        for item in batch.items {
+            let outcome = self.analyze(analyzer, item, &mut paras);
+            outcomes.push(outcome);
+        }
+        // The freshest snapshot, taken after the analysis and after sorting
+        // in what the collector handed over: the fewer paragraphs added
+        // since, the fewer the collector looks up.
+        hub.maintain();
+        paras.probe_all(&hub.snapshot());
+        Done {
+            seq: batch.seq,
+            outcomes,
+            paras,
         }
     }
 
@@ -891,12 +869,14 @@ impl Scanner {
     }
 
     /// The collector, on the calling thread: puts results back in input
-    /// order and runs the index.
+    /// order and runs the index, and between batches in order reads and
+    /// analyses batches as the workers do. It waits only when the next
+    /// batch in order is a worker's and no batch is left to read.
     fn collect<F>(
         &self,
         finder: Finder,
-        rx: Receiver<Done>,
-        returns: &Returns,
+        shared: &Shared,
+        hub: &Hub,
         threads: usize,
         on_event: &mut F,
     ) -> Result<Summary>
@@ -904,31 +884,70 @@ impl Scanner {
         F: FnMut(Event<'_>) -> Result<()>,
     {
         let mut state = Collector::new(finder);
-        let mut pending = BTreeMap::new();
+        let mut analyzer = Analyzer::default();
         let mut next = 0u64;
-        for done in rx.iter() {
-            pending.insert(done.seq, done);
-            while let Some(done) = pending.remove(&next) {
-                next += 1;
-                let Done {
-                    mut outcomes,
-                    paras,
-                    ..
-                } = done;
-                state.batch(&mut outcomes, &paras, on_event)?;
-                state.finder.publish();
-                // Enough for every worker to find one; beyond that (workers
-                // that stopped early) the batch is dropped here.
-                let mut returns = lock(returns);
-                if returns.len() < 2 * threads + 2 {
-                    returns.push((outcomes, paras));
-                }
+        // The vectors of the collected batch, for the next one analysed
+        // here or by a worker.
+        let recycle = |shared: &Shared, done: Done| {
+            let mut results = lock(&shared.results);
+            // Enough for every thread to find one; beyond that the batch
+            // is dropped here.
+            if results.spare.len() < 2 * threads + 2 {
+                results.spare.push((done.outcomes, done.paras));
             }
-        }
-        if !pending.is_empty() {
-            // A worker died without a result (it panicked; the scope will
-            // propagate the panic).
-            return Err(Error::Config("a scan worker thread failed".to_string()));
+        };
+        let mut read_all = false;
+        loop {
+            // What the workers left, in order.
+            loop {
+                let done = {
+                    let mut results = lock(&shared.results);
+                    let done = results.pending.remove(&next);
+                    if done.is_some() {
+                        shared.room.notify_all();
+                    }
+                    done
+                };
+                let Some(mut done) = done else { break };
+                state.batch(&mut done.outcomes, &done.paras, on_event)?;
+                state.finder.publish();
+                next += 1;
+                recycle(shared, done);
+            }
+            if !read_all {
+                let batch = lock(&shared.reader).next_batch();
+                if let Some(batch) = batch {
+                    let spare = lock(&shared.results).spare.pop().unwrap_or_default();
+                    let mut done = self.analyze_batch(&mut analyzer, batch, spare, hub);
+                    if done.seq == next {
+                        state.batch(&mut done.outcomes, &done.paras, on_event)?;
+                        state.finder.publish();
+                        next += 1;
+                        recycle(shared, done);
+                    } else {
+                        lock(&shared.results).pending.insert(done.seq, done);
+                    }
+                    continue;
+                }
+                read_all = true;
+            }
+            // Nothing left to read: wait for the workers' batches.
+            let batches = lock(&shared.reader).batches();
+            if next == batches {
+                break;
+            }
+            let mut results = lock(&shared.results);
+            while !results.pending.contains_key(&next) {
+                if results.workers == 0 {
+                    // A worker died without a result (it panicked; the
+                    // scope will propagate the panic).
+                    return Err(Error::Config("a scan worker thread failed".to_string()));
+                }
+                results = shared
+                    .ready
+                    .wait(results)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+            }
         }
         Ok(state.finish(self.max_distance))
     }

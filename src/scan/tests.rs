@@ -150,6 +150,45 @@ fn many_documents_on_many_threads_are_deterministic() {
     );
 }
 
+/// A callback slower than the workers: they wait for the collector (at
+/// most four batches per thread wait), and the reports are those of one
+/// thread.
+#[test]
+fn a_slow_callback_holds_the_workers_back() {
+    let docs: Vec<String> = (0..2000)
+        .map(|i| format!("第{i}篇。\n{}", SEED.lines().nth(i % 40).unwrap_or("")))
+        .collect();
+    let inputs = || {
+        docs.iter()
+            .enumerate()
+            .map(|(i, d)| text_input(&format!("d{i}"), d))
+            .collect::<Vec<_>>()
+    };
+    // Parts of one byte make batches of 4 KiB: about 50 of them here, more
+    // than wait for the collector on three threads (12).
+    let build = |threads| {
+        Scanner::builder()
+            .threads(threads)
+            .part_len(1)
+            .build()
+            .unwrap()
+    };
+    let (want, want_parts) = scan_parts(&build(1), inputs());
+    let mut got_parts = Vec::new();
+    let got = build(3)
+        .scan(inputs(), |e| {
+            if let Event::Part(p) = e {
+                std::thread::sleep(std::time::Duration::from_micros(100));
+                got_parts.push(p.clone());
+            }
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(got, want);
+    assert_eq!(paragraphs(&got_parts), paragraphs(&want_parts));
+    assert_eq!(hits(&got_parts), hits(&want_parts));
+}
+
 #[test]
 fn removals_rebuild_the_input() {
     let doc = format!("{SEED}\n{SEED}");
@@ -221,11 +260,10 @@ fn invalid_utf8_stops_the_scan_in_input_order() {
     }
 }
 
-/// On one thread (no channel: the reader stops when the analysis in its
-/// own loop fails) as on several.
+/// On one thread as on several, where workers may be waiting for room.
 #[test]
 fn callback_errors_stop_the_scan() {
-    for threads in [1, 2] {
+    for threads in [1, 2, 4] {
         let docs: Vec<Input> = (0..100)
             .map(|i| text_input(&format!("d{i}"), SEED))
             .collect();
