@@ -553,6 +553,17 @@ struct Shared {
     limit: usize,
 }
 
+impl Shared {
+    /// Stops the workers, waking those that wait for room. The flag is set
+    /// before the lock of the results is taken, so a worker either sees it
+    /// before it waits or is waiting when woken.
+    fn stop_all(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _results = lock(&self.results);
+        self.room.notify_all();
+    }
+}
+
 /// What the workers hand the collector, and back.
 struct Results {
     /// Analysed batches, by number, until the collector takes them in
@@ -666,8 +677,7 @@ impl Scanner {
             }
             let result = self.collect(finder, shared, hub, threads, &mut on_event);
             // Tell the workers to stop early when the scan failed.
-            shared.stop.store(true, Ordering::Relaxed);
-            shared.room.notify_all();
+            shared.stop_all();
             result
         })
     }
@@ -676,10 +686,14 @@ impl Scanner {
     /// and leaves them for the collector.
     fn work(&self, shared: &Shared, hub: &Hub) {
         // Counts the worker out even when it panics, so that the collector
-        // does not wait for it.
+        // does not wait for it. A panic also stops the other workers: the
+        // batch it held never comes, so they could wait for room forever.
         struct Leave<'a>(&'a Shared);
         impl Drop for Leave<'_> {
             fn drop(&mut self) {
+                if std::thread::panicking() {
+                    self.0.stop_all();
+                }
                 lock(&self.0.results).workers -= 1;
                 self.0.ready.notify_all();
             }
