@@ -900,19 +900,9 @@ impl Scanner {
         let mut state = Collector::new(finder);
         let mut analyzer = Analyzer::default();
         let mut next = 0u64;
-        // The vectors of the collected batch, for the next one analysed
-        // here or by a worker.
-        let recycle = |shared: &Shared, done: Done| {
-            let mut results = lock(&shared.results);
-            // Enough for every thread to find one; beyond that the batch
-            // is dropped here.
-            if results.spare.len() < 2 * threads + 2 {
-                results.spare.push((done.outcomes, done.paras));
-            }
-        };
         let mut read_all = false;
         loop {
-            // What the workers left, in order.
+            // The batches analysed, here or by the workers, in order.
             loop {
                 let done = {
                     let mut results = lock(&shared.results);
@@ -926,21 +916,21 @@ impl Scanner {
                 state.batch(&mut done.outcomes, &done.paras, on_event)?;
                 state.finder.publish();
                 next += 1;
-                recycle(shared, done);
+                // Its vectors, for the next batch analysed here or by a
+                // worker: enough for every thread to find one; beyond that
+                // the batch is dropped here.
+                let mut results = lock(&shared.results);
+                if results.spare.len() < 2 * threads + 2 {
+                    results.spare.push((done.outcomes, done.paras));
+                }
             }
             if !read_all {
                 let batch = lock(&shared.reader).next_batch();
                 if let Some(batch) = batch {
                     let spare = lock(&shared.results).spare.pop().unwrap_or_default();
-                    let mut done = self.analyze_batch(&mut analyzer, batch, spare, hub);
-                    if done.seq == next {
-                        state.batch(&mut done.outcomes, &done.paras, on_event)?;
-                        state.finder.publish();
-                        next += 1;
-                        recycle(shared, done);
-                    } else {
-                        lock(&shared.results).pending.insert(done.seq, done);
-                    }
+                    let done = self.analyze_batch(&mut analyzer, batch, spare, hub);
+                    // Collected in order with the workers' batches.
+                    lock(&shared.results).pending.insert(done.seq, done);
                     continue;
                 }
                 read_all = true;
@@ -1026,7 +1016,8 @@ impl Collector {
     }
 
     /// Handles one item's outcome, leaving what it holds in place (a part
-    /// goes back to a worker to be dropped).
+    /// goes back to the pool, to be dropped by the thread that reuses its
+    /// batch's vectors).
     fn handle<F>(
         &mut self,
         outcome: &mut Outcome,
