@@ -272,25 +272,6 @@ fn profile_once(corpus: &corpus::Corpus) -> bool {
     true
 }
 
-/// The CPU time the calling thread has used (`CLOCK_THREAD_CPUTIME_ID`),
-/// which a shared machine's other work does not inflate the way it does
-/// wall-clock time; `None` where the clock is missing.
-#[cfg(unix)]
-fn thread_cpu() -> Option<Duration> {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec for the call's duration.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    (rc == 0).then(|| Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
-}
-
-#[cfg(not(unix))]
-fn thread_cpu() -> Option<Duration> {
-    None
-}
-
 /// The dictionary size of the profiling modes: `SPAMSIFT_KEYWORDS_N`, 10k
 /// by default.
 fn dictionary_size() -> usize {
@@ -341,12 +322,12 @@ fn compare_cpu(corpus: &corpus::Corpus) -> bool {
     let mut times: Vec<Vec<Duration>> = vec![Vec::new(); scans.len()];
     for _ in 0..rounds.max(1) {
         for ((_, scan), t) in scans.iter_mut().zip(&mut times) {
-            let Some(start) = thread_cpu() else {
+            let Some(start) = corpus::thread_cpu() else {
                 eprintln!("no thread CPU clock here");
                 return true;
             };
             std::hint::black_box(scan());
-            t.push(thread_cpu().unwrap_or(start) - start);
+            t.push(corpus::thread_cpu().unwrap_or(start) - start);
         }
     }
     let mib_s = |t: &mut Vec<Duration>| {

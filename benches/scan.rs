@@ -16,7 +16,9 @@
 //! ```
 //!
 //! `SPAMSIFT_SCAN_ROUNDS` repeats that scan (default 1), so that a sampling
-//! profiler sees the scan rather than the corpus generation. The workers
+//! profiler sees the scan rather than the corpus generation; on 1 thread
+//! it also prints the median MB per CPU second of the rounds (the thread's
+//! CPU time), the figure to compare two builds by, run in turn. The workers
 //! are named (`spamsift-worker-N`; the calling thread, which collects too,
 //! keeps the bench's name), so `perf report --sort comm` splits the time by
 //! thread.
@@ -219,9 +221,28 @@ fn bench_scan(c: &mut Criterion) {
             .unwrap_or(1)
             .max(1);
         let sc = scanner(&s, threads);
-        let mut summary = run(&sc, text_inputs(&s));
-        for _ in 1..rounds {
-            summary = run(&sc, text_inputs(&s));
+        // The calling thread's CPU time of each round: on 1 thread the whole
+        // scan's, which other load on the machine changes less than wall
+        // time, for comparing two builds run in turn.
+        let mut cpu = Vec::new();
+        let mut summary = None;
+        for _ in 0..rounds {
+            let start = corpus::thread_cpu();
+            summary = Some(run(&sc, text_inputs(&s)));
+            if let (Some(a), Some(b)) = (start, corpus::thread_cpu()) {
+                cpu.push((b - a).as_secs_f64());
+            }
+        }
+        let summary = summary.expect("one round at least");
+        if threads == 1 && rounds > 1 && !cpu.is_empty() {
+            cpu.sort_by(f64::total_cmp);
+            let mb = s.corpus.bytes as f64 / 1e6;
+            eprintln!(
+                "scan once, 1 thread: {:.1} MB per CPU second (median of {rounds}; {:.1}-{:.1})",
+                mb / cpu[cpu.len() / 2],
+                mb / cpu[cpu.len() - 1],
+                mb / cpu[0]
+            );
         }
         // A digest of everything the scan answered, to compare builds by.
         let digest = {

@@ -1391,3 +1391,22 @@ pub fn json_text(line: &str) -> Option<String> {
         }
     }
 }
+
+/// The CPU time the calling thread has used (`CLOCK_THREAD_CPUTIME_ID`),
+/// which a shared machine's other work does not inflate the way it does
+/// wall-clock time; `None` where the clock is missing.
+#[cfg(unix)]
+pub fn thread_cpu() -> Option<std::time::Duration> {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec for the call's duration.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    (rc == 0).then(|| std::time::Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
+}
+
+#[cfg(not(unix))]
+pub fn thread_cpu() -> Option<std::time::Duration> {
+    None
+}
