@@ -1142,15 +1142,19 @@ fn skip_run(
         // them in `b`. A [`STOP`] has all bits of `seconds`, and so do the
         // one-byte characters and those of two or four bytes, whose row of
         // the class table is all stops: one test leaves the loop at every
-        // character it does not pass.
-        while let Some(t) = b.get(i..i + 6) {
-            let k = class_of(t[0], t[1], t[2], class);
-            if (seconds[usize::from(k)] >> (t[5] & 63)) & 1 != 0 {
+        // character it does not pass. The loop reads a slice that it
+        // shortens by three bytes a character, so that its one length test
+        // is also its bounds check.
+        let mut rest = &b[i.min(b.len())..];
+        while let [b0, b1, b2, _, _, b5, ..] = *rest {
+            let k = class_of(b0, b1, b2, class);
+            if (seconds[usize::from(k)] >> (b5 & 63)) & 1 != 0 {
                 break;
             }
             p.pass(k);
-            i += 3;
+            rest = &rest[3..];
         }
+        i = b.len() - rest.len();
         let (k, len) = slow_class(b, i, class, seconds, haystack);
         if k == STOP {
             break;
@@ -1216,25 +1220,35 @@ struct Passed {
     enders_at_text: usize,
     /// Text characters passed right after noise: the [`PUNCT`] tokens.
     puncts: usize,
-    /// The last character passed is noise.
-    after_noise: bool,
+    /// 1 when the last character passed is noise, else 0.
+    after_noise: usize,
 }
+
+/// What [`Passed::pass`] adds for each class: bit 0 a noise character,
+/// bit 1 a sentence ender; 0 for text.
+const PASSES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    t[NOISE as usize] = 1;
+    t[ENDER as usize] = 3;
+    t
+};
 
 impl Passed {
     /// Passes a character of class `k`, not a [`STOP`]: noise for
     /// [`NOISE`] and [`ENDER`], text for the others. Arithmetic on the
-    /// class, no branch.
+    /// class's entry in [`PASSES`] and selects, no branch.
     #[inline(always)]
     fn pass(&mut self, k: u8) {
-        let noise = k.wrapping_sub(NOISE) < 2;
-        self.noise += usize::from(noise);
-        self.enders += usize::from(k == ENDER);
-        self.puncts += usize::from(self.after_noise & !noise);
-        self.after_noise = noise;
-        if !noise {
+        let d = PASSES[usize::from(k)];
+        let text = d == 0;
+        self.noise += usize::from(d & 1);
+        self.enders += usize::from(d >> 1);
+        if text {
             self.noise_at_text = self.noise;
             self.enders_at_text = self.enders;
         }
+        self.puncts += self.after_noise & usize::from(text);
+        self.after_noise = usize::from(!text);
     }
 }
 
