@@ -5,7 +5,7 @@
 use std::ops::Range;
 
 use crate::neardup::{Analysis, Fingerprinter, Keys, ProbeAt, ProbeRef, ProbeScratch, Snapshot};
-use crate::text::{Folded, paragraphs};
+use crate::text::{Folded, find_newline, paragraphs};
 
 use crate::injection::{HitSpan, Judge, Reason};
 use crate::keywords::Detector;
@@ -231,31 +231,13 @@ impl Analyzer {
     }
 }
 
-/// Appends to `out` the offset just after every `\n` in `haystack`.
-///
-/// A block of bytes is first asked whether it holds a line break at all,
-/// by OR-ing a comparison per byte (vector code, no branch per byte), and
-/// searched byte by byte only when it does: lines are hundreds of bytes
-/// long, and `str::match_indices` spent several instructions a byte.
+/// Appends to `out` the offset just after every `\n` in `haystack`, by
+/// [`find_newline`]'s block test.
 fn line_starts(haystack: &[u8], out: &mut Vec<usize>) {
-    const BLOCK: usize = 32;
-    let mut blocks = haystack.chunks_exact(BLOCK);
-    let mut base = 0;
-    for block in &mut blocks {
-        let any = block.iter().fold(0u8, |a, &b| a | u8::from(b == b'\n'));
-        if any != 0 {
-            for (i, &b) in block.iter().enumerate() {
-                if b == b'\n' {
-                    out.push(base + i + 1);
-                }
-            }
-        }
-        base += BLOCK;
-    }
-    for (i, &b) in blocks.remainder().iter().enumerate() {
-        if b == b'\n' {
-            out.push(base + i + 1);
-        }
+    let mut at = 0;
+    while let Some(i) = find_newline(&haystack[at..]) {
+        at += i + 1;
+        out.push(at);
     }
 }
 
