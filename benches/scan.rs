@@ -133,6 +133,38 @@
 //! collector 20% (look-ups since the snapshot 5%, hash-map inserts and
 //! growth 6%, `Collector::paragraph` 3.6%), keyword matching 5%, copies 5%
 //! and the allocator 3.5%.
+//!
+//! # Sessions 8 and 9: instructions off the hot loops (issue #4)
+//!
+//! Three changes, the same digests (4 MiB: 8956 paragraphs, 944 hits, 815
+//! duplicates, 687 clusters, `1f6b8da5060b7dcf`; 16 MiB: 36055, 4379,
+//! 3386, 2899, `63c74e080b24987f`). Instructions of a 4 MiB scan on one
+//! thread, `SPAMSIFT_BENCH_MIB=4 SPAMSIFT_SCAN_ONCE=1 valgrind
+//! --tool=callgrind --toggle-collect='*Scanner::scan*'
+//! target/release/deps/scan-<hash> --bench`:
+//!
+//! | | instructions |
+//! |---|---|
+//! | before | 278.9 M |
+//! | `skip_run` reads what a byte class adds from a table (34.1 M to 29.6 M itself) | 274.3 M |
+//! | paragraphs and line starts find `\n` by a 32-byte block test (`find_newline`) | 269.2 M |
+//! | and fat LTO with one codegen unit (not adopted: longer builds, time within noise) | 267.0 M |
+//! | and `-C target-cpu=native` (not adopted: no faster in time, 97.5 / 86.6 / 91.9 against 116.6 / 90.7 / 90.7 MB per CPU second, alternated) | - |
+//!
+//! In time, `SPAMSIFT_SCAN_ONCE=1 SPAMSIFT_SCAN_ROUNDS=8`, the two builds
+//! alternated five times: the best round's median 120.0 MB per CPU second
+//! before and 124.3 after (+3.5%, as the instructions say); the medians of
+//! the rounds ranged 96-117 before and 101-121 after, the machine's drift.
+//! On 8 December 2026 `SPAMSIFT_SCAN_PAIRS=40` gave 1 thread 86.8-116.6
+//! MB/s and 2 threads 171.1-173.8 MB/s in two runs minutes apart (median
+//! ratios 1.55x and 1.87x, each pair's from 1.35x to 2.43x): on this
+//! machine today the spread between runs is larger than anything left to
+//! win in one place. Per core the scan stays short of 150 MB/s. The
+//! instructions left (callgrind, self): the fingerprint's window loop
+//! (`analyze_with`) 24%, `skip_run` 11%, `Folded::fill` 10%,
+//! `analyze_folded` 7%, the keyword automaton's start set 7%, `han_run`
+//! 7%, the look-ups since the snapshot 3.5%; no one of them would give the
+//! fifth that 150 needs.
 
 mod corpus;
 
