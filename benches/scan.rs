@@ -149,7 +149,11 @@
 //! | `skip_run` reads what a byte class adds from a table (34.1 M to 29.6 M itself) | 274.3 M |
 //! | paragraphs and line starts find `\n` by a 32-byte block test (`find_newline`) | 269.2 M |
 //! | and fat LTO with one codegen unit (not adopted: longer builds, time within noise) | 267.0 M |
-//! | and `-C target-cpu=native` (not adopted: no faster in time, 97.5 / 86.6 / 91.9 against 116.6 / 90.7 / 90.7 MB per CPU second, alternated) | - |
+//!
+//! `-C target-cpu=native` (AVX-512 and POPCNT here) was not adopted
+//! either: no faster in time, 97.5 / 86.6 / 91.9 MB per CPU second
+//! against 116.6 / 90.7 / 90.7 for the default build, the two alternated
+//! (`SPAMSIFT_SCAN_ONCE=1 SPAMSIFT_SCAN_ROUNDS=8`).
 //!
 //! In time, `SPAMSIFT_SCAN_ONCE=1 SPAMSIFT_SCAN_ROUNDS=8`, the two builds
 //! alternated five times: the best round's median 120.0 MB per CPU second
