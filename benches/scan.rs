@@ -169,6 +169,34 @@
 //! `analyze_folded` 7%, the keyword automaton's start set 7%, `han_run`
 //! 7%, the look-ups since the snapshot 3.5%; no one of them would give the
 //! fifth that 150 needs.
+//!
+//! # Session 10: two memory-side trials, neither adopted (issue #4)
+//!
+//! Callgrind's cache simulation (`--cache-sim=yes`, this machine's 32 KiB
+//! 8-way L1d) put 845 k of the 4 MiB scan's 1.81 M L1 read misses in
+//! `Folded::fill`. Its row table (`plain_rows` in `src/text/fold.rs`)
+//! is indexed by the first two bytes read little-endian, so the rows of
+//! the Han characters lie 2 KiB apart and fall in two or four of the 64
+//! sets. Reading the bytes big-endian puts those rows next to each other.
+//! With that change, `fill` had 72 k misses instead of 845 k, and 2.8 M
+//! more instructions (a byte swap a character). In time it gained nothing:
+//! `cargo bench --bench fold -- fold/refill/default` ran at 798-861 MiB/s
+//! against 881-907 before, and 16 alternated `SPAMSIFT_SCAN_ONCE=1
+//! SPAMSIFT_SCAN_ROUNDS=8` runs of each scan build gave the best rounds'
+//! median 119.7 against 120.2 MB per CPU second. The row loads do not
+//! depend on one another, so the core overlaps the L2 hits.
+//!
+//! The collector's hash maps (exact hashes, chunk keys) outgrow the caches
+//! on big corpora, so the second trial read every map slot of a part's
+//! paragraphs before adding them, so that their misses would overlap. It
+//! made no difference: over 20 alternated runs the best rounds' median was
+//! 116.4 against 118.2 before.
+//!
+//! The same day, with the load average near 1: `cargo bench --bench scan
+//! -- scan/` gave `scan/text/1` 101.7 MiB/s, `scan/text/2` 231.5 MiB/s
+//! (121 MB/s per core), `scan/jsonl/1` 92.6 and `scan/jsonl/2` 168.0.
+//! `SPAMSIFT_SCAN_ONCE=1 SPAMSIFT_SCAN_ROUNDS=8` gave 122-126 MB per CPU
+//! second at its quietest.
 
 mod corpus;
 
