@@ -172,8 +172,8 @@
 //!
 //! # Session 10: two memory-side trials, neither adopted (issue #4)
 //!
-//! Callgrind's cache simulation (`--cache-sim=yes`, this machine's 32 KiB
-//! 8-way L1d) put 845 k of the 4 MiB scan's 1.81 M L1 read misses in
+//! Callgrind's cache simulation (`--cache-sim=yes`, which simulated a
+//! 32 KiB 8-way L1d, the size `lscpu` gives this machine's) put 845 k of the 4 MiB scan's 1.81 M L1 read misses in
 //! `Folded::fill`. Its row table (`plain_rows` in `src/text/fold.rs`)
 //! is indexed by the first two bytes read little-endian, so the rows of
 //! the Han characters lie 2 KiB apart and fall in two or four of the 64
@@ -183,8 +183,9 @@
 //! `cargo bench --bench fold -- fold/refill/default` ran at 798-861 MiB/s
 //! against 881-907 before, and 16 alternated `SPAMSIFT_SCAN_ONCE=1
 //! SPAMSIFT_SCAN_ROUNDS=8` runs of each scan build gave the best rounds'
-//! median 119.7 against 120.2 MB per CPU second. The row loads do not
-//! depend on one another, so the core overlaps the L2 hits.
+//! median 119.7 against 120.2 MB per CPU second. The likely reason: the
+//! row loads do not depend on one another, so the core overlaps the L2
+//! hits that the simulation counts one by one.
 //!
 //! The collector's hash maps (exact hashes, chunk keys) outgrow the caches
 //! on big corpora, so the second trial read every map slot of a part's
@@ -194,7 +195,9 @@
 //!
 //! The same day, with the load average near 1: `cargo bench --bench scan
 //! -- scan/` gave `scan/text/1` 101.7 MiB/s, `scan/text/2` 231.5 MiB/s
-//! (121 MB/s per core), `scan/jsonl/1` 92.6 and `scan/jsonl/2` 168.0.
+//! (121 MB/s per core; 2.28x, the 1-thread run caught in the machine's
+//! noise), `scan/jsonl/1` 92.6 and `scan/jsonl/2` 168.0; its CPU report 88
+//! and 92 MB per CPU second, 1.97 cores busy on 2 threads.
 //! `SPAMSIFT_SCAN_ONCE=1 SPAMSIFT_SCAN_ROUNDS=8` gave 122-126 MB per CPU
 //! second at its quietest.
 
