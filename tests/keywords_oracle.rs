@@ -11,7 +11,7 @@ use std::ops::Range;
 
 use proptest::prelude::*;
 use spamsift::keywords::{Detector, Hit, MatcherKind};
-use spamsift::text::{Folding, fold};
+use spamsift::text::{Folded, Folding, fold};
 
 #[derive(Clone, Copy, Debug)]
 struct Config {
@@ -363,6 +363,28 @@ fn check_windows(
         "find_iter_with, haystack {:?}",
         hay
     );
+    // The fold that notes where keywords start gives the same fold and
+    // the same hits, folded ranges included, into a buffer last filled by
+    // another detector's; a fold noted for another detector is read as a
+    // plain one.
+    let mut noted = Folded::default();
+    Detector::new()
+        .map_err(|e| TestCaseError::fail(e.to_string()))?
+        .fold_into("金博體育 stale", &mut noted);
+    detector.fold_into(&hay, &mut noted);
+    prop_assert_eq!(noted.as_str(), folded.as_str(), "haystack {:?}", hay);
+    let skipped: Vec<_> = detector.find_iter_folded(&hay, &noted).collect();
+    prop_assert_eq!(&skipped, &whole, "fold_into, haystack {:?}", hay);
+    let other = Detector::builder()
+        .builtin(false)
+        .folding(cfg.folding())
+        .keyword("金博体育", "gambling")
+        .build()
+        .map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let mut theirs = Folded::default();
+    other.fold_into(&hay, &mut theirs);
+    let crossed: Vec<_> = detector.find_iter_folded(&hay, &theirs).collect();
+    prop_assert_eq!(&crossed, &whole, "another's fold_into, haystack {:?}", hay);
     Ok(())
 }
 

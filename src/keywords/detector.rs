@@ -3,11 +3,12 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::Arc;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, Input, MatchKind, StartKind};
 
 use super::dictionary::{DEFAULT_CATEGORY, Dictionary, check_category};
-use crate::text::{Class, Folded, Folding, classify, fold_first, fold_keyword};
+use crate::text::{Class, Folded, Folding, Stops, classify, fold_first, fold_keyword};
 use crate::{Error, Result};
 
 /// Which automaton runs the search: the kinds of the `aho-corasick` crate.
@@ -335,9 +336,17 @@ impl DetectorBuilder {
         } else {
             Some(StartSet::candidates(&starts, &self.folding))
         };
+        let stops = (!identity).then(|| {
+            Arc::new(Stops::new(
+                &self.folding,
+                |c| starts.contains(c),
+                starts.astral,
+            ))
+        });
         let longest = patterns.iter().map(|p| p.keyword.len()).max().unwrap_or(0);
         Ok(Detector {
             starts,
+            stops,
             candidates,
             margin_before: allow_max_len + 4,
             margin_after: longest + allow_max_len + 4,
@@ -387,6 +396,10 @@ pub struct Detector {
     /// The first characters of the keywords, to skip ahead to where a
     /// keyword can start.
     starts: StartSet,
+    /// The same set for the fold to note ([`Detector::fold_into`]), so
+    /// that a search of its folded text skips from one to the next without
+    /// reading the text in between. `None` when every fold is off.
+    stops: Option<Arc<Stops>>,
     /// The characters of the original text where a hit can start: those
     /// whose fold starts with a keyword's first character (`體`, `Ｋ` and
     /// `ⓚ` as well as `体` and `k`). `None` when every fold is off.
@@ -612,7 +625,7 @@ impl Detector {
     }
 
     /// The heap memory held by the detector, in bytes: the automata, the
-    /// keywords, the lookup table and the bitmaps of the skips.
+    /// keywords, the lookup table and the bitmaps and tables of the skips.
     pub fn memory_usage(&self) -> usize {
         let strings: usize = self.patterns.iter().map(|p| p.keyword.len()).sum();
         let categories: usize = self.categories.iter().map(|c| c.len()).sum();
@@ -627,6 +640,7 @@ impl Detector {
             + strings
             + self.by_keyword.capacity() * (std::mem::size_of::<(Box<str>, usize)>() + 1)
             + std::mem::size_of::<[u64; WORDS]>() * (1 + usize::from(self.candidates.is_some()))
+            + self.stops.as_ref().map_or(0, |s| s.memory_usage())
     }
 
     /// The hits in `haystack`, left to right, non-overlapping, leftmost-longest.
@@ -691,6 +705,33 @@ impl Detector {
             skip: true,
             attempts: 0,
             lazy: Some(Lazy { next }),
+        }
+    }
+
+    /// Folds `haystack` into `folded` (replacing its contents) with
+    /// [`Detector::folding`], noting on the way where a keyword can start,
+    /// so that [`Detector::find_iter_folded`] skips from one such place to
+    /// the next instead of reading the folded text between them. The folded
+    /// text and its offset map are those of `folded.refill(haystack,
+    /// detector.folding())`, and so are the hits.
+    ///
+    /// ```
+    /// use spamsift::keywords::Detector;
+    /// use spamsift::text::Folded;
+    ///
+    /// let detector = Detector::new()?;
+    /// let page = "省政府新闻办协作金 博*體-育。";
+    /// let mut folded = Folded::default();
+    /// detector.fold_into(page, &mut folded);
+    /// assert_eq!(folded.as_str(), "省政府新闻办协作金博体育。");
+    /// let hit = detector.find_iter_folded(page, &folded).next().unwrap();
+    /// assert_eq!(&page[hit.range()], "金 博*體-育");
+    /// # Ok::<(), spamsift::Error>(())
+    /// ```
+    pub fn fold_into(&self, haystack: &str, folded: &mut Folded) {
+        match &self.stops {
+            Some(stops) => folded.refill_stopping(haystack, stops),
+            None => folded.refill(haystack, &self.folding),
         }
     }
 
@@ -828,17 +869,24 @@ pub struct FindIter<'d, 'h> {
 /// after `at`: either skipping from one keyword start character to the next
 /// and searching anchored there (`skip`), or one unanchored search. Skipping
 /// is turned off once candidates come more often than one every 16 bytes,
-/// where the unanchored automaton is cheaper.
+/// where the unanchored automaton is cheaper. `stops`, when the fold noted
+/// them ([`Detector::fold_into`]), are the offsets of all the keyword start
+/// characters of `text`: the skip takes the next of them instead of looking
+/// for it.
 fn search(
     d: &Detector,
     text: &str,
+    stops: Option<&[usize]>,
     mut at: usize,
     skip: &mut bool,
     attempts: &mut usize,
 ) -> Option<aho_corasick::Match> {
     let bytes = text.as_bytes();
     while *skip {
-        let p = d.starts.next_in(bytes, at)?;
+        let p = match stops {
+            Some(s) => *s.get(s.partition_point(|&p| p < at))?,
+            None => d.starts.next_in(bytes, at)?,
+        };
         *attempts += 1;
         let m =
             d.ac.find(Input::new(text).range(p..).anchored(Anchored::Yes));
@@ -941,9 +989,15 @@ impl<'d, 'h> FindIter<'d, 'h> {
     /// `self.at`.
     fn leftmost_longest(&mut self) -> Option<aho_corasick::Match> {
         let (mut skip, mut attempts) = (self.skip, self.attempts);
+        // Only the fold of the whole haystack may have noted the starts.
+        let stops = match (&self.folded, &self.detector.stops) {
+            (FoldedRef::Borrowed(f), Some(s)) => f.stops(s),
+            _ => None,
+        };
         let m = search(
             self.detector,
             self.text(),
+            stops,
             self.at,
             &mut skip,
             &mut attempts,

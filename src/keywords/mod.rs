@@ -81,6 +81,11 @@
 //! keyword and runs the automaton anchored there; when such characters come
 //! more often than one every 16 bytes it falls back to one unanchored
 //! leftmost-longest search of the rest. Every way finds the same hits.
+//! Folded with [`Detector::fold_into`], the whole fold also lists where
+//! those characters stand: the fold's tables of the characters it copies
+//! in runs leave them out, so it writes each on its own and notes it, at
+//! no cost to the other characters, and the search takes the next from the
+//! list instead of skipping through the text (the scan folds this way).
 //!
 //! Both skips, through the original text and through the folded one, are
 //! the same loop over a bitmap of the set of characters. It takes four

@@ -180,7 +180,7 @@ impl Analyzer {
         text: &str,
         paras: &mut RawParagraphs,
     ) -> Vec<RawHit> {
-        self.folded.refill(text, detector.folding());
+        detector.fold_into(text, &mut self.folded);
         let folded = &self.folded;
         self.masks.clear();
         let mut hits = Vec::new();

@@ -66,7 +66,7 @@
 //! --inclusive=yes`): 87.8 M before, 29.1 M after.
 
 use std::ops::Range;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use super::t2s_table::t2s;
 
@@ -378,6 +378,9 @@ trait Sink {
     /// Records that a short run of noise was removed right before the
     /// character about to be written.
     fn gap(&mut self);
+    /// Notes that the character about to be written is one of the
+    /// [`Stops`] the fold was asked for.
+    fn stop(&mut self);
 }
 
 impl Sink for Folded {
@@ -388,6 +391,9 @@ impl Sink for Folded {
 
     #[inline]
     fn push(&mut self, pos: usize, c: char) {
+        if self.stops_of.as_ref().is_some_and(|s| s.contains(c)) {
+            self.stop();
+        }
         self.push_char(pos, c);
     }
 
@@ -396,6 +402,11 @@ impl Sink for Folded {
         // Nothing is copied while a run is held back, so the character
         // about to be written starts at `text.len()`.
         self.gaps.push(self.text.len());
+    }
+
+    #[inline]
+    fn stop(&mut self) {
+        self.stops.push(self.text.len());
     }
 }
 
@@ -621,6 +632,98 @@ static ASCII_PLAIN: [[bool; 256]; 4] = {
     t
 };
 
+/// A set of characters whose folded offsets a fold notes as it writes them
+/// ([`Folded::refill_stopping`]): the first characters of a detector's
+/// keywords, so that its search skips from one to the next without reading
+/// the folded text again.
+///
+/// The fold's tight loops pass the characters that fold to themselves by
+/// their tables ([`plain_rows`], [`ASCII_PLAIN`]); the set keeps copies of
+/// those tables without its own characters, so that the loops stop at them
+/// and cost no more a character than before. Any other character of the
+/// set is noted where the fold writes it one by one. Built for one
+/// [`Folding`], and used only with it.
+pub(crate) struct Stops {
+    folding: Folding,
+    /// The rows of [`plain_rows`] for `folding`, without the set's
+    /// three-byte characters.
+    rows: Box<Rows>,
+    /// The row of [`ASCII_PLAIN`] for `folding`, without the set's ASCII
+    /// characters.
+    ascii: [bool; 256],
+    /// The set's BMP characters, a bit each.
+    bits: Box<BmpBits>,
+    /// Whether every character past the BMP is in the set.
+    astral: bool,
+}
+
+impl Stops {
+    /// The BMP characters for which `contains` holds, and all the others
+    /// when `astral`, for folds with `folding`.
+    pub(crate) fn new(folding: &Folding, contains: impl Fn(char) -> bool, astral: bool) -> Stops {
+        let mut bits = Box::new([0u64; 1024]);
+        for c in (0..=0xFFFF).filter_map(char::from_u32) {
+            if contains(c) {
+                let u = c as usize;
+                bits[u >> 6] |= 1 << (u & 63);
+            }
+        }
+        let max_noise = folding.max_noise.min(MAX_NOISE_LIMIT);
+        let plain = plain_rows(plain_key(folding, max_noise));
+        // As in `plain_rows`: the untouched rows stay unwritten pages.
+        let mut rows: Box<Rows> = vec![0u64; 1 << 16]
+            .into_boxed_slice()
+            .try_into()
+            .expect("the rows have 1 << 16 entries");
+        for b0 in 0xE0..=0xEFu8 {
+            for b1 in 0x80..=0xBFu8 {
+                let i = usize::from(u16::from_le_bytes([b0, b1]));
+                let word = (usize::from(b0 & 0x0F) << 6) | usize::from(b1 & 0x3F);
+                rows[i] = plain[i] & !bits[word];
+            }
+        }
+        let mut ascii = ASCII_PLAIN[usize::from(max_noise > 0) | usize::from(folding.case) << 1];
+        for (b, plain) in ascii.iter_mut().enumerate().take(0x80) {
+            *plain &= !has_bit(&bits, b as u32);
+        }
+        Stops {
+            folding: *folding,
+            rows,
+            ascii,
+            bits,
+            astral,
+        }
+    }
+
+    /// The heap memory held, in bytes (of the rows, only the pages of the
+    /// three-byte characters are ever written).
+    pub(crate) fn memory_usage(&self) -> usize {
+        std::mem::size_of::<Rows>() + std::mem::size_of::<BmpBits>()
+    }
+
+    /// Whether `c` is in the set.
+    #[inline]
+    pub(crate) fn contains(&self, c: char) -> bool {
+        let u = c as u32;
+        if u > 0xFFFF {
+            self.astral
+        } else {
+            has_bit(&self.bits, u)
+        }
+    }
+}
+
+impl std::fmt::Debug for Stops {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n: u32 = self.bits.iter().map(|w| w.count_ones()).sum();
+        f.debug_struct("Stops")
+            .field("folding", &self.folding)
+            .field("bmp_chars", &n)
+            .field("astral", &self.astral)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Whether the character `c` of class `class` is written as it is and ends
 /// a run of noise: it is neither removed (an invisible character with the
 /// invisible fold on, noise with the noise fold on: these are the only ones
@@ -645,6 +748,9 @@ enum Step {
     /// Written as it is; ends a run of noise. Only two- and four-byte
     /// characters: the tight loops pass the others.
     Plain,
+    /// Written as it is, ends a run of noise, and is one of the [`Stops`]
+    /// (which the tight loops do not pass).
+    Stop,
     /// Noise, with the noise fold on: held back until its run ends.
     Noise,
     /// An invisible character, with the invisible fold on: removed.
@@ -668,12 +774,28 @@ enum Step {
 /// written out as it is. A character that is neither noise nor removed ends
 /// the run; a short run is dropped there, leaving a gap unless that
 /// character is a Han character of U+4000 to U+9FFF that folds to itself.
-fn fold_into<S: Sink>(out: &mut S, haystack: &str, folding: &Folding, max_noise: usize) {
+///
+/// With `stops`, the tight loops pass no character of the set: each is
+/// written on its own as a [`Step::Stop`], and noted with [`Sink::stop`]
+/// (or, when a fold changed it, by the sink as it is pushed).
+fn fold_into<S: Sink>(
+    out: &mut S,
+    haystack: &str,
+    folding: &Folding,
+    max_noise: usize,
+    stops: Option<&Stops>,
+) {
     let bytes = haystack.as_bytes();
     let noise = max_noise > 0;
-    let plain = plain_rows(plain_key(folding, max_noise));
+    let all_plain = plain_rows(plain_key(folding, max_noise));
     let noisy = noise_rows();
-    let ascii = &ASCII_PLAIN[usize::from(noise) | usize::from(folding.case) << 1];
+    let all_ascii = &ASCII_PLAIN[usize::from(noise) | usize::from(folding.case) << 1];
+    // What the tight loops pass: every character that folds to itself, or
+    // all those but the stops.
+    let (plain, ascii) = match stops {
+        Some(s) => (&*s.rows, &s.ascii),
+        None => (all_plain, all_ascii),
+    };
     let mut run = 0;
     let mut pos = 0;
     // The number of noise characters held back (invisible ones among them
@@ -723,6 +845,9 @@ fn fold_into<S: Sink>(out: &mut S, haystack: &str, folding: &Folding, max_noise:
         let (step, width) = if b < 0x80 {
             let step = if noise && ASCII_CLASS[usize::from(b)] == Class::Noise {
                 Step::Noise
+            } else if all_ascii[usize::from(b)] {
+                // It folds to itself, and the loops did not pass it.
+                Step::Stop
             } else {
                 Step::Changed(char::from(b))
             };
@@ -738,6 +863,9 @@ fn fold_into<S: Sink>(out: &mut S, haystack: &str, folding: &Folding, max_noise:
                 Step::Noise
             } else if folding.invisible && has_bit(&INVISIBLE_BITS, u) {
                 Step::Invisible
+            } else if (all_plain[usize::from(u16::from_le_bytes([b0, b1]))] >> (b2 & 63)) & 1 != 0 {
+                // It folds to itself, and the loops did not pass it.
+                Step::Stop
             } else {
                 Step::Changed(char::from_u32(u).unwrap_or_default())
             };
@@ -748,7 +876,13 @@ fn fold_into<S: Sink>(out: &mut S, haystack: &str, folding: &Folding, max_noise:
             let step = match class {
                 Class::Invisible if folding.invisible => Step::Invisible,
                 Class::Noise if noise => Step::Noise,
-                _ if folds_to_itself(c, class, folding, noise) => Step::Plain,
+                _ if folds_to_itself(c, class, folding, noise) => {
+                    if stops.is_some_and(|s| s.contains(c)) {
+                        Step::Stop
+                    } else {
+                        Step::Plain
+                    }
+                }
                 _ => Step::Changed(c),
             };
             (step, c.len_utf8())
@@ -760,6 +894,20 @@ fn fold_into<S: Sink>(out: &mut S, haystack: &str, folding: &Folding, max_noise:
                     out.gap();
                 }
                 held = 0;
+                pos += width;
+                continue;
+            }
+            Step::Stop => {
+                // As where the tight loops pass it: it ends the run of
+                // noise, with a gap unless it is Han. It starts the run
+                // copied next.
+                if held != 0 && held != LONG && !(0xE4..=0xE9).contains(&b) {
+                    out.gap();
+                }
+                held = 0;
+                out.copy(haystack, run, pos);
+                run = pos;
+                out.stop();
                 pos += width;
                 continue;
             }
@@ -854,6 +1002,10 @@ pub struct Folded {
     /// The folded offsets of the characters right after a removed run of
     /// noise (a removed visible character), increasing; see [`Folded::gaps`].
     gaps: Vec<usize>,
+    /// The folded offsets of the characters of `stops_of`, increasing.
+    stops: Vec<usize>,
+    /// The set whose characters `stops` lists, if the last fill noted one.
+    stops_of: Option<Arc<Stops>>,
 }
 
 /// Folds `haystack`, returning the folded text and its offset map.
@@ -871,20 +1023,58 @@ pub fn fold(haystack: &str, folding: &Folding) -> Folded {
 pub(crate) fn fold_keyword(entry: &str, folding: &Folding) -> String {
     let mut folded = Folded::default();
     let limit = if folding.max_noise > 0 { usize::MAX } else { 0 };
-    folded.fill(entry, folding, limit);
+    folded.fill(entry, folding, limit, None);
     folded.text
 }
 
 impl Folded {
     /// Replaces the contents with the folding of `haystack`, reusing the buffers.
     pub fn refill(&mut self, haystack: &str, folding: &Folding) {
-        self.fill(haystack, folding, folding.max_noise.min(MAX_NOISE_LIMIT));
+        self.stops_of = None;
+        self.fill(
+            haystack,
+            folding,
+            folding.max_noise.min(MAX_NOISE_LIMIT),
+            None,
+        );
     }
 
-    fn fill(&mut self, haystack: &str, folding: &Folding, max_noise: usize) {
+    /// Like [`Folded::refill`] with the folding `stops` was built for,
+    /// noting the folded offsets of the characters of `stops` on the way
+    /// ([`Folded::stops`]).
+    pub(crate) fn refill_stopping(&mut self, haystack: &str, stops: &Arc<Stops>) {
+        let folding = stops.folding;
+        if folding == Folding::none() {
+            // No fold to note them in: the caller reads the text itself.
+            self.refill(haystack, &folding);
+            return;
+        }
+        if !self
+            .stops_of
+            .as_ref()
+            .is_some_and(|s| Arc::ptr_eq(s, stops))
+        {
+            self.stops_of = Some(Arc::clone(stops));
+        }
+        let max_noise = folding.max_noise.min(MAX_NOISE_LIMIT);
+        self.fill(haystack, &folding, max_noise, Some(stops));
+    }
+
+    /// The folded offsets of the characters of `stops`, in increasing
+    /// order, if the last fill noted them ([`Folded::refill_stopping`] with
+    /// that very set).
+    pub(crate) fn stops(&self, stops: &Arc<Stops>) -> Option<&[usize]> {
+        self.stops_of
+            .as_ref()
+            .filter(|s| Arc::ptr_eq(s, stops))
+            .map(|_| &self.stops[..])
+    }
+
+    fn fill(&mut self, haystack: &str, folding: &Folding, max_noise: usize, stops: Option<&Stops>) {
         self.text.clear();
         self.marks.clear();
         self.gaps.clear();
+        self.stops.clear();
         self.text.reserve(haystack.len());
         self.marks.push((0, 0));
         self.skew = 0;
@@ -893,7 +1083,7 @@ impl Folded {
             self.text.push_str(haystack);
             return;
         }
-        fold_into(self, haystack, folding, max_noise);
+        fold_into(self, haystack, folding, max_noise, stops);
         // Mark the end, so that `original_offset(len)` is the end of the last
         // folded character's source even when folding changed its length
         // (`Ａ` → `a`, or `釲` → a 4-byte character): without the mark the end
@@ -1035,6 +1225,7 @@ impl Folded {
         self.text.capacity()
             + self.marks.capacity() * std::mem::size_of::<(usize, usize)>()
             + self.gaps.capacity() * std::mem::size_of::<usize>()
+            + self.stops.capacity() * std::mem::size_of::<usize>()
     }
 }
 
@@ -1349,7 +1540,49 @@ mod tests {
                 keyword.0,
                 "keyword {hay:?} {folding:?}"
             );
+            for stops in stop_sets(&folding) {
+                reused.refill_stopping(hay, stops);
+                let what = format!("{hay:?} {folding:?} {stops:?}");
+                assert_eq!(reused.as_str(), text, "stopping {what}");
+                assert_eq!(reused.marks(), &marks[..], "stopping {what}");
+                assert_eq!(reused.gaps(), &gaps[..], "stopping {what}");
+                let want: Vec<usize> = text
+                    .char_indices()
+                    .filter(|&(_, c)| stops.contains(c))
+                    .map(|(i, _)| i)
+                    .collect();
+                // The fold of every fold off is the haystack: nothing noted.
+                let want = (folding != Folding::none()).then_some(&want[..]);
+                assert_eq!(reused.stops(stops), want, "stops of {what}");
+            }
         }
+    }
+
+    /// Sets of stops for `folding`, built once: every character (so that
+    /// the tight loops pass none), every other code point, and a few
+    /// characters of each length, class and fold among [`PIECES`] and what
+    /// they fold to.
+    fn stop_sets(folding: &Folding) -> &'static [Arc<Stops>; 3] {
+        static SETS: OnceLock<Vec<(Folding, [Arc<Stops>; 3])>> = OnceLock::new();
+        let sets = SETS.get_or_init(|| {
+            every_folding()
+                .into_iter()
+                .map(|f| {
+                    let few = "金体k1a，. *é\n\u{200b}🎰";
+                    let sets = [
+                        Arc::new(Stops::new(&f, |_| true, true)),
+                        Arc::new(Stops::new(&f, |c| c as u32 % 2 == 0, false)),
+                        Arc::new(Stops::new(&f, |c| few.contains(c), true)),
+                    ];
+                    (f, sets)
+                })
+                .collect()
+        });
+        &sets
+            .iter()
+            .find(|(f, _)| f == folding)
+            .expect("one of every_folding")
+            .1
     }
 
     #[test]

@@ -5,7 +5,7 @@ mod fold;
 mod paragraph;
 mod t2s_table;
 
-pub(crate) use fold::{Class, classify, fold_first, fold_keyword};
+pub(crate) use fold::{Class, Stops, classify, fold_first, fold_keyword};
 pub use fold::{Folded, Folding, MAX_NOISE_LIMIT, fold};
 pub(crate) use paragraph::find_newline;
 pub use paragraph::{Paragraph, ParagraphMode, Paragraphs, paragraphs};
