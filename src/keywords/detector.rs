@@ -738,7 +738,9 @@ impl Detector {
     /// The hits in `haystack`, given its folding with [`Detector::folding`]:
     /// for callers that fold each document once and use the folded text for
     /// other things too. The same hits as [`Detector::find_iter`], each with
-    /// its [`Hit::folded_range`] in `folded`.
+    /// its [`Hit::folded_range`] in `folded`. Folded with
+    /// [`Detector::fold_into`], `folded` also says where keywords can
+    /// start, and the search skips straight there.
     ///
     /// # Panics
     ///
